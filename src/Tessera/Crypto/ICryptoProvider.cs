@@ -1,0 +1,118 @@
+namespace Tessera.Crypto;
+
+/// <summary>
+/// Every cryptographic primitive the protocol uses, behind one small interface. The protocol code
+/// never touches a BCL or NSec type directly; a different provider (hardware, FIPS module, test
+/// double) plugs in here.
+/// </summary>
+public interface ICryptoProvider
+{
+    /// <summary>Fills <paramref name="destination"/> with cryptographically secure random bytes.</summary>
+    void GetRandomBytes(Span<byte> destination);
+
+    /// <summary>Starts an incremental hash (used for the handshake transcript).</summary>
+    ITranscriptHash CreateHash(TlsHashAlgorithm algorithm);
+
+    /// <summary>One-shot hash of <paramref name="data"/> into <paramref name="destination"/>; returns bytes written.</summary>
+    int Hash(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> data, Span<byte> destination);
+
+    /// <summary>HMAC of <paramref name="data"/> under <paramref name="key"/>; returns bytes written.</summary>
+    int Hmac(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> destination);
+
+    /// <summary>HKDF-Extract (RFC 5869 §2.2); returns bytes written (the hash length).</summary>
+    int HkdfExtract(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> ikm, ReadOnlySpan<byte> salt, Span<byte> prk);
+
+    /// <summary>HKDF-Expand (RFC 5869 §2.3) filling all of <paramref name="output"/>.</summary>
+    void HkdfExpand(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> prk, ReadOnlySpan<byte> info, Span<byte> output);
+
+    /// <summary>Creates an AEAD instance keyed with <paramref name="key"/>. The caller disposes it.</summary>
+    IAead CreateAead(AeadAlgorithm algorithm, ReadOnlySpan<byte> key);
+
+    /// <summary>Whether this provider implements a key-exchange group.</summary>
+    bool SupportsGroup(NamedGroup group);
+
+    /// <summary>The key-exchange algorithm for a group (KEM-shaped), or throws if unsupported.</summary>
+    IKeyExchangeAlgorithm GetKeyExchange(NamedGroup group);
+
+    /// <summary>Whether this provider can verify (and sign with) a signature scheme.</summary>
+    bool SupportsSignatureScheme(SignatureScheme scheme);
+
+    /// <summary>
+    /// Verifies <paramref name="signature"/> over <paramref name="data"/> with the public key in
+    /// <paramref name="subjectPublicKeyInfo"/> (DER). Returns false for a bad signature or a key that
+    /// does not fit the scheme; never throws for malformed peer input.
+    /// </summary>
+    bool VerifySignature(SignatureScheme scheme, ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature);
+}
+
+/// <summary>An incremental hash over the handshake transcript.</summary>
+public interface ITranscriptHash : IDisposable
+{
+    /// <summary>The algorithm.</summary>
+    TlsHashAlgorithm Algorithm { get; }
+
+    /// <summary>Output length in bytes.</summary>
+    int HashLength { get; }
+
+    /// <summary>Absorbs bytes.</summary>
+    void Append(ReadOnlySpan<byte> data);
+
+    /// <summary>Writes the hash of everything absorbed so far without resetting; returns bytes written.</summary>
+    int GetCurrentHash(Span<byte> destination);
+
+    /// <summary>An independent copy carrying the same state.</summary>
+    ITranscriptHash Clone();
+}
+
+/// <summary>An AEAD keyed once, used for many records.</summary>
+public interface IAead : IDisposable
+{
+    /// <summary>Tag length in bytes (16 for every TLS 1.3 suite).</summary>
+    int TagLength { get; }
+
+    /// <summary>Encrypts <paramref name="plaintext"/> into <paramref name="ciphertext"/> (same length) and writes the tag.</summary>
+    void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> ciphertext, Span<byte> tag, ReadOnlySpan<byte> associatedData);
+
+    /// <summary>Decrypts and authenticates; returns false when the tag does not verify (nothing is thrown).</summary>
+    bool Open(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData);
+}
+
+/// <summary>
+/// A key-exchange group in KEM shape (client share, server encapsulate, client decapsulate), so
+/// Diffie-Hellman groups and post-quantum KEMs fit the same handshake code.
+/// </summary>
+public interface IKeyExchangeAlgorithm
+{
+    /// <summary>The group.</summary>
+    NamedGroup Group { get; }
+
+    /// <summary>Client side: generates a fresh key pair; its public share goes in the ClientHello.</summary>
+    IKeyExchangeClientState GenerateClientShare();
+
+    /// <summary>
+    /// Server side: validates the client's share and produces the server's share and the shared
+    /// secret. Throws <see cref="TlsException"/> (illegal_parameter) for an invalid share.
+    /// </summary>
+    KeyExchangeServerResult Encapsulate(ReadOnlySpan<byte> clientShare);
+}
+
+/// <summary>The client's secret half of a key exchange, kept until ServerHello arrives.</summary>
+public interface IKeyExchangeClientState : IDisposable
+{
+    /// <summary>The group.</summary>
+    NamedGroup Group { get; }
+
+    /// <summary>The public share to send (key_exchange field of KeyShareEntry).</summary>
+    ReadOnlyMemory<byte> PublicShare { get; }
+
+    /// <summary>
+    /// Validates the server's share and returns the shared secret. Throws <see cref="TlsException"/>
+    /// (illegal_parameter) for an invalid share.
+    /// </summary>
+    byte[] Decapsulate(ReadOnlySpan<byte> serverShare);
+}
+
+/// <summary>The server's output of a key exchange.</summary>
+/// <param name="ServerShare">The share to send in ServerHello.</param>
+/// <param name="SharedSecret">The shared secret; the caller zeroes it after use.</param>
+public sealed record KeyExchangeServerResult(byte[] ServerShare, byte[] SharedSecret);

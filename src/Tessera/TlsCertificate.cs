@@ -1,0 +1,33 @@
+using Tessera.Crypto;
+
+namespace Tessera;
+
+/// <summary>
+/// A certificate chain and the private key for its end-entity certificate, as an endpoint presents
+/// them. The chain is kept as DER so any certificate type (including Ed25519) travels unchanged.
+/// </summary>
+public sealed class TlsCertificate
+{
+    /// <summary>Creates a certificate from a DER chain (end-entity first) and its key.</summary>
+    public TlsCertificate(IReadOnlyList<byte[]> chain, ITlsPrivateKey privateKey)
+    {
+        ArgumentNullException.ThrowIfNull(chain);
+        ArgumentNullException.ThrowIfNull(privateKey);
+        if (chain.Count == 0)
+        {
+            throw new ArgumentException("A certificate chain needs at least the end-entity certificate.", nameof(chain));
+        }
+
+        Chain = chain;
+        PrivateKey = privateKey;
+    }
+
+    /// <summary>The chain as DER, end-entity first.</summary>
+    public IReadOnlyList<byte[]> Chain { get; }
+
+    /// <summary>The private key of <c>Chain[0]</c>.</summary>
+    public ITlsPrivateKey PrivateKey { get; }
+
+    /// <summary>The DNS names this certificate serves (subjectAltName dNSName entries), filled by loaders; used to pick a certificate by SNI.</summary>
+    public IReadOnlyList<string> DnsNames { get; init; } = [];
+}
