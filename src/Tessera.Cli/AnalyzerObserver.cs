@@ -1,0 +1,63 @@
+using Tessera.Messages;
+
+namespace Tessera.Cli;
+
+/// <summary>Prints a connection the way a protocol analyzer does: each record, each handshake message with its fields, key changes and alerts.</summary>
+internal sealed class AnalyzerObserver(TextWriter output, bool showRecords, string local = "client", string peer = "server") : ITlsObserver
+{
+    private readonly Lock _gate = new();
+
+    private string Arrow(TrafficDirection direction) => direction == TrafficDirection.Sent ? $"{local} → {peer}" : $"{peer} → {local}";
+
+    public void OnRecord(TrafficDirection direction, ContentType outerType, ushort legacyVersion, int length, bool protectedRecord)
+    {
+        if (!showRecords)
+        {
+            return;
+        }
+
+        string type = outerType switch
+        {
+            ContentType.ChangeCipherSpec => "change_cipher_spec",
+            ContentType.Alert => "alert",
+            ContentType.Handshake => "handshake",
+            ContentType.ApplicationData => protectedRecord ? "application_data (protected)" : "application_data",
+            _ => $"type {(byte)outerType}",
+        };
+        Write($"[{Arrow(direction)}] record: {type}, legacy_record_version 0x{legacyVersion:X4}, {length} bytes");
+    }
+
+    public void OnHandshakeMessage(TrafficDirection direction, HandshakeType type, ReadOnlySpan<byte> message)
+    {
+        var lines = HandshakeMessageDescriber.Describe(type, message[4..]);
+        lock (_gate)
+        {
+            output.WriteLine($"[{Arrow(direction)}] {Name(type, message)} ({message.Length - 4} bytes)");
+            foreach (var line in lines)
+            {
+                output.WriteLine("    " + line);
+            }
+        }
+    }
+
+    public void OnSecretDerived(string label) => Write($"        secret derived: \"{label}\"");
+
+    public void OnKeyChange(TrafficDirection direction, string description) =>
+        Write($"        {(direction == TrafficDirection.Sent ? "write" : "read")} keys now: {description}");
+
+    public void OnAlert(TrafficDirection direction, AlertDescription alert) =>
+        Write($"[{Arrow(direction)}] alert: {alert.ToRfcName()} ({(byte)alert})");
+
+    private static string Name(HandshakeType type, ReadOnlySpan<byte> message) =>
+        type == HandshakeType.ServerHello && message.Length >= 4 + 2 + 32 && message.Slice(6, 32).SequenceEqual(ServerHello.HelloRetryRequestRandom)
+            ? "HelloRetryRequest"
+            : type.ToString();
+
+    private void Write(string line)
+    {
+        lock (_gate)
+        {
+            output.WriteLine(line);
+        }
+    }
+}

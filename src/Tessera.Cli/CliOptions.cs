@@ -1,0 +1,113 @@
+using System.CommandLine;
+
+namespace Tessera.Cli;
+
+/// <summary>Options spelled the way OpenSSL spells them (<c>-connect</c>), with the GNU long form (<c>--connect</c>) too.</summary>
+internal static class CliOptions
+{
+    public static Option<T> Create<T>(string name, string description, params string[] extraAliases)
+    {
+        var option = new Option<T>("--" + name, ["-" + name, .. extraAliases]) { Description = description };
+        return option;
+    }
+
+    public static Option<bool> Flag(string name, string description, params string[] extraAliases) => Create<bool>(name, description, extraAliases);
+}
+
+/// <summary>The options s_client and s_server share.</summary>
+internal sealed class CommonTlsOptions
+{
+    public Option<string?> Cert { get; } = CliOptions.Create<string?>("cert", "certificate chain file (PEM)");
+    public Option<string?> Key { get; } = CliOptions.Create<string?>("key", "private key file (PEM: PKCS#8, SEC1 or PKCS#1; RSA, EC or Ed25519)");
+    public Option<string?> CaFile { get; } = CliOptions.Create<string?>("CAfile", "trusted root certificates (PEM)");
+    public Option<string?> Alpn { get; } = CliOptions.Create<string?>("alpn", "comma-separated ALPN protocols, e.g. h2,http/1.1");
+    public Option<string?> Groups { get; } = CliOptions.Create<string?>("groups", "colon-separated groups: X25519, P-256, P-384", "-curves");
+    public Option<string?> CipherSuites { get; } = CliOptions.Create<string?>("ciphersuites", "colon-separated TLS 1.3 suites, e.g. TLS_AES_256_GCM_SHA384");
+    public Option<string?> SigAlgs { get; } = CliOptions.Create<string?>("sigalgs", "colon-separated signature schemes, e.g. ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256");
+    public Option<bool> Tls13 { get; } = CliOptions.Flag("tls1_3", "use TLS 1.3 only");
+    public Option<bool> Tls12 { get; } = CliOptions.Flag("tls1_2", "use TLS 1.2 only (not yet available)");
+    public Option<bool> Quiet { get; } = CliOptions.Flag("quiet", "print no session information");
+    public Option<bool> Brief { get; } = CliOptions.Flag("brief", "print a short session summary on stderr");
+    public Option<string?> KeyLogFile { get; } = CliOptions.Create<string?>("keylogfile", "append TLS secrets in NSS key log format (also: SSLKEYLOGFILE)");
+    public Option<bool> Trace { get; } = CliOptions.Flag("trace", "print every record and handshake message", "-msg");
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Cert, Key, CaFile, Alpn, Groups, CipherSuites, SigAlgs, Tls13, Tls12, Quiet, Brief, KeyLogFile, Trace })
+        {
+            command.Options.Add(option);
+        }
+    }
+
+    /// <summary>Applies the shared settings; throws <see cref="CliException"/> for bad values.</summary>
+    public void Apply(ParseResult parse, TlsOptions options, TextWriter traceOutput)
+    {
+        if (parse.GetValue(Tls12))
+        {
+            throw new CliException("-tls1_2: TLS 1.2 is not implemented yet; use -tls1_3 or leave the version unset");
+        }
+
+        if (parse.GetValue(Alpn) is { } alpn)
+        {
+            options.ApplicationProtocols = [.. alpn.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+            if (options.ApplicationProtocols.Any(p => p.Length > 255))
+            {
+                throw new CliException("-alpn: a protocol name is longer than 255 bytes");
+            }
+        }
+
+        if (parse.GetValue(Groups) is { } groups)
+        {
+            options.Groups = ParseList(groups, "-groups", NamedGroups.FromName, g => NamedGroups.Find(g)?.Implemented == true);
+        }
+
+        if (parse.GetValue(CipherSuites) is { } suites)
+        {
+            options.CipherSuites = ParseList(suites, "-ciphersuites", Tessera.CipherSuites.FromName, _ => true);
+        }
+
+        if (parse.GetValue(SigAlgs) is { } sigalgs)
+        {
+            options.SignatureSchemes = ParseList(sigalgs, "-sigalgs", SignatureSchemes.FromName, s => SignatureSchemes.Find(s)?.AllowedInTls13Handshake == true);
+        }
+
+        var keyLog = parse.GetValue(KeyLogFile) ?? Environment.GetEnvironmentVariable("SSLKEYLOGFILE");
+        if (!string.IsNullOrEmpty(keyLog))
+        {
+            options.KeyLog = new Tessera.KeySchedule.FileKeyLogWriter(keyLog);
+        }
+
+        if (parse.GetValue(Trace))
+        {
+            options.Observer = new AnalyzerObserver(traceOutput, showRecords: true);
+        }
+    }
+
+    private static List<T> ParseList<T>(string text, string option, Func<string, T?> parse, Func<T, bool> usable)
+        where T : struct
+    {
+        var list = new List<T>();
+        foreach (var name in text.Split(':', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var value = parse(name) ?? throw new CliException($"{option}: unknown name '{name}'");
+            if (!usable(value))
+            {
+                throw new CliException($"{option}: '{name}' is not supported by Tessera");
+            }
+
+            list.Add(value);
+        }
+
+        return list.Count > 0 ? list : throw new CliException($"{option}: the list is empty");
+    }
+}
+
+/// <summary>A user mistake or an environment problem, reported as one line.</summary>
+internal sealed class CliException : Exception
+{
+    public CliException(string message) : base(message) { }
+
+    public CliException() { }
+
+    public CliException(string message, Exception inner) : base(message, inner) { }
+}

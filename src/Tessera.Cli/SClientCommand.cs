@@ -1,0 +1,170 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using Tessera.Pki;
+
+namespace Tessera.Cli;
+
+/// <summary><c>tessera s_client</c>: connect, show the session, then pipe stdin to the peer and the peer to stdout.</summary>
+internal static class SClientCommand
+{
+    public static Command Create()
+    {
+        var common = new CommonTlsOptions();
+        var connect = CliOptions.Create<string>("connect", "host:port to connect to");
+        connect.DefaultValueFactory = _ => "localhost:4433";
+        var serverName = CliOptions.Create<string?>("servername", "SNI host name (default: the -connect host)");
+        var noServerName = CliOptions.Flag("noservername", "send no SNI");
+        var insecure = CliOptions.Flag("insecure", "continue even when the server certificate does not verify");
+        var ignEof = CliOptions.Flag("ign_eof", "keep reading after stdin ends");
+        var command = new Command("s_client", "connect to a TLS server (OpenSSL-style options)");
+        common.AddTo(command);
+        foreach (var option in new Option[] { connect, serverName, noServerName, insecure, ignEof })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, cancellationToken) => Program.Guarded(async () =>
+        {
+            var (host, port) = ParseHostPort(parse.GetValue(connect)!);
+            string? sni = parse.GetValue(noServerName) ? null : parse.GetValue(serverName) ?? host;
+            bool quiet = parse.GetValue(common.Quiet);
+            bool brief = parse.GetValue(common.Brief);
+            var options = new TlsClientOptions { ServerName = sni };
+            common.Apply(parse, options, Console.Error);
+            X509CertificateVerifier verifier = parse.GetValue(common.CaFile) is { } caFile
+                ? new X509CertificateVerifier(PemFiles.LoadCertificates(caFile))
+                : new X509CertificateVerifier();
+            options.CertificateVerifier = verifier;
+            options.SkipCertificateVerification = parse.GetValue(insecure);
+            if (parse.GetValue(common.Cert) is { } cert)
+            {
+                options.ClientCertificate = PemFiles.LoadTlsCertificate(cert, parse.GetValue(common.Key) ?? cert);
+            }
+
+            using var tcp = new TcpClient();
+            using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                connectTimeout.CancelAfter(TimeSpan.FromSeconds(15));
+                try
+                {
+                    await tcp.ConnectAsync(host, port, connectTimeout.Token).ConfigureAwait(false);
+                }
+                catch (SocketException ex)
+                {
+                    throw new CliException($"cannot connect to {host}:{port}: {ex.Message}");
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new CliException($"cannot connect to {host}:{port}: timed out");
+                }
+            }
+
+            await using var stream = new TlsStream(tcp.GetStream());
+            using (var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                handshakeTimeout.CancelAfter(TimeSpan.FromSeconds(30));
+                try
+                {
+                    await stream.AuthenticateAsClientAsync(options, handshakeTimeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new CliException("handshake timed out");
+                }
+            }
+
+            string verification = options.SkipCertificateVerification
+                ? await CheckAfterwardsAsync(verifier, stream.Connection, sni).ConfigureAwait(false)
+                : "OK";
+            if (brief)
+            {
+                Console.Error.WriteLine($"CONNECTION ESTABLISHED: {SessionReport.Brief(stream.Connection)}; verification: {verification}");
+            }
+            else if (!quiet)
+            {
+                Console.WriteLine($"CONNECTED({tcp.Client.RemoteEndPoint})");
+                foreach (var line in SessionReport.Lines(stream.Connection, verification))
+                {
+                    Console.WriteLine(line);
+                }
+
+                Console.WriteLine("---");
+            }
+
+            await PipeAsync(stream, ignoreStdinEof: parse.GetValue(ignEof) || quiet, cancellationToken).ConfigureAwait(false);
+            return 0;
+        }));
+        return command;
+    }
+
+    internal static (string Host, int Port) ParseHostPort(string text)
+    {
+        int colon = text.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(text[(colon + 1)..], out int port) || port is <= 0 or > 65535)
+        {
+            throw new CliException($"-connect: '{text}' is not host:port");
+        }
+
+        return (text[..colon].Trim('[', ']'), port);
+    }
+
+    private static async Task<string> CheckAfterwardsAsync(ICertificateVerifier verifier, TlsConnection connection, string? host)
+    {
+        var result = await verifier.VerifyAsync(new CertificateVerificationContext(
+            [.. connection.PeerCertificateChain.Select(c => (ReadOnlyMemory<byte>)c)],
+            host is not null && !IPAddress.TryParse(host, out _) ? host : null,
+            IsServerCertificate: true,
+            DateTimeOffset.UtcNow)).ConfigureAwait(false);
+        return result.IsValid ? "OK" : $"error: {result.Alert.ToRfcName()}: {result.Reason} (continuing: -insecure)";
+    }
+
+    private static async Task PipeAsync(TlsStream stream, bool ignoreStdinEof, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var fromPeer = Task.Run(async () =>
+        {
+            var stdout = Console.OpenStandardOutput();
+            var buffer = new byte[16384];
+            int n;
+            while ((n = await stream.ReadAsync(buffer, stop.Token).ConfigureAwait(false)) > 0)
+            {
+                await stdout.WriteAsync(buffer.AsMemory(0, n), stop.Token).ConfigureAwait(false);
+                await stdout.FlushAsync(stop.Token).ConfigureAwait(false);
+            }
+        }, stop.Token);
+
+        var toPeer = Task.Run(async () =>
+        {
+            var stdin = Console.OpenStandardInput();
+            var buffer = new byte[16384];
+            int n;
+            while ((n = await stdin.ReadAsync(buffer, stop.Token).ConfigureAwait(false)) > 0)
+            {
+                await stream.WriteAsync(buffer.AsMemory(0, n), stop.Token).ConfigureAwait(false);
+            }
+        }, stop.Token);
+
+        var first = await Task.WhenAny(fromPeer, toPeer).ConfigureAwait(false);
+        if (first == toPeer)
+        {
+            await toPeer.ConfigureAwait(false);
+            if (!ignoreStdinEof)
+            {
+                // stdin ended: say so, then give the peer a moment to finish what it was sending.
+                await stream.ShutdownAsync(stop.Token).ConfigureAwait(false);
+                if (await Task.WhenAny(fromPeer, Task.Delay(TimeSpan.FromSeconds(5), stop.Token)).ConfigureAwait(false) != fromPeer)
+                {
+                    await stop.CancelAsync().ConfigureAwait(false);
+                    return;
+                }
+            }
+        }
+
+        await fromPeer.ConfigureAwait(false);
+        if (!stream.Connection.IsWriteClosed)
+        {
+            await stream.ShutdownAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

@@ -1,0 +1,184 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using Tessera.Pki;
+
+namespace Tessera.Cli;
+
+/// <summary><c>tessera s_server</c>: a TLS server for testing, with OpenSSL's option names.</summary>
+internal static class SServerCommand
+{
+    public static Command Create()
+    {
+        var common = new CommonTlsOptions();
+        var accept = CliOptions.Create<string>("accept", "port or host:port to listen on (0 picks a free port)", "-port");
+        accept.DefaultValueFactory = _ => "4433";
+        var www = CliOptions.Flag("www", "answer HTTP GET with a page describing the session");
+        var naccept = CliOptions.Create<int?>("naccept", "stop after this many connections");
+        var verify = CliOptions.Flag("verify_client", "ask for a client certificate", "-verify");
+        var requireClient = CliOptions.Flag("Verify", "require a client certificate");
+        var command = new Command("s_server", "run a TLS server (OpenSSL-style options)");
+        common.AddTo(command);
+        foreach (var option in new Option[] { accept, www, naccept, verify, requireClient })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, cancellationToken) => Program.Guarded(async () =>
+        {
+            var options = new TlsServerOptions
+            {
+                RequestClientCertificate = parse.GetValue(verify),
+                RequireClientCertificate = parse.GetValue(requireClient),
+            };
+            common.Apply(parse, options, Console.Out);
+            options.Certificates.Add(LoadServerCertificate(parse.GetValue(common.Cert), parse.GetValue(common.Key)));
+            if (parse.GetValue(common.CaFile) is { } caFile)
+            {
+                options.CertificateVerifier = new X509CertificateVerifier(PemFiles.LoadCertificates(caFile));
+            }
+
+            var endpoint = ParseEndpoint(parse.GetValue(accept)!);
+            bool quiet = parse.GetValue(common.Quiet);
+            int? limit = parse.GetValue(naccept);
+            if (limit is <= 0)
+            {
+                throw new CliException("-naccept must be a positive number");
+            }
+
+            using var listener = new TcpListener(endpoint);
+            try
+            {
+                listener.Start();
+            }
+            catch (SocketException ex)
+            {
+                throw new CliException($"cannot listen on {endpoint}: {ex.Message}");
+            }
+
+            Console.WriteLine($"ACCEPT {listener.LocalEndpoint}");
+            Console.Out.Flush();
+            var sessions = new List<Task>();
+            int accepted = 0;
+            while (limit is null || accepted < limit)
+            {
+                TcpClient client;
+                try
+                {
+                    client = await listener.AcceptTcpClientAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+
+                accepted++;
+                sessions.Add(ServeAsync(client, options, parse.GetValue(www), quiet, parse.GetValue(common.Brief), cancellationToken));
+            }
+
+            await Task.WhenAll(sessions).ConfigureAwait(false);
+            return 0;
+        }));
+        return command;
+    }
+
+    internal static IPEndPoint ParseEndpoint(string text)
+    {
+        string host = "0.0.0.0";
+        string port = text;
+        int colon = text.LastIndexOf(':');
+        if (colon >= 0)
+        {
+            host = text[..colon].Trim('[', ']');
+            port = text[(colon + 1)..];
+        }
+
+        if (!int.TryParse(port, out int p) || p is < 0 or > 65535)
+        {
+            throw new CliException($"-accept: '{text}' is not a port or host:port");
+        }
+
+        if (host is "localhost" or "")
+        {
+            host = "127.0.0.1";
+        }
+
+        if (!IPAddress.TryParse(host, out var address))
+        {
+            throw new CliException($"-accept: '{host}' is not an IP address");
+        }
+
+        return new IPEndPoint(address, p);
+    }
+
+    private static TlsCertificate LoadServerCertificate(string? certPath, string? keyPath)
+    {
+        if (certPath is null && keyPath is null)
+        {
+            Console.Error.WriteLine("tessera s_server: no -cert/-key given; using a throwaway certificate for localhost");
+            return TestCertificateAuthority.Create(CertificateKeyType.EcdsaP256, "Tessera throwaway CA")
+                .IssueServerCertificate(["localhost", "127.0.0.1"], CertificateKeyType.EcdsaP256);
+        }
+
+        if (certPath is null || keyPath is null)
+        {
+            throw new CliException("-cert and -key go together");
+        }
+
+        return PemFiles.LoadTlsCertificate(certPath, keyPath);
+    }
+
+    private static async Task ServeAsync(TcpClient client, TlsServerOptions options, bool www, bool quiet, bool brief, CancellationToken cancellationToken)
+    {
+        var remote = client.Client.RemoteEndPoint;
+        using (client)
+        await using (var stream = new TlsStream(client.GetStream()))
+        {
+            try
+            {
+                using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                handshakeTimeout.CancelAfter(TimeSpan.FromSeconds(30));
+                await stream.AuthenticateAsServerAsync(options, handshakeTimeout.Token).ConfigureAwait(false);
+                if (brief)
+                {
+                    Console.Error.WriteLine($"tessera s_server: {remote}: {SessionReport.Brief(stream.Connection)}");
+                }
+                else if (!quiet)
+                {
+                    Console.WriteLine($"-- connection from {remote}");
+                    foreach (var line in SessionReport.Lines(stream.Connection, verification: null))
+                    {
+                        Console.WriteLine(line);
+                    }
+                }
+
+                if (www)
+                {
+                    await WwwResponder.ServeAsync(stream, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await CopyToStdoutAsync(stream, cancellationToken).ConfigureAwait(false);
+                }
+
+                await stream.ShutdownAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TlsException or IOException or OperationCanceledException or SocketException)
+            {
+                Console.Error.WriteLine($"tessera s_server: {remote}: {Program.Describe(ex)}");
+            }
+        }
+    }
+
+    private static async Task CopyToStdoutAsync(TlsStream stream, CancellationToken cancellationToken)
+    {
+        var stdout = Console.OpenStandardOutput();
+        var buffer = new byte[16384];
+        int n;
+        while ((n = await stream.ReadAsync(buffer, cancellationToken).ConfigureAwait(false)) > 0)
+        {
+            await stdout.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            await stdout.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+}

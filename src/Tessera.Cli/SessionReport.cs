@@ -1,0 +1,48 @@
+using System.Security.Cryptography.X509Certificates;
+
+namespace Tessera.Cli;
+
+/// <summary>The negotiated parameters of a connection, printed as s_client prints them.</summary>
+internal static class SessionReport
+{
+    public static string Subject(IReadOnlyList<byte[]> chain)
+    {
+        if (chain.Count == 0)
+        {
+            return "(none)";
+        }
+
+        try
+        {
+            using var cert = X509CertificateLoader.LoadCertificate(chain[0]);
+            return cert.Subject;
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return "(unparseable certificate)";
+        }
+    }
+
+    public static IEnumerable<string> Lines(TlsConnection c, string? verification)
+    {
+        yield return $"Protocol: {c.NegotiatedProtocol.ToDisplayName()}";
+        yield return $"Ciphersuite: {(c.NegotiatedCipherSuite is { } s ? CipherSuites.Get(s).Name : "(none)")}";
+        yield return $"Group: {(c.NegotiatedGroup is { } g ? NamedGroups.Find(g)?.OpenSslName ?? g.ToString() : "(none)")}";
+        yield return $"Peer signature: {(c.PeerSignatureScheme?.ToString() ?? "(none)")}";
+        yield return $"Peer certificate: {Subject(c.PeerCertificateChain)}";
+        if (verification is not null)
+        {
+            yield return $"Verification: {verification}";
+        }
+
+        yield return $"ALPN protocol: {c.NegotiatedApplicationProtocol ?? "(none)"}";
+        yield return $"Server name: {c.ServerName ?? "(none)"}";
+        if (c.WasHelloRetryRequest)
+        {
+            yield return "HelloRetryRequest: yes";
+        }
+    }
+
+    public static string Brief(TlsConnection c) =>
+        $"{c.NegotiatedProtocol.ToDisplayName()} {(c.NegotiatedCipherSuite is { } s ? CipherSuites.Get(s).Name : "?")} {(c.NegotiatedGroup is { } g ? NamedGroups.Find(g)?.OpenSslName : "?")}";
+}

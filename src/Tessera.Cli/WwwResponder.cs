@@ -1,0 +1,68 @@
+using System.Net;
+using System.Text;
+
+namespace Tessera.Cli;
+
+/// <summary>Answers one HTTP GET with a page describing the TLS session, as <c>openssl s_server -www</c> does.</summary>
+internal static class WwwResponder
+{
+    private const int MaxRequestHeader = 16 * 1024;
+
+    public static async Task ServeAsync(TlsStream stream, CancellationToken cancellationToken)
+    {
+        var request = await ReadRequestHeadAsync(stream, cancellationToken).ConfigureAwait(false);
+        string body;
+        string status;
+        if (request.StartsWith("GET ", StringComparison.Ordinal))
+        {
+            status = "200 OK";
+            body = Page(stream.Connection);
+        }
+        else
+        {
+            status = "400 Bad Request";
+            body = "<html><body><p>Tessera s_server -www answers GET requests only.</p></body></html>\r\n";
+        }
+
+        var response = $"HTTP/1.0 {status}\r\nContent-Type: text/html\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n{body}";
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(response), cancellationToken).ConfigureAwait(false);
+    }
+
+    public static string Page(TlsConnection c)
+    {
+        var sb = new StringBuilder();
+        sb.Append("<html><head><title>Tessera s_server</title></head><body>\r\n<pre>\r\n");
+        sb.Append("Tessera s_server -www\r\n");
+        foreach (var line in SessionReport.Lines(c, verification: null))
+        {
+            sb.Append(WebUtility.HtmlEncode(line)).Append("\r\n");
+        }
+
+        sb.Append("Client certificate: ").Append(WebUtility.HtmlEncode(c.PeerCertificateChain.Count > 0 ? SessionReport.Subject(c.PeerCertificateChain) : "(none)")).Append("\r\n");
+        sb.Append("</pre>\r\n</body></html>\r\n");
+        return sb.ToString();
+    }
+
+    private static async Task<string> ReadRequestHeadAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[MaxRequestHeader];
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int n = await stream.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                break;
+            }
+
+            total += n;
+            var text = Encoding.Latin1.GetString(buffer, 0, total);
+            if (text.Contains("\r\n\r\n", StringComparison.Ordinal) || text.Contains("\n\n", StringComparison.Ordinal))
+            {
+                return text;
+            }
+        }
+
+        return Encoding.Latin1.GetString(buffer, 0, total);
+    }
+}

@@ -1,0 +1,71 @@
+using System.Security.Cryptography;
+
+namespace Tessera.Crypto;
+
+/// <summary>
+/// The default provider: the .NET BCL for AES-GCM, ChaCha20-Poly1305, SHA-2, HMAC, HKDF, ECDH and
+/// ECDSA on NIST curves and RSA; libsodium (through NSec) for X25519 and Ed25519.
+/// </summary>
+public sealed class DefaultCryptoProvider : ICryptoProvider
+{
+    private DefaultCryptoProvider()
+    {
+    }
+
+    /// <summary>The shared instance (the provider holds no state).</summary>
+    public static DefaultCryptoProvider Instance { get; } = new();
+
+    /// <inheritdoc />
+    public void GetRandomBytes(Span<byte> destination) => RandomNumberGenerator.Fill(destination);
+
+    /// <inheritdoc />
+    public ITranscriptHash CreateHash(TlsHashAlgorithm algorithm) => new BclTranscriptHash(algorithm);
+
+    /// <inheritdoc />
+    public int Hash(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> data, Span<byte> destination) => algorithm switch
+    {
+        TlsHashAlgorithm.Sha256 => SHA256.HashData(data, destination),
+        TlsHashAlgorithm.Sha384 => SHA384.HashData(data, destination),
+        TlsHashAlgorithm.Sha512 => SHA512.HashData(data, destination),
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm)),
+    };
+
+    /// <inheritdoc />
+    public int Hmac(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> destination) => algorithm switch
+    {
+        TlsHashAlgorithm.Sha256 => HMACSHA256.HashData(key, data, destination),
+        TlsHashAlgorithm.Sha384 => HMACSHA384.HashData(key, data, destination),
+        TlsHashAlgorithm.Sha512 => HMACSHA512.HashData(key, data, destination),
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm)),
+    };
+
+    /// <inheritdoc />
+    public int HkdfExtract(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> ikm, ReadOnlySpan<byte> salt, Span<byte> prk) =>
+        HKDF.Extract(HashAlgorithms.ToBcl(algorithm), ikm, salt, prk);
+
+    /// <inheritdoc />
+    public void HkdfExpand(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> prk, ReadOnlySpan<byte> info, Span<byte> output) =>
+        HKDF.Expand(HashAlgorithms.ToBcl(algorithm), prk, output, info);
+
+    /// <inheritdoc />
+    public IAead CreateAead(AeadAlgorithm algorithm, ReadOnlySpan<byte> key) => new BclAead(algorithm, key);
+
+    /// <inheritdoc />
+    public bool SupportsGroup(NamedGroup group) => group is NamedGroup.X25519 or NamedGroup.Secp256r1 or NamedGroup.Secp384r1;
+
+    /// <inheritdoc />
+    public IKeyExchangeAlgorithm GetKeyExchange(NamedGroup group) => group switch
+    {
+        NamedGroup.X25519 => X25519KeyExchange.Instance,
+        NamedGroup.Secp256r1 => EcdhKeyExchange.P256,
+        NamedGroup.Secp384r1 => EcdhKeyExchange.P384,
+        _ => throw new NotSupportedException($"Group {group} is not implemented."),
+    };
+
+    /// <inheritdoc />
+    public bool SupportsSignatureScheme(SignatureScheme scheme) => SignatureSchemes.Find(scheme)?.Implemented == true;
+
+    /// <inheritdoc />
+    public bool VerifySignature(SignatureScheme scheme, ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature) =>
+        SignatureVerifier.Verify(scheme, subjectPublicKeyInfo, data, signature);
+}

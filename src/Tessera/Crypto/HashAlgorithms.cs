@@ -1,0 +1,23 @@
+using System.Security.Cryptography;
+
+namespace Tessera.Crypto;
+
+/// <summary>Maps Tessera's hash enumeration onto the BCL's names and sizes.</summary>
+internal static class HashAlgorithms
+{
+    public static HashAlgorithmName ToBcl(TlsHashAlgorithm algorithm) => algorithm switch
+    {
+        TlsHashAlgorithm.Sha256 => HashAlgorithmName.SHA256,
+        TlsHashAlgorithm.Sha384 => HashAlgorithmName.SHA384,
+        TlsHashAlgorithm.Sha512 => HashAlgorithmName.SHA512,
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm)),
+    };
+
+    public static int Length(TlsHashAlgorithm algorithm) => algorithm switch
+    {
+        TlsHashAlgorithm.Sha256 => 32,
+        TlsHashAlgorithm.Sha384 => 48,
+        TlsHashAlgorithm.Sha512 => 64,
+        _ => throw new ArgumentOutOfRangeException(nameof(algorithm)),
+    };
+}

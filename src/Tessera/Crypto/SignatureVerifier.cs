@@ -1,0 +1,113 @@
+using System.Formats.Asn1;
+using System.Security.Cryptography;
+using NSec.Cryptography;
+
+namespace Tessera.Crypto;
+
+/// <summary>
+/// Verifies handshake and certificate signatures from a DER SubjectPublicKeyInfo. Any malformed key,
+/// a key that does not fit the scheme, or an RSA key under 2048 bits gives false, never an exception.
+/// </summary>
+internal static class SignatureVerifier
+{
+    /// <summary>RSA keys below this size are refused.</summary>
+    public const int MinimumRsaKeyBits = 2048;
+
+    private const string RsaEncryptionOid = "1.2.840.113549.1.1.1";
+    private const string RsaPssOid = "1.2.840.113549.1.1.10";
+    private const string EcPublicKeyOid = "1.2.840.10045.2.1";
+    private const string Ed25519Oid = "1.3.101.112";
+
+    public static bool Verify(SignatureScheme scheme, ReadOnlySpan<byte> spki, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        var info = SignatureSchemes.Find(scheme);
+        if (info is null || !info.Implemented)
+        {
+            return false;
+        }
+
+        try
+        {
+            var (oid, parameters, key) = ParseSpki(spki);
+            return info.KeyType switch
+            {
+                SignatureKeyType.Ecdsa => oid == EcPublicKeyOid && VerifyEcdsa(info, spki, data, signature),
+                SignatureKeyType.Rsa => oid == RsaEncryptionOid && VerifyRsa(info, spki, isPssKey: false, data, signature),
+                SignatureKeyType.RsaPss => oid == RsaPssOid && VerifyRsa(info, key, isPssKey: true, data, signature),
+                SignatureKeyType.Ed25519 => oid == Ed25519Oid && parameters.IsEmpty && VerifyEd25519(key, data, signature),
+                _ => false,
+            };
+        }
+        catch (Exception ex) when (ex is CryptographicException or AsnContentException or ArgumentException or FormatException)
+        {
+            return false;
+        }
+    }
+
+    internal static (string Oid, ReadOnlyMemory<byte> Parameters, byte[] Key) ParseSpki(ReadOnlySpan<byte> spki)
+    {
+        var reader = new AsnReader(spki.ToArray(), AsnEncodingRules.DER);
+        var sequence = reader.ReadSequence();
+        reader.ThrowIfNotEmpty();
+        var algorithm = sequence.ReadSequence();
+        string oid = algorithm.ReadObjectIdentifier();
+        var parameters = algorithm.HasData ? algorithm.ReadEncodedValue() : ReadOnlyMemory<byte>.Empty;
+        algorithm.ThrowIfNotEmpty();
+        var key = sequence.ReadBitString(out int unused);
+        sequence.ThrowIfNotEmpty();
+        if (unused != 0)
+        {
+            throw new CryptographicException("SubjectPublicKeyInfo key has unused bits.");
+        }
+
+        return (oid, parameters, key);
+    }
+
+    private static bool VerifyEcdsa(SignatureSchemeInfo info, ReadOnlySpan<byte> spki, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        using var ecdsa = ECDsa.Create();
+        ecdsa.ImportSubjectPublicKeyInfo(spki, out _);
+        string? curveOid = ecdsa.ExportParameters(false).Curve.Oid?.Value;
+        string? expected = info.CurveGroup switch
+        {
+            NamedGroup.Secp256r1 => "1.2.840.10045.3.1.7",
+            NamedGroup.Secp384r1 => "1.3.132.0.34",
+            NamedGroup.Secp521r1 => "1.3.132.0.35",
+            _ => null,
+        };
+        return curveOid is not null && curveOid == expected &&
+            ecdsa.VerifyData(data, signature, HashAlgorithms.ToBcl(info.Hash), DSASignatureFormat.Rfc3279DerSequence);
+    }
+
+    private static bool VerifyRsa(SignatureSchemeInfo info, ReadOnlySpan<byte> keyBytes, bool isPssKey, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        using var rsa = RSA.Create();
+        if (isPssKey)
+        {
+            rsa.ImportRSAPublicKey(keyBytes, out _);
+        }
+        else
+        {
+            rsa.ImportSubjectPublicKeyInfo(keyBytes, out _);
+        }
+
+        if (rsa.KeySize < MinimumRsaKeyBits)
+        {
+            return false;
+        }
+
+        var padding = info.Padding == SignaturePadding.Pss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1;
+        return rsa.VerifyData(data, signature, HashAlgorithms.ToBcl(info.Hash), padding);
+    }
+
+    private static bool VerifyEd25519(byte[] key, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        if (key.Length != 32 || signature.Length != 64)
+        {
+            return false;
+        }
+
+        var publicKey = PublicKey.Import(SignatureAlgorithm.Ed25519, key, KeyBlobFormat.RawPublicKey);
+        return SignatureAlgorithm.Ed25519.Verify(publicKey, data, signature);
+    }
+}

@@ -1,0 +1,463 @@
+using System.Net;
+using System.Security.Cryptography;
+using Tessera.Crypto;
+using Tessera.KeySchedule;
+using Tessera.Messages;
+using Tessera.Pki;
+
+namespace Tessera.Handshake;
+
+/// <summary>The TLS 1.3 client (RFC 8446 §2, §4): ClientHello → ServerHello/HRR → EE → [CR] → Cert → CV → Finished.</summary>
+internal sealed class Client13Handshake : Tls13Handshake
+{
+    // RFC 8446 §4.1.3: the last 8 bytes of ServerHello.random when a TLS 1.3 server negotiates 1.2 or 1.1.
+    private static readonly byte[] DowngradeTls12 = [0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x01];
+    private static readonly byte[] DowngradeTls11 = [0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x00];
+
+    private readonly TlsClientOptions _options;
+    private readonly List<IKeyExchangeClientState> _keyShares = [];
+    private readonly HashSet<ushort> _offeredExtensions = [];
+    private State _state = State.Start;
+    private byte[] _sessionId = [];
+    private ClientHello? _clientHello;
+    private bool _retried;
+    private CipherSuite? _retrySuite;
+    private CertificateRequest? _certificateRequest;
+    private List<ReadOnlyMemory<byte>> _serverChain = [];
+
+    private enum State { Start, WaitServerHello, WaitEncryptedExtensions, WaitCertificateOrRequest, WaitCertificate, WaitCertificateVerify, WaitFinished, Complete }
+
+    public Client13Handshake(TlsConnection connection, TlsClientOptions options)
+        : base(connection, options) => _options = options;
+
+    private string? SniHostName =>
+        string.IsNullOrEmpty(_options.ServerName) || IPAddress.TryParse(_options.ServerName, out _) ? null : _options.ServerName.TrimEnd('.');
+
+    public override void Start()
+    {
+        if (_state != State.Start)
+        {
+            throw new InvalidOperationException("The handshake has already started.");
+        }
+
+        ClientRandom = new byte[32];
+        Crypto.GetRandomBytes(ClientRandom);
+        _sessionId = new byte[_options.MiddleboxCompatibility ? 32 : 0];
+        Crypto.GetRandomBytes(_sessionId);
+
+        var groups = _options.Groups.Where(Crypto.SupportsGroup).ToList();
+        if (groups.Count == 0 || !_options.CipherSuites.Any(s => CipherSuites.Find(s) is not null))
+        {
+            throw new TlsException(AlertDescription.InternalError, "no usable cipher suite or group is configured");
+        }
+
+        foreach (var group in groups.Take(Math.Max(1, _options.KeyShareCount)))
+        {
+            _keyShares.Add(Crypto.GetKeyExchange(group).GenerateClientShare());
+        }
+
+        _clientHello = BuildClientHello(cookie: null);
+        Send(_clientHello.ToMessageBytes());
+        _state = State.WaitServerHello;
+    }
+
+    public override void HandleMessage(HandshakeType type, byte[] message)
+    {
+        switch (_state)
+        {
+            case State.WaitServerHello when type == HandshakeType.ServerHello:
+                HandleServerHello(message);
+                break;
+            case State.WaitEncryptedExtensions when type == HandshakeType.EncryptedExtensions:
+                HandleEncryptedExtensions(message);
+                break;
+            case State.WaitCertificateOrRequest when type == HandshakeType.CertificateRequest:
+                HandleCertificateRequest(message);
+                break;
+            case State.WaitCertificateOrRequest or State.WaitCertificate when type == HandshakeType.Certificate:
+                HandleCertificate(message);
+                break;
+            case State.WaitCertificateVerify when type == HandshakeType.CertificateVerify:
+                HandleCertificateVerify(message);
+                break;
+            case State.WaitFinished when type == HandshakeType.Finished:
+                HandleFinished(message);
+                break;
+            default:
+                throw Unexpected(type, $"in client state {_state}");
+        }
+    }
+
+    public override void Dispose()
+    {
+        foreach (var share in _keyShares)
+        {
+            share.Dispose();
+        }
+
+        base.Dispose();
+    }
+
+    private ClientHello BuildClientHello(byte[]? cookie)
+    {
+        var extensions = new List<TlsExtension>();
+        void Add(ExtensionType type, byte[] data)
+        {
+            extensions.Add(new TlsExtension((ushort)type, data));
+            _offeredExtensions.Add((ushort)type);
+        }
+
+        if (SniHostName is { } host)
+        {
+            Add(ExtensionType.ServerName, ServerNameExtension.Encode(host));
+        }
+
+        Add(ExtensionType.SupportedVersions, SupportedVersionsExtension.EncodeClientHello([(ushort)TlsProtocolVersion.Tls13]));
+        Add(ExtensionType.SupportedGroups, SupportedGroupsExtension.Encode(_options.Groups.Where(Crypto.SupportsGroup).Select(g => (ushort)g)));
+        Add(ExtensionType.KeyShare, KeyShareExtension.EncodeClientHello(_keyShares.Select(k => new KeyShareEntry((ushort)k.Group, k.PublicShare.ToArray()))));
+        Add(ExtensionType.SignatureAlgorithms, SignatureAlgorithmsExtension.Encode(OfferedSignatureSchemes.Select(s => (ushort)s)));
+        Add(ExtensionType.SignatureAlgorithmsCert, SignatureAlgorithmsExtension.Encode(_options.CertificateSignatureSchemes.Select(s => (ushort)s)));
+        if (_options.ApplicationProtocols.Count > 0)
+        {
+            Add(ExtensionType.ApplicationLayerProtocolNegotiation, AlpnExtension.Encode(_options.ApplicationProtocols));
+        }
+
+        if (_options.RecordSizeLimit is int limit)
+        {
+            Add(ExtensionType.RecordSizeLimit, RecordSizeLimitExtension.Encode((ushort)limit));
+        }
+
+        if (cookie is not null)
+        {
+            Add(ExtensionType.Cookie, CookieExtension.Encode(cookie));
+        }
+
+        return new ClientHello
+        {
+            LegacyVersion = (ushort)TlsProtocolVersion.Tls12,
+            Random = ClientRandom,
+            LegacySessionId = _sessionId,
+            CipherSuites = [.. _options.CipherSuites.Where(s => CipherSuites.Find(s) is not null).Select(s => (ushort)s)],
+            LegacyCompressionMethods = [0],
+            Extensions = extensions,
+        };
+    }
+
+    private IEnumerable<SignatureScheme> OfferedSignatureSchemes =>
+        _options.SignatureSchemes.Where(s => SignatureSchemes.Find(s) is { AllowedInTls13Handshake: true } && Crypto.SupportsSignatureScheme(s));
+
+    private void HandleServerHello(byte[] message)
+    {
+        var hello = ServerHello.Parse(Body(message));
+        var versionExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SupportedVersions);
+        if (versionExt is null)
+        {
+            // A TLS 1.2-or-older answer. A TLS 1.3 server that was forced down marks its random (§4.1.3).
+            var tail = hello.Random.AsSpan(24);
+            if (tail.SequenceEqual(DowngradeTls12) || tail.SequenceEqual(DowngradeTls11))
+            {
+                throw new TlsException(AlertDescription.IllegalParameter, "ServerHello.random carries the TLS 1.3 downgrade sentinel");
+            }
+
+            throw new TlsException(AlertDescription.ProtocolVersion, $"server chose {((TlsProtocolVersion)hello.LegacyVersion).ToDisplayName()}, but only TLS 1.3 is enabled");
+        }
+
+        if (SupportedVersionsExtension.ParseServerHello(versionExt.Data) != (ushort)TlsProtocolVersion.Tls13)
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "server selected a version that was not offered");
+        }
+
+        if (hello.LegacyVersion != (ushort)TlsProtocolVersion.Tls12)
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "ServerHello.legacy_version is not 0x0303");
+        }
+
+        if (!hello.LegacySessionIdEcho.AsSpan().SequenceEqual(_sessionId))
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "ServerHello does not echo the legacy_session_id");
+        }
+
+        if (hello.LegacyCompressionMethod != 0)
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "ServerHello selected compression");
+        }
+
+        var suite = (CipherSuite)hello.CipherSuite;
+        if (!_clientHello!.CipherSuites.Contains(hello.CipherSuite) || CipherSuites.Find(suite) is not { } suiteInfo)
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, $"server selected cipher suite {CipherSuites.NameOf(hello.CipherSuite)}, which was not offered");
+        }
+
+        if (_retrySuite is { } earlier && earlier != suite)
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "ServerHello cipher suite differs from the HelloRetryRequest's");
+        }
+
+        if (hello.IsHelloRetryRequest)
+        {
+            HandleHelloRetryRequest(hello, suiteInfo, message);
+            return;
+        }
+
+        foreach (var ext in hello.Extensions)
+        {
+            CheckServerExtension(ext.Type, allowed: [ExtensionType.KeyShare, ExtensionType.SupportedVersions, ExtensionType.PreSharedKey], "ServerHello");
+        }
+
+        var keyShareExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.KeyShare)
+            ?? throw new TlsException(AlertDescription.MissingExtension, "ServerHello has no key_share");
+        var serverShare = KeyShareExtension.ParseServerHello(keyShareExt.Data);
+        var myShare = _keyShares.Find(k => (ushort)k.Group == serverShare.Group)
+            ?? throw new TlsException(AlertDescription.IllegalParameter, $"server key_share is for group {NamedGroups.NameOf(serverShare.Group)}, for which no share was sent");
+        if (ExtensionBlock.Find(hello.Extensions, ExtensionType.PreSharedKey) is not null)
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "server selected a pre-shared key that was not offered");
+        }
+
+        var sharedSecret = myShare.Decapsulate(serverShare.KeyExchange);
+
+        Suite = suiteInfo;
+        Transcript.SetAlgorithm(suiteInfo.Hash);
+        Transcript.Add(message);
+        Schedule = new Tls13KeySchedule(Crypto, suiteInfo);
+        DeriveHandshakeSecrets(sharedSecret);
+
+        Connection.SetNegotiated(TlsProtocolVersion.Tls13, suite, myShare.Group);
+        Connection.InstallReadKeys(suiteInfo, ServerHandshakeSecret!, "server handshake traffic keys");
+        Connection.InstallWriteKeys(suiteInfo, ClientHandshakeSecret!, "client handshake traffic keys");
+        _state = State.WaitEncryptedExtensions;
+    }
+
+    private void HandleHelloRetryRequest(ServerHello hrr, CipherSuiteInfo suiteInfo, byte[] message)
+    {
+        if (_retried)
+        {
+            throw new TlsException(AlertDescription.UnexpectedMessage, "a second HelloRetryRequest");
+        }
+
+        _retried = true;
+        foreach (var ext in hrr.Extensions)
+        {
+            CheckServerExtension(ext.Type, allowed: [ExtensionType.KeyShare, ExtensionType.SupportedVersions, ExtensionType.Cookie], "HelloRetryRequest");
+        }
+
+        var keyShareExt = ExtensionBlock.Find(hrr.Extensions, ExtensionType.KeyShare);
+        var cookieExt = ExtensionBlock.Find(hrr.Extensions, ExtensionType.Cookie);
+        if (keyShareExt is null && cookieExt is null)
+        {
+            // §4.1.4: an HRR that would not change the ClientHello.
+            throw new TlsException(AlertDescription.IllegalParameter, "HelloRetryRequest asks for no change");
+        }
+
+        if (keyShareExt is not null)
+        {
+            var group = (NamedGroup)KeyShareExtension.ParseHelloRetryRequest(keyShareExt.Data);
+            if (!_options.Groups.Contains(group) || !Crypto.SupportsGroup(group))
+            {
+                throw new TlsException(AlertDescription.IllegalParameter, $"HelloRetryRequest asks for group {NamedGroups.NameOf((ushort)group)}, which was not offered");
+            }
+
+            if (_keyShares.Exists(k => k.Group == group))
+            {
+                throw new TlsException(AlertDescription.IllegalParameter, "HelloRetryRequest asks for a group whose share was already sent");
+            }
+
+            foreach (var old in _keyShares)
+            {
+                old.Dispose();
+            }
+
+            _keyShares.Clear();
+            _keyShares.Add(Crypto.GetKeyExchange(group).GenerateClientShare());
+        }
+
+        byte[]? cookie = cookieExt is null ? null : CookieExtension.Parse(cookieExt.Data);
+        _retrySuite = suiteInfo.Suite;
+        Suite = suiteInfo;
+        Transcript.ReplaceWithMessageHash(suiteInfo.Hash);
+        Transcript.Add(message);
+        Connection.WasHelloRetryRequest = true;
+
+        Connection.SendChangeCipherSpecOnce(_options.MiddleboxCompatibility);
+        _clientHello = BuildClientHello(cookie);
+        Send(_clientHello.ToMessageBytes());
+    }
+
+    private void CheckServerExtension(ushort type, ExtensionType[] allowed, string where)
+    {
+        if (!_offeredExtensions.Contains(type) && type != (ushort)ExtensionType.Cookie)
+        {
+            throw new TlsException(AlertDescription.UnsupportedExtension, $"{where} carries {ExtensionTypeNames.NameOf(type)}, which was not offered");
+        }
+
+        if (!allowed.Contains((ExtensionType)type))
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, $"{ExtensionTypeNames.NameOf(type)} is not allowed in {where}");
+        }
+    }
+
+    private void HandleEncryptedExtensions(byte[] message)
+    {
+        var ee = EncryptedExtensions.Parse(Body(message));
+        Transcript.Add(message);
+        foreach (var ext in ee.Extensions)
+        {
+            CheckServerExtension(ext.Type,
+                allowed: [ExtensionType.ServerName, ExtensionType.SupportedGroups, ExtensionType.ApplicationLayerProtocolNegotiation,
+                          ExtensionType.RecordSizeLimit, ExtensionType.MaxFragmentLength, ExtensionType.UseSrtp, ExtensionType.Heartbeat,
+                          ExtensionType.ClientCertificateType, ExtensionType.ServerCertificateType, ExtensionType.EarlyData],
+                "EncryptedExtensions");
+            switch ((ExtensionType)ext.Type)
+            {
+                case ExtensionType.ServerName when ext.Data.Length != 0:
+                    throw new TlsException(AlertDescription.DecodeError, "server_name acknowledgement must be empty");
+                case ExtensionType.ApplicationLayerProtocolNegotiation:
+                    var names = AlpnExtension.Parse(ext.Data);
+                    if (names.Length != 1 || !_options.ApplicationProtocols.Contains(names[0], StringComparer.Ordinal))
+                    {
+                        throw new TlsException(AlertDescription.IllegalParameter, "server selected an application protocol that was not offered");
+                    }
+
+                    Connection.NegotiatedApplicationProtocol = names[0];
+                    break;
+                case ExtensionType.RecordSizeLimit:
+                    Connection.SetPeerRecordSizeLimit(RecordSizeLimitExtension.Parse(ext.Data));
+                    break;
+                case ExtensionType.EarlyData:
+                    throw new TlsException(AlertDescription.UnsupportedExtension, "early_data accepted but none was offered");
+            }
+        }
+
+        if (SniHostName is not null)
+        {
+            Connection.ServerName = SniHostName;
+        }
+
+        _state = State.WaitCertificateOrRequest;
+    }
+
+    private void HandleCertificateRequest(byte[] message)
+    {
+        var request = CertificateRequest.Parse(Body(message));
+        if (request.RequestContext.Length != 0)
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "CertificateRequest in the handshake must have an empty context");
+        }
+
+        if (ExtensionBlock.Find(request.Extensions, ExtensionType.SignatureAlgorithms) is not { } sigs)
+        {
+            throw new TlsException(AlertDescription.MissingExtension, "CertificateRequest has no signature_algorithms");
+        }
+
+        _ = SignatureAlgorithmsExtension.Parse(sigs.Data);
+        Transcript.Add(message);
+        _certificateRequest = request;
+        _state = State.WaitCertificate;
+    }
+
+    private void HandleCertificate(byte[] message)
+    {
+        var certificate = CertificateMessage.Parse(Body(message));
+        if (certificate.RequestContext.Length != 0)
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "server Certificate has a non-empty request context");
+        }
+
+        if (certificate.Entries.Count == 0)
+        {
+            throw new TlsException(AlertDescription.DecodeError, "server sent an empty Certificate message");
+        }
+
+        foreach (var entry in certificate.Entries)
+        {
+            foreach (var ext in entry.Extensions)
+            {
+                throw new TlsException(AlertDescription.UnsupportedExtension, $"certificate entry carries {ExtensionTypeNames.NameOf(ext.Type)}, which was not requested");
+            }
+        }
+
+        Transcript.Add(message);
+        _serverChain = [.. certificate.Entries.Select(e => (ReadOnlyMemory<byte>)e.Data)];
+        Connection.PeerCertificateChain = [.. certificate.Entries.Select(e => e.Data)];
+        _state = State.WaitCertificateVerify;
+
+        if (_options.SkipCertificateVerification)
+        {
+            return;
+        }
+
+        var verifier = _options.CertificateVerifier ?? new X509CertificateVerifier();
+        var hostName = string.IsNullOrEmpty(_options.ServerName) ? null : _options.ServerName;
+        VerifyPeerChain(verifier, _serverChain, hostName, peerIsServer: true, next: () => { });
+    }
+
+    private void HandleCertificateVerify(byte[] message)
+    {
+        var scheme = VerifyPeerCertificateVerify(message, _serverChain[0], peerIsServer: true, [.. OfferedSignatureSchemes]);
+        Connection.PeerSignatureScheme = scheme;
+        Transcript.Add(message);
+        _state = State.WaitFinished;
+    }
+
+    private void HandleFinished(byte[] message)
+    {
+        VerifyFinished(message, ServerHandshakeSecret!);
+        Transcript.Add(message);
+        var (clientApp, serverApp) = DeriveApplicationSecrets();
+        Connection.InstallReadKeys(Suite!, serverApp, "server application traffic keys");
+
+        Connection.SendChangeCipherSpecOnce(_options.MiddleboxCompatibility);
+        if (_certificateRequest is not null)
+        {
+            SendClientCertificate(() => FinishClientFlight(clientApp, serverApp));
+        }
+        else
+        {
+            FinishClientFlight(clientApp, serverApp);
+        }
+    }
+
+    private void SendClientCertificate(Action next)
+    {
+        var certificate = _options.ClientCertificate;
+        var offered = SignatureAlgorithmsExtension.Parse(ExtensionBlock.Find(_certificateRequest!.Extensions, ExtensionType.SignatureAlgorithms)!.Data)
+            .Select(s => (SignatureScheme)s).ToList();
+        var scheme = certificate is null ? (SignatureScheme?)null : ChooseScheme(certificate.PrivateKey, offered);
+        if (certificate is null || scheme is null)
+        {
+            Send(BuildCertificate(_certificateRequest.RequestContext, []));
+            next();
+            return;
+        }
+
+        Send(BuildCertificate(_certificateRequest.RequestContext, certificate.Chain));
+        SendCertificateVerify(certificate.PrivateKey, scheme.Value, server: false, next);
+    }
+
+    private SignatureScheme? ChooseScheme(ITlsPrivateKey key, List<SignatureScheme> peerOffered)
+    {
+        foreach (var scheme in OfferedSignatureSchemes)
+        {
+            if (peerOffered.Contains(scheme) && key.CanSign(scheme))
+            {
+                return scheme;
+            }
+        }
+
+        return null;
+    }
+
+    private void FinishClientFlight(byte[] clientApp, byte[] serverApp)
+    {
+        Send(BuildFinished(ClientHandshakeSecret!));
+        Connection.InstallWriteKeys(Suite!, clientApp, "client application traffic keys");
+        var resumption = Schedule!.ResumptionMasterSecret(Transcript.CurrentHash());
+        Options.Observer?.OnSecretDerived("res master");
+        Connection.SetResumptionSecret(resumption);
+        _state = State.Complete;
+        IsComplete = true;
+        Connection.CompleteHandshake(clientApp, serverApp, isClient: true);
+        CryptographicOperations.ZeroMemory(clientApp);
+        CryptographicOperations.ZeroMemory(serverApp);
+    }
+}

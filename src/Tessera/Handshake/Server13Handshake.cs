@@ -1,0 +1,445 @@
+using System.Security.Cryptography;
+using Tessera.Crypto;
+using Tessera.KeySchedule;
+using Tessera.Messages;
+using Tessera.Pki;
+
+namespace Tessera.Handshake;
+
+/// <summary>
+/// The TLS 1.3 server (RFC 8446 §2, §4). Selection policy: the server's own order of suites and
+/// groups wins; among the client's key shares the server takes the one it prefers most, and asks for
+/// another share with HelloRetryRequest only when none of the client's shares is usable.
+/// </summary>
+internal sealed class Server13Handshake : Tls13Handshake
+{
+    private readonly TlsServerOptions _options;
+    private State _state = State.WaitClientHello;
+    private ClientHello? _firstHello;
+    private byte[]? _cookie;
+    private NamedGroup _retryGroup;
+    private CipherSuiteInfo? _retrySuite;
+    private byte[]? _clientApp;
+    private byte[]? _serverApp;
+    private List<ReadOnlyMemory<byte>> _clientChain = [];
+
+    private enum State { WaitClientHello, WaitSecondClientHello, Negotiating, WaitClientCertificate, WaitClientCertificateVerify, WaitClientFinished, Complete }
+
+    public Server13Handshake(TlsConnection connection, TlsServerOptions options)
+        : base(connection, options) => _options = options;
+
+    public override void Start()
+    {
+    }
+
+    public override void HandleMessage(HandshakeType type, byte[] message)
+    {
+        switch (_state)
+        {
+            case State.WaitClientHello or State.WaitSecondClientHello when type == HandshakeType.ClientHello:
+                HandleClientHello(message);
+                break;
+            case State.WaitClientCertificate when type == HandshakeType.Certificate:
+                HandleClientCertificate(message);
+                break;
+            case State.WaitClientCertificateVerify when type == HandshakeType.CertificateVerify:
+                HandleClientCertificateVerify(message);
+                break;
+            case State.WaitClientFinished when type == HandshakeType.Finished:
+                HandleClientFinished(message);
+                break;
+            default:
+                throw Unexpected(type, $"in server state {_state}");
+        }
+    }
+
+    public override void Dispose()
+    {
+        Zero(_clientApp);
+        Zero(_serverApp);
+        base.Dispose();
+    }
+
+    private void HandleClientHello(byte[] message)
+    {
+        var hello = ClientHello.Parse(Body(message));
+        bool second = _state == State.WaitSecondClientHello;
+        _state = State.Negotiating;
+        if (!second)
+        {
+            ClientRandom = hello.Random;
+        }
+
+        // Version (§4.2.1): only TLS 1.3 is spoken here.
+        var versionsExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SupportedVersions);
+        if (versionsExt is null || !SupportedVersionsExtension.ParseClientHello(versionsExt.Data).Contains((ushort)TlsProtocolVersion.Tls13))
+        {
+            throw new TlsException(AlertDescription.ProtocolVersion, "client does not offer TLS 1.3");
+        }
+
+        if (hello.LegacyCompressionMethods is not [0])
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "TLS 1.3 ClientHello must offer only the null compression method");
+        }
+
+        var suite = ChooseSuite(hello)
+            ?? throw new TlsException(AlertDescription.HandshakeFailure, "no cipher suite in common");
+
+        var sigExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SignatureAlgorithms)
+            ?? throw new TlsException(AlertDescription.MissingExtension, "ClientHello has no signature_algorithms");
+        var clientSchemes = SignatureAlgorithmsExtension.Parse(sigExt.Data).Select(s => (SignatureScheme)s).ToList();
+        var certSchemesExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SignatureAlgorithmsCert);
+        if (certSchemesExt is not null)
+        {
+            _ = SignatureAlgorithmsExtension.Parse(certSchemesExt.Data);
+        }
+
+        var groupsExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SupportedGroups)
+            ?? throw new TlsException(AlertDescription.MissingExtension, "ClientHello has no supported_groups");
+        var keyShareExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.KeyShare)
+            ?? throw new TlsException(AlertDescription.MissingExtension, "ClientHello has no key_share");
+        var clientGroups = SupportedGroupsExtension.Parse(groupsExt.Data);
+        var shares = KeyShareExtension.ParseClientHello(keyShareExt.Data);
+        foreach (var share in shares)
+        {
+            if (!clientGroups.Contains(share.Group))
+            {
+                throw new TlsException(AlertDescription.IllegalParameter, $"key_share for group {NamedGroups.NameOf(share.Group)}, which supported_groups does not list");
+            }
+        }
+
+        string? serverName = null;
+        if (ExtensionBlock.Find(hello.Extensions, ExtensionType.ServerName) is { } sniExt)
+        {
+            serverName = ServerNameExtension.Parse(sniExt.Data);
+        }
+
+        if (second)
+        {
+            CheckSecondClientHello(hello, suite, shares);
+        }
+
+        var chosenShare = ChooseKeyShare(shares);
+        if (chosenShare is null)
+        {
+            var group = ChooseRetryGroup(clientGroups);
+            if (group is null)
+            {
+                throw new TlsException(AlertDescription.HandshakeFailure, "no key-exchange group in common");
+            }
+
+            if (second || !_options.AllowHelloRetryRequest)
+            {
+                throw new TlsException(second ? AlertDescription.IllegalParameter : AlertDescription.HandshakeFailure,
+                    second ? "second ClientHello still has no usable key share" : "no usable key share and HelloRetryRequest is disabled");
+            }
+
+            SendHelloRetryRequest(hello, message, suite, group.Value);
+            return;
+        }
+
+        var (certificate, scheme) = ChooseCertificate(serverName, clientSchemes);
+        string? alpn = ChooseApplicationProtocol(hello);
+        ushort? peerRecordLimit = ExtensionBlock.Find(hello.Extensions, ExtensionType.RecordSizeLimit) is { } rsl
+            ? RecordSizeLimitExtension.Parse(rsl.Data) : null;
+
+        // Everything is decided; from here on the server speaks.
+        if (!second)
+        {
+            Suite = suite;
+            Transcript.SetAlgorithm(suite.Hash);
+        }
+
+        Transcript.Add(message);
+        var result = Crypto.GetKeyExchange((NamedGroup)chosenShare.Group).Encapsulate(chosenShare.KeyExchange);
+        SendServerHello(hello, suite, new KeyShareEntry(chosenShare.Group, result.ServerShare));
+        if (!second && hello.LegacySessionId.Length > 0)
+        {
+            Connection.SendChangeCipherSpecOnce(true);
+        }
+
+        Schedule = new Tls13KeySchedule(Crypto, suite);
+        DeriveHandshakeSecrets(result.SharedSecret);
+        Connection.SetNegotiated(TlsProtocolVersion.Tls13, suite.Suite, (NamedGroup)chosenShare.Group);
+        Connection.ServerName = serverName;
+        Connection.NegotiatedApplicationProtocol = alpn;
+        if (peerRecordLimit is ushort limit)
+        {
+            Connection.SetPeerRecordSizeLimit(limit);
+        }
+
+        Connection.InstallWriteKeys(suite, ServerHandshakeSecret!, "server handshake traffic keys");
+        Connection.InstallReadKeys(suite, ClientHandshakeSecret!, "client handshake traffic keys");
+
+        SendEncryptedExtensions(serverName is not null, alpn, peerRecordLimit is not null);
+        if (_options.RequestClientCertificate || _options.RequireClientCertificate)
+        {
+            Send(new CertificateRequest
+            {
+                RequestContext = [],
+                Extensions = [new TlsExtension((ushort)ExtensionType.SignatureAlgorithms,
+                    SignatureAlgorithmsExtension.Encode(HandshakeSchemes.Select(s => (ushort)s)))],
+            }.ToMessageBytes());
+        }
+
+        Send(BuildCertificate([], certificate.Chain));
+        Connection.LocalSignatureScheme = scheme;
+        SendCertificateVerify(certificate.PrivateKey, scheme, server: true, SendServerFinished);
+    }
+
+    private void CheckSecondClientHello(ClientHello hello, CipherSuiteInfo suite, List<KeyShareEntry> shares)
+    {
+        // §4.1.2: the second ClientHello repeats the first except for key_share, cookie, early_data, pre_shared_key, padding.
+        if (!hello.LegacySessionId.AsSpan().SequenceEqual(_firstHello!.LegacySessionId) ||
+            !hello.CipherSuites.AsSpan().SequenceEqual(_firstHello.CipherSuites))
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "second ClientHello differs from the first");
+        }
+
+        if (suite.Suite != _retrySuite!.Suite)
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "second ClientHello would change the cipher suite");
+        }
+
+        var cookieExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.Cookie);
+        if (cookieExt is null || !CryptographicOperations.FixedTimeEquals(CookieExtension.Parse(cookieExt.Data), _cookie))
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "second ClientHello does not echo the cookie");
+        }
+
+        if (shares.Count != 1 || shares[0].Group != (ushort)_retryGroup)
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, $"second ClientHello must carry exactly one key share, for {NamedGroups.NameOf((ushort)_retryGroup)}");
+        }
+    }
+
+    private IEnumerable<SignatureScheme> HandshakeSchemes =>
+        _options.SignatureSchemes.Where(s => SignatureSchemes.Find(s) is { AllowedInTls13Handshake: true } && Crypto.SupportsSignatureScheme(s));
+
+    private CipherSuiteInfo? ChooseSuite(ClientHello hello)
+    {
+        foreach (var suite in _options.CipherSuites)
+        {
+            if (hello.CipherSuites.Contains((ushort)suite) && CipherSuites.Find(suite) is { } info)
+            {
+                return info;
+            }
+        }
+
+        return null;
+    }
+
+    private KeyShareEntry? ChooseKeyShare(List<KeyShareEntry> shares)
+    {
+        foreach (var group in _options.Groups)
+        {
+            if (Crypto.SupportsGroup(group) && shares.Find(s => s.Group == (ushort)group) is { } share)
+            {
+                return share;
+            }
+        }
+
+        return null;
+    }
+
+    private NamedGroup? ChooseRetryGroup(ushort[] clientGroups)
+    {
+        foreach (var group in _options.Groups)
+        {
+            if (Crypto.SupportsGroup(group) && clientGroups.Contains((ushort)group))
+            {
+                return group;
+            }
+        }
+
+        return null;
+    }
+
+    private (TlsCertificate Certificate, SignatureScheme Scheme) ChooseCertificate(string? serverName, List<SignatureScheme> clientSchemes)
+    {
+        if (_options.Certificates.Count == 0)
+        {
+            throw new TlsException(AlertDescription.InternalError, "the server has no certificate configured");
+        }
+
+        // First a certificate for the requested name, then any certificate, each with a scheme both sides accept.
+        var byName = serverName is null
+            ? []
+            : _options.Certificates.Where(c => c.DnsNames.Any(n => HostNameMatcher.MatchesDnsName(n, serverName)));
+        foreach (var candidate in byName.Concat(_options.Certificates))
+        {
+            foreach (var scheme in HandshakeSchemes)
+            {
+                if (clientSchemes.Contains(scheme) && candidate.PrivateKey.CanSign(scheme))
+                {
+                    return (candidate, scheme);
+                }
+            }
+        }
+
+        throw new TlsException(AlertDescription.HandshakeFailure, "no certificate can sign with any signature scheme the client offers");
+    }
+
+    private string? ChooseApplicationProtocol(ClientHello hello)
+    {
+        if (ExtensionBlock.Find(hello.Extensions, ExtensionType.ApplicationLayerProtocolNegotiation) is not { } ext)
+        {
+            return null;
+        }
+
+        var offered = AlpnExtension.Parse(ext.Data);
+        if (_options.ApplicationProtocols.Count == 0)
+        {
+            return null;
+        }
+
+        foreach (var mine in _options.ApplicationProtocols)
+        {
+            if (offered.Contains(mine, StringComparer.Ordinal))
+            {
+                return mine;
+            }
+        }
+
+        // RFC 7301 §3.2.
+        throw new TlsException(AlertDescription.NoApplicationProtocol, "no application protocol in common");
+    }
+
+    private void SendHelloRetryRequest(ClientHello hello, byte[] message, CipherSuiteInfo suite, NamedGroup group)
+    {
+        _firstHello = hello;
+        _retryGroup = group;
+        _retrySuite = suite;
+        _cookie = new byte[32];
+        Crypto.GetRandomBytes(_cookie);
+        Suite = suite;
+        Transcript.Add(message);
+        Transcript.ReplaceWithMessageHash(suite.Hash);
+        var hrr = new ServerHello
+        {
+            LegacyVersion = (ushort)TlsProtocolVersion.Tls12,
+            Random = ServerHello.HelloRetryRequestRandom.ToArray(),
+            LegacySessionIdEcho = hello.LegacySessionId,
+            CipherSuite = (ushort)suite.Suite,
+            LegacyCompressionMethod = 0,
+            Extensions =
+            [
+                new TlsExtension((ushort)ExtensionType.SupportedVersions, SupportedVersionsExtension.EncodeServerHello((ushort)TlsProtocolVersion.Tls13)),
+                new TlsExtension((ushort)ExtensionType.KeyShare, KeyShareExtension.EncodeHelloRetryRequest((ushort)group)),
+                new TlsExtension((ushort)ExtensionType.Cookie, CookieExtension.Encode(_cookie)),
+            ],
+        };
+        Send(hrr.ToMessageBytes());
+        Connection.WasHelloRetryRequest = true;
+        if (hello.LegacySessionId.Length > 0)
+        {
+            Connection.SendChangeCipherSpecOnce(true);
+        }
+
+        _state = State.WaitSecondClientHello;
+    }
+
+    private void SendServerHello(ClientHello hello, CipherSuiteInfo suite, KeyShareEntry share)
+    {
+        var random = new byte[32];
+        Crypto.GetRandomBytes(random);
+        Send(new ServerHello
+        {
+            LegacyVersion = (ushort)TlsProtocolVersion.Tls12,
+            Random = random,
+            LegacySessionIdEcho = hello.LegacySessionId,
+            CipherSuite = (ushort)suite.Suite,
+            LegacyCompressionMethod = 0,
+            Extensions =
+            [
+                new TlsExtension((ushort)ExtensionType.SupportedVersions, SupportedVersionsExtension.EncodeServerHello((ushort)TlsProtocolVersion.Tls13)),
+                new TlsExtension((ushort)ExtensionType.KeyShare, KeyShareExtension.EncodeServerHello(share)),
+            ],
+        }.ToMessageBytes());
+    }
+
+    private void SendEncryptedExtensions(bool acknowledgeSni, string? alpn, bool sendRecordSizeLimit)
+    {
+        var extensions = new List<TlsExtension>();
+        if (acknowledgeSni)
+        {
+            extensions.Add(new TlsExtension((ushort)ExtensionType.ServerName, []));
+        }
+
+        if (alpn is not null)
+        {
+            extensions.Add(new TlsExtension((ushort)ExtensionType.ApplicationLayerProtocolNegotiation, AlpnExtension.Encode([alpn])));
+        }
+
+        if (sendRecordSizeLimit)
+        {
+            // RFC 8449 §4: a server answers only when the client sent one; without a configured limit, advertise the maximum.
+            extensions.Add(new TlsExtension((ushort)ExtensionType.RecordSizeLimit, RecordSizeLimitExtension.Encode((ushort)(_options.RecordSizeLimit ?? 16385))));
+        }
+
+        Send(new EncryptedExtensions { Extensions = extensions }.ToMessageBytes());
+    }
+
+    private void SendServerFinished()
+    {
+        Send(BuildFinished(ServerHandshakeSecret!));
+        (_clientApp, _serverApp) = DeriveApplicationSecrets();
+        Connection.InstallWriteKeys(Suite!, _serverApp, "server application traffic keys");
+        _state = _options.RequestClientCertificate || _options.RequireClientCertificate ? State.WaitClientCertificate : State.WaitClientFinished;
+    }
+
+    private void HandleClientCertificate(byte[] message)
+    {
+        var certificate = CertificateMessage.Parse(Body(message));
+        if (certificate.RequestContext.Length != 0)
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "client Certificate context does not match the request");
+        }
+
+        Transcript.Add(message);
+        if (certificate.Entries.Count == 0)
+        {
+            if (_options.RequireClientCertificate)
+            {
+                throw new TlsException(AlertDescription.CertificateRequired, "client sent no certificate");
+            }
+
+            _state = State.WaitClientFinished;
+            return;
+        }
+
+        foreach (var entry in certificate.Entries)
+        {
+            foreach (var ext in entry.Extensions)
+            {
+                throw new TlsException(AlertDescription.UnsupportedExtension, $"certificate entry carries {ExtensionTypeNames.NameOf(ext.Type)}, which was not requested");
+            }
+        }
+
+        _clientChain = [.. certificate.Entries.Select(e => (ReadOnlyMemory<byte>)e.Data)];
+        Connection.PeerCertificateChain = [.. certificate.Entries.Select(e => e.Data)];
+        _state = State.WaitClientCertificateVerify;
+        var verifier = _options.CertificateVerifier ?? new X509CertificateVerifier();
+        VerifyPeerChain(verifier, _clientChain, hostName: null, peerIsServer: false, next: () => { });
+    }
+
+    private void HandleClientCertificateVerify(byte[] message)
+    {
+        Connection.PeerSignatureScheme = VerifyPeerCertificateVerify(message, _clientChain[0], peerIsServer: false, [.. HandshakeSchemes]);
+        Transcript.Add(message);
+        _state = State.WaitClientFinished;
+    }
+
+    private void HandleClientFinished(byte[] message)
+    {
+        VerifyFinished(message, ClientHandshakeSecret!);
+        Transcript.Add(message);
+        var resumption = Schedule!.ResumptionMasterSecret(Transcript.CurrentHash());
+        Options.Observer?.OnSecretDerived("res master");
+        Connection.SetResumptionSecret(resumption);
+        Connection.InstallReadKeys(Suite!, _clientApp!, "client application traffic keys");
+        _state = State.Complete;
+        IsComplete = true;
+        Connection.CompleteHandshake(_clientApp!, _serverApp!, isClient: false);
+    }
+}

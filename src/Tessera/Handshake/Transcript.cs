@@ -1,0 +1,85 @@
+using System.Buffers.Binary;
+using Tessera.Crypto;
+using Tessera.Messages;
+
+namespace Tessera.Handshake;
+
+/// <summary>
+/// The running transcript hash (RFC 8446 §4.4.1). Until the cipher suite (and so the hash) is known,
+/// messages are kept; once it is, they are hashed and the hash continues incrementally.
+/// </summary>
+internal sealed class Transcript : IDisposable
+{
+    private readonly ICryptoProvider _crypto;
+    private readonly List<byte[]> _pending = [];
+    private ITranscriptHash? _hash;
+
+    public Transcript(ICryptoProvider crypto) => _crypto = crypto;
+
+    public int HashLength => _hash?.HashLength ?? throw new InvalidOperationException("Transcript hash algorithm not chosen yet.");
+
+    public void Add(ReadOnlySpan<byte> message)
+    {
+        if (_hash is null)
+        {
+            _pending.Add(message.ToArray());
+        }
+        else
+        {
+            _hash.Append(message);
+        }
+    }
+
+    public void SetAlgorithm(TlsHashAlgorithm algorithm)
+    {
+        if (_hash is not null)
+        {
+            if (_hash.Algorithm != algorithm)
+            {
+                throw new InvalidOperationException("Transcript hash algorithm already chosen.");
+            }
+
+            return;
+        }
+
+        _hash = _crypto.CreateHash(algorithm);
+        foreach (var m in _pending)
+        {
+            _hash.Append(m);
+        }
+
+        _pending.Clear();
+    }
+
+    /// <summary>Transcript-Hash of everything so far.</summary>
+    public byte[] CurrentHash()
+    {
+        var h = new byte[HashLength];
+        _hash!.GetCurrentHash(h);
+        return h;
+    }
+
+    /// <summary>
+    /// After a HelloRetryRequest: the transcript restarts with a synthetic message_hash message that
+    /// holds Hash(ClientHello1) (§4.4.1). Call with only ClientHello1 added so far.
+    /// </summary>
+    public void ReplaceWithMessageHash(TlsHashAlgorithm algorithm)
+    {
+        SetAlgorithm(algorithm);
+        var clientHello1Hash = CurrentHash();
+        _hash!.Dispose();
+        _hash = _crypto.CreateHash(algorithm);
+        Span<byte> header = stackalloc byte[4];
+        header[0] = (byte)HandshakeType.MessageHash;
+        BinaryPrimitives.WriteUInt16BigEndian(header[2..], (ushort)clientHello1Hash.Length);
+        header[1] = 0;
+        _hash.Append(header);
+        _hash.Append(clientHello1Hash);
+    }
+
+    public void Dispose()
+    {
+        _hash?.Dispose();
+        _pending.Clear();
+    }
+}

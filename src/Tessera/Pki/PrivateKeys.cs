@@ -1,0 +1,208 @@
+using System.Formats.Asn1;
+using System.Security.Cryptography;
+using NSec.Cryptography;
+using Tessera.Crypto;
+
+namespace Tessera.Pki;
+
+/// <summary>A key held in this process that can also be written out as PKCS#8 PEM.</summary>
+internal interface IExportablePrivateKey
+{
+    string ExportPkcs8Pem();
+}
+
+/// <summary>An RSA key (rsaEncryption): signs RSA-PSS (handshake) and PKCS#1 v1.5 (certificates).</summary>
+public sealed class RsaPrivateKey : ITlsPrivateKey, IExportablePrivateKey, IDisposable
+{
+    private readonly RSA _rsa;
+
+    /// <summary>Wraps an RSA key; the key is owned by this object from now on.</summary>
+    public RsaPrivateKey(RSA rsa)
+    {
+        ArgumentNullException.ThrowIfNull(rsa);
+        _rsa = rsa;
+        SubjectPublicKeyInfo = rsa.ExportSubjectPublicKeyInfo();
+    }
+
+    /// <inheritdoc />
+    public SignatureKeyType KeyType => SignatureKeyType.Rsa;
+
+    /// <inheritdoc />
+    public NamedGroup? Curve => null;
+
+    /// <inheritdoc />
+    public ReadOnlyMemory<byte> SubjectPublicKeyInfo { get; }
+
+    /// <inheritdoc />
+    public bool CanSign(SignatureScheme scheme) => SignatureSchemes.Find(scheme) is { KeyType: SignatureKeyType.Rsa, Implemented: true };
+
+    /// <inheritdoc />
+    public ValueTask<byte[]> SignAsync(SignatureScheme scheme, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        var info = SignatureSchemes.Find(scheme);
+        if (info is null || !CanSign(scheme))
+        {
+            throw new ArgumentException($"An RSA key cannot sign with {scheme}.", nameof(scheme));
+        }
+
+        var padding = info.Padding == SignaturePadding.Pss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1;
+        return ValueTask.FromResult(_rsa.SignData(data.Span, HashAlgorithms.ToBcl(info.Hash), padding));
+    }
+
+    /// <summary>Disposes the underlying key.</summary>
+    public void Dispose() => _rsa.Dispose();
+
+    string IExportablePrivateKey.ExportPkcs8Pem() => _rsa.ExportPkcs8PrivateKeyPem();
+}
+
+/// <summary>An ECDSA key on P-256, P-384 or P-521: signs the one scheme that matches its curve, DER-encoded.</summary>
+public sealed class EcdsaPrivateKey : ITlsPrivateKey, IExportablePrivateKey, IDisposable
+{
+    private readonly ECDsa _ecdsa;
+    private readonly SignatureScheme _scheme;
+
+    /// <summary>Wraps an ECDSA key; throws <see cref="ArgumentException"/> for a curve TLS cannot use.</summary>
+    public EcdsaPrivateKey(ECDsa ecdsa)
+    {
+        ArgumentNullException.ThrowIfNull(ecdsa);
+        _ecdsa = ecdsa;
+        (Curve, _scheme) = ecdsa.ExportParameters(false).Curve.Oid?.Value switch
+        {
+            "1.2.840.10045.3.1.7" => (NamedGroup.Secp256r1, SignatureScheme.ecdsa_secp256r1_sha256),
+            "1.3.132.0.34" => (NamedGroup.Secp384r1, SignatureScheme.ecdsa_secp384r1_sha384),
+            "1.3.132.0.35" => ((NamedGroup?)NamedGroup.Secp521r1, SignatureScheme.ecdsa_secp521r1_sha512),
+            var other => throw new ArgumentException($"EC curve {other ?? "(unnamed)"} is not one TLS signs with (P-256, P-384, P-521).", nameof(ecdsa)),
+        };
+        SubjectPublicKeyInfo = ecdsa.ExportSubjectPublicKeyInfo();
+    }
+
+    /// <inheritdoc />
+    public SignatureKeyType KeyType => SignatureKeyType.Ecdsa;
+
+    /// <inheritdoc />
+    public NamedGroup? Curve { get; }
+
+    /// <inheritdoc />
+    public ReadOnlyMemory<byte> SubjectPublicKeyInfo { get; }
+
+    /// <inheritdoc />
+    public bool CanSign(SignatureScheme scheme) => scheme == _scheme;
+
+    /// <inheritdoc />
+    public ValueTask<byte[]> SignAsync(SignatureScheme scheme, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        if (!CanSign(scheme))
+        {
+            throw new ArgumentException($"This ECDSA key signs only with {_scheme}.", nameof(scheme));
+        }
+
+        var hash = HashAlgorithms.ToBcl(SignatureSchemes.Find(scheme)!.Hash);
+        return ValueTask.FromResult(_ecdsa.SignData(data.Span, hash, DSASignatureFormat.Rfc3279DerSequence));
+    }
+
+    /// <summary>Disposes the underlying key.</summary>
+    public void Dispose() => _ecdsa.Dispose();
+
+    string IExportablePrivateKey.ExportPkcs8Pem() => _ecdsa.ExportPkcs8PrivateKeyPem();
+}
+
+/// <summary>An Ed25519 key (RFC 8032) through libsodium.</summary>
+public sealed class Ed25519PrivateKey : ITlsPrivateKey, IExportablePrivateKey, IDisposable
+{
+    private const string Ed25519Oid = "1.3.101.112";
+    private readonly Key _key;
+
+    private Ed25519PrivateKey(Key key)
+    {
+        _key = key;
+        SubjectPublicKeyInfo = EncodeSubjectPublicKeyInfo(key.PublicKey.Export(KeyBlobFormat.RawPublicKey));
+    }
+
+    /// <summary>Generates a new key.</summary>
+    public static Ed25519PrivateKey Generate() =>
+        new(Key.Create(SignatureAlgorithm.Ed25519, new KeyCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport }));
+
+    /// <summary>Imports a key from its 32-byte seed (RFC 8032 private key).</summary>
+    public static Ed25519PrivateKey FromSeed(ReadOnlySpan<byte> seed)
+    {
+        if (seed.Length != 32)
+        {
+            throw new ArgumentException("An Ed25519 private key is 32 bytes.", nameof(seed));
+        }
+
+        return new(Key.Import(SignatureAlgorithm.Ed25519, seed, KeyBlobFormat.RawPrivateKey,
+            new KeyCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport }));
+    }
+
+    /// <inheritdoc />
+    public SignatureKeyType KeyType => SignatureKeyType.Ed25519;
+
+    /// <inheritdoc />
+    public NamedGroup? Curve => null;
+
+    /// <inheritdoc />
+    public ReadOnlyMemory<byte> SubjectPublicKeyInfo { get; }
+
+    /// <summary>The 32-byte public key.</summary>
+    public byte[] RawPublicKey => _key.PublicKey.Export(KeyBlobFormat.RawPublicKey);
+
+    /// <inheritdoc />
+    public bool CanSign(SignatureScheme scheme) => scheme == SignatureScheme.ed25519;
+
+    /// <inheritdoc />
+    public ValueTask<byte[]> SignAsync(SignatureScheme scheme, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+    {
+        if (!CanSign(scheme))
+        {
+            throw new ArgumentException("An Ed25519 key signs only with ed25519.", nameof(scheme));
+        }
+
+        return ValueTask.FromResult(SignatureAlgorithm.Ed25519.Sign(_key, data.Span));
+    }
+
+    /// <summary>Disposes the key (libsodium wipes it).</summary>
+    public void Dispose() => _key.Dispose();
+
+    internal static byte[] EncodeSubjectPublicKeyInfo(ReadOnlySpan<byte> rawPublicKey)
+    {
+        var w = new AsnWriter(AsnEncodingRules.DER);
+        using (w.PushSequence())
+        {
+            using (w.PushSequence())
+            {
+                w.WriteObjectIdentifier(Ed25519Oid);
+            }
+
+            w.WriteBitString(rawPublicKey);
+        }
+
+        return w.Encode();
+    }
+
+    string IExportablePrivateKey.ExportPkcs8Pem()
+    {
+        var seed = _key.Export(KeyBlobFormat.RawPrivateKey);
+        try
+        {
+            var inner = new AsnWriter(AsnEncodingRules.DER);
+            inner.WriteOctetString(seed);
+            var w = new AsnWriter(AsnEncodingRules.DER);
+            using (w.PushSequence())
+            {
+                w.WriteInteger(0);
+                using (w.PushSequence())
+                {
+                    w.WriteObjectIdentifier(Ed25519Oid);
+                }
+
+                w.WriteOctetString(inner.Encode());
+            }
+
+            return PemEncoding.WriteString("PRIVATE KEY", w.Encode());
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(seed);
+        }
+    }
+}

@@ -1,0 +1,203 @@
+using System.Buffers.Binary;
+using Tessera.Messages;
+
+namespace Tessera.Records;
+
+/// <summary>One record taken from the input: its real type, its outer (wire) type and where its content lies.</summary>
+internal readonly record struct ReceivedRecord(ContentType Type, ContentType OuterType, ushort LegacyVersion, bool WasProtected, int ContentOffset, int ContentLength);
+
+/// <summary>
+/// The stream record layer: frames, protects and fragments outgoing data; deframes and deprotects
+/// incoming data. Holds at most one incoming record beyond what the caller fed, and knows nothing of
+/// which handshake message a record carries. A datagram record layer (DTLS) will sit behind the same
+/// calls from the connection.
+/// </summary>
+internal sealed class RecordLayer : IDisposable
+{
+    private readonly ByteQueue _input = new(RecordConstants.HeaderLength + RecordConstants.MaxCiphertextLength13);
+    private readonly ByteQueue _output = new(RecordConstants.HeaderLength + RecordConstants.MaxCiphertextLength13 + 64);
+    private readonly ITlsObserver? _observer;
+    private Tls13RecordProtection? _read;
+    private Tls13RecordProtection? _write;
+
+    public RecordLayer(ITlsObserver? observer) => _observer = observer;
+
+    /// <summary>The largest plaintext the peer may send us in one record (our record_size_limit minus the content type byte).</summary>
+    public int MaxReadPlaintext { get; set; } = RecordConstants.MaxPlaintextLength;
+
+    /// <summary>The largest plaintext we put in one record (the peer's record_size_limit, 2^14 at most).</summary>
+    public int MaxWriteFragment { get; set; } = RecordConstants.MaxPlaintextLength;
+
+    /// <summary>Pad protected plaintext to a multiple of this many bytes; 0 for none.</summary>
+    public int PaddingBlockSize { get; set; }
+
+    /// <summary>The legacy_record_version for plaintext records we write.</summary>
+    public ushort PlaintextRecordVersion { get; set; } = RecordConstants.InitialClientHelloRecordVersion;
+
+    public bool IsReadProtected => _read is not null;
+
+    public bool IsWriteProtected => _write is not null;
+
+    /// <summary>True once a protected record from the peer has authenticated.</summary>
+    public bool HasReceivedProtectedRecord { get; private set; }
+
+    public ulong WriteSequenceNumber => _write?.SequenceNumber ?? 0;
+
+    public ulong ReadSequenceNumber => _read?.SequenceNumber ?? 0;
+
+    public ByteQueue Output => _output;
+
+    public int BufferedInput => _input.Count;
+
+    public void AppendInput(ReadOnlySpan<byte> data) => _input.Append(data);
+
+    public void SetReadProtection(Tls13RecordProtection? protection)
+    {
+        _read?.Dispose();
+        _read = protection;
+        HasReceivedProtectedRecord = false;
+    }
+
+    public void SetWriteProtection(Tls13RecordProtection? protection)
+    {
+        _write?.Dispose();
+        _write = protection;
+    }
+
+    /// <summary>
+    /// Takes the next whole record from the input, deprotecting it when read keys are set. Returns
+    /// false when more bytes are needed. The content stays valid until <see cref="ConsumeRecord"/>.
+    /// </summary>
+    public bool TryReadRecord(out ReceivedRecord record)
+    {
+        record = default;
+        var buffered = _input.WritableSpan;
+        if (buffered.Length < RecordConstants.HeaderLength)
+        {
+            return false;
+        }
+
+        var outer = (ContentType)buffered[0];
+        ushort version = BinaryPrimitives.ReadUInt16BigEndian(buffered[1..]);
+        int length = BinaryPrimitives.ReadUInt16BigEndian(buffered[3..]);
+        if (outer is not (ContentType.ChangeCipherSpec or ContentType.Alert or ContentType.Handshake or ContentType.ApplicationData))
+        {
+            throw new TlsException(AlertDescription.UnexpectedMessage, $"record of unknown content type {(byte)outer}");
+        }
+
+        if (version >> 8 != 3)
+        {
+            throw new TlsException(AlertDescription.ProtocolVersion, $"record with version 0x{version:X4} is not TLS");
+        }
+
+        bool willDecrypt = _read is not null && outer == ContentType.ApplicationData;
+        int limit = willDecrypt ? RecordConstants.MaxCiphertextLength13 : RecordConstants.MaxPlaintextLength;
+        if (length > limit)
+        {
+            throw new TlsException(AlertDescription.RecordOverflow, $"record of {length} bytes exceeds the limit of {limit}");
+        }
+
+        if (buffered.Length < RecordConstants.HeaderLength + length)
+        {
+            return false;
+        }
+
+        _observer?.OnRecord(TrafficDirection.Received, outer, version, length, willDecrypt);
+        if (!willDecrypt)
+        {
+            record = new ReceivedRecord(outer, outer, version, false, RecordConstants.HeaderLength, length);
+            return true;
+        }
+
+        if (_read!.SequenceNumber == ulong.MaxValue)
+        {
+            throw new TlsException(AlertDescription.InternalError, "read sequence number exhausted without a key update");
+        }
+
+        var header = buffered[..RecordConstants.HeaderLength];
+        var payload = buffered.Slice(RecordConstants.HeaderLength, length);
+        var (type, contentLength) = _read.Open(header, payload, MaxReadPlaintext);
+        HasReceivedProtectedRecord = true;
+        record = new ReceivedRecord(type, outer, version, true, RecordConstants.HeaderLength, contentLength);
+        return true;
+    }
+
+    /// <summary>The content of the record last returned by <see cref="TryReadRecord"/>.</summary>
+    public Span<byte> ContentOf(in ReceivedRecord record) => _input.WritableSpan.Slice(record.ContentOffset, record.ContentLength);
+
+    /// <summary>Drops the record last returned by <see cref="TryReadRecord"/>, wiping its plaintext.</summary>
+    public void ConsumeRecord()
+    {
+        var span = _input.WritableSpan;
+        int length = BinaryPrimitives.ReadUInt16BigEndian(span[3..]);
+        span[..(RecordConstants.HeaderLength + length)].Clear();
+        _input.Consume(RecordConstants.HeaderLength + length);
+    }
+
+    /// <summary>Writes <paramref name="data"/> as one or more records of <paramref name="type"/>, protected when write keys are set.</summary>
+    public void Write(ContentType type, ReadOnlySpan<byte> data)
+    {
+        if (data.IsEmpty)
+        {
+            WriteFragment(type, data);
+            return;
+        }
+
+        int max = Math.Min(MaxWriteFragment, RecordConstants.MaxPlaintextLength);
+        while (!data.IsEmpty)
+        {
+            int n = Math.Min(max, data.Length);
+            WriteFragment(type, data[..n]);
+            data = data[n..];
+        }
+    }
+
+    /// <summary>Writes a ChangeCipherSpec record in the clear (middlebox compatibility, RFC 8446 §D.4).</summary>
+    public void WriteChangeCipherSpec()
+    {
+        var span = _output.GetAppendSpan(RecordConstants.HeaderLength + 1);
+        span[0] = (byte)ContentType.ChangeCipherSpec;
+        BinaryPrimitives.WriteUInt16BigEndian(span[1..], RecordConstants.LegacyRecordVersion);
+        BinaryPrimitives.WriteUInt16BigEndian(span[3..], 1);
+        span[5] = 1;
+        _output.Advance(RecordConstants.HeaderLength + 1);
+        _observer?.OnRecord(TrafficDirection.Sent, ContentType.ChangeCipherSpec, RecordConstants.LegacyRecordVersion, 1, false);
+    }
+
+    public void Dispose()
+    {
+        _read?.Dispose();
+        _write?.Dispose();
+        _input.Dispose();
+        _output.Dispose();
+    }
+
+    private void WriteFragment(ContentType type, ReadOnlySpan<byte> fragment)
+    {
+        if (_write is null)
+        {
+            var span = _output.GetAppendSpan(RecordConstants.HeaderLength + fragment.Length);
+            span[0] = (byte)type;
+            BinaryPrimitives.WriteUInt16BigEndian(span[1..], PlaintextRecordVersion);
+            BinaryPrimitives.WriteUInt16BigEndian(span[3..], (ushort)fragment.Length);
+            fragment.CopyTo(span[RecordConstants.HeaderLength..]);
+            _output.Advance(RecordConstants.HeaderLength + fragment.Length);
+            _observer?.OnRecord(TrafficDirection.Sent, type, PlaintextRecordVersion, fragment.Length, false);
+            return;
+        }
+
+        int padding = 0;
+        if (PaddingBlockSize > 0)
+        {
+            int inner = fragment.Length + 1;
+            int target = Math.Min((inner + PaddingBlockSize - 1) / PaddingBlockSize * PaddingBlockSize, MaxWriteFragment + 1);
+            padding = Math.Max(0, target - inner);
+        }
+
+        int size = _write.Overhead + fragment.Length + padding;
+        var dest = _output.GetAppendSpan(size);
+        int written = _write.Seal(type, fragment, padding, dest);
+        _output.Advance(written);
+        _observer?.OnRecord(TrafficDirection.Sent, ContentType.ApplicationData, RecordConstants.LegacyRecordVersion, written - RecordConstants.HeaderLength, true);
+    }
+}

@@ -1,0 +1,670 @@
+using System.Security.Cryptography;
+using Tessera.Handshake;
+using Tessera.KeySchedule;
+using Tessera.Messages;
+using Tessera.Records;
+
+namespace Tessera;
+
+/// <summary>Where a connection is in its life.</summary>
+public enum TlsConnectionState
+{
+    /// <summary>The handshake is running.</summary>
+    Handshaking,
+    /// <summary>The handshake is complete; application data flows.</summary>
+    Connected,
+    /// <summary>Both directions have been closed with close_notify.</summary>
+    Closed,
+    /// <summary>A fatal alert ended the connection; see <see cref="TlsConnection.Error"/>.</summary>
+    Failed,
+}
+
+/// <summary>
+/// The sans-IO TLS engine: no sockets, no threads, no clock of its own. Feed it the bytes received
+/// from the peer (<see cref="ReceiveBytes"/>), send whatever <see cref="ReadOutput"/> gives you, and
+/// read plaintext with <see cref="ReadApplicationData"/>. When <see cref="PendingOperation"/> is not
+/// null (a certificate check or a remote signature is running), await it and call
+/// <see cref="ResumePendingOperation"/>. Not thread-safe: one caller at a time.
+/// </summary>
+public sealed class TlsConnection : IDisposable
+{
+    private readonly TlsOptions _options;
+    private readonly RecordLayer _records;
+    private readonly HandshakeReassembler _reassembler;
+    private readonly ByteQueue _plaintext = new(4096);
+    private readonly Tls13Handshake _handshake;
+    private CipherSuiteInfo? _suite;
+    private byte[]? _readApplicationSecret;
+    private byte[]? _writeApplicationSecret;
+    private byte[]? _exporterSecret;
+    private byte[]? _resumptionSecret;
+    private Action? _resume;
+    private bool _started;
+    private bool _changeCipherSpecSent;
+    private bool _changeCipherSpecReceived;
+    private bool _keyUpdateAnswered;
+    private int _readKeyEpoch;
+    private bool _disposed;
+
+    private TlsConnection(TlsOptions options, bool isClient)
+    {
+        _options = options;
+        IsClient = isClient;
+        _records = new RecordLayer(options.Observer) { PaddingBlockSize = options.RecordPaddingBlockSize };
+        if (options.RecordSizeLimit is int limit)
+        {
+            if (limit is < 64 or > 16385)
+            {
+                throw new ArgumentOutOfRangeException(nameof(options), "RecordSizeLimit must be between 64 and 16385.");
+            }
+
+            _records.MaxReadPlaintext = limit - 1;
+        }
+
+        _reassembler = new HandshakeReassembler(options.MaxHandshakeMessageSize);
+        _handshake = isClient
+            ? new Client13Handshake(this, (TlsClientOptions)options)
+            : new Server13Handshake(this, (TlsServerOptions)options);
+        if (!isClient)
+        {
+            _records.PlaintextRecordVersion = RecordConstants.LegacyRecordVersion;
+        }
+    }
+
+    /// <summary>Creates the client side of a connection. Call <see cref="Start"/> to produce the ClientHello.</summary>
+    public static TlsConnection CreateClient(TlsClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new TlsConnection(options, isClient: true);
+    }
+
+    /// <summary>Creates the server side of a connection; it waits for a ClientHello.</summary>
+    public static TlsConnection CreateServer(TlsServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new TlsConnection(options, isClient: false);
+    }
+
+    /// <summary>True for the client side.</summary>
+    public bool IsClient { get; }
+
+    /// <summary>The connection's state.</summary>
+    public TlsConnectionState State { get; private set; } = TlsConnectionState.Handshaking;
+
+    /// <summary>True once both Finished messages have been exchanged and verified.</summary>
+    public bool IsHandshakeComplete { get; private set; }
+
+    /// <summary>The fatal error that ended the connection, if any.</summary>
+    public TlsException? Error { get; private set; }
+
+    /// <summary>True after the peer's close_notify: no more application data will arrive.</summary>
+    public bool IsReadClosed { get; private set; }
+
+    /// <summary>True after this side sent close_notify.</summary>
+    public bool IsWriteClosed { get; private set; }
+
+    /// <summary>The negotiated protocol version.</summary>
+    public TlsProtocolVersion NegotiatedProtocol { get; private set; }
+
+    /// <summary>The negotiated cipher suite, once ServerHello is processed.</summary>
+    public CipherSuite? NegotiatedCipherSuite { get; private set; }
+
+    /// <summary>The key-exchange group used.</summary>
+    public NamedGroup? NegotiatedGroup { get; private set; }
+
+    /// <summary>The ALPN protocol both sides agreed on, or null.</summary>
+    public string? NegotiatedApplicationProtocol { get; internal set; }
+
+    /// <summary>The SNI host name: sent (client) or received (server).</summary>
+    public string? ServerName { get; internal set; }
+
+    /// <summary>The scheme the peer signed its CertificateVerify with.</summary>
+    public SignatureScheme? PeerSignatureScheme { get; internal set; }
+
+    /// <summary>The scheme this endpoint signed its CertificateVerify with.</summary>
+    public SignatureScheme? LocalSignatureScheme { get; internal set; }
+
+    /// <summary>The peer's certificate chain as sent (DER, end-entity first); empty if none.</summary>
+    public IReadOnlyList<byte[]> PeerCertificateChain { get; internal set; } = [];
+
+    /// <summary>True when the configured verifier accepted the peer's chain.</summary>
+    public bool PeerCertificateVerified { get; internal set; }
+
+    /// <summary>True when the server answered the first ClientHello with a HelloRetryRequest.</summary>
+    public bool WasHelloRetryRequest { get; internal set; }
+
+    /// <summary>How many KeyUpdate messages were sent and received after the handshake.</summary>
+    public (int Sent, int Received) KeyUpdateCount => (_keyUpdatesSent, _keyUpdatesReceived);
+
+    /// <summary>The number of NewSessionTicket messages received (client).</summary>
+    public int SessionTicketsReceived { get; private set; }
+
+    /// <summary>A certificate check or private-key operation the engine is waiting for, or null.</summary>
+    public Task? PendingOperation { get; private set; }
+
+    /// <summary>Bytes waiting to be sent to the peer.</summary>
+    public int PendingOutputLength => _records.Output.Count;
+
+    /// <summary>Decrypted application data waiting to be read.</summary>
+    public int AvailableApplicationData => _plaintext.Count;
+
+    /// <summary>The write sequence number past which a KeyUpdate is sent automatically (RFC 8446 §5.5).</summary>
+    internal ulong AutoKeyUpdateThreshold { get; set; } = 1UL << 24;
+
+    private int _keyUpdatesSent;
+    private int _keyUpdatesReceived;
+
+    /// <summary>Starts the handshake. The client queues its ClientHello; for a server this does nothing.</summary>
+    public void Start()
+    {
+        ThrowIfUnusable();
+        if (_started)
+        {
+            return;
+        }
+
+        _started = true;
+        Guard(_handshake.Start);
+    }
+
+    /// <summary>
+    /// Processes bytes received from the peer. Throws <see cref="TlsException"/> when the peer sent
+    /// a fatal alert or bad data; in the latter case an alert is queued in the output first, so send
+    /// the output before closing the transport.
+    /// </summary>
+    public void ReceiveBytes(ReadOnlySpan<byte> data)
+    {
+        ThrowIfUnusable();
+        if (!_started)
+        {
+            Start();
+        }
+
+        _records.AppendInput(data);
+        Guard(ProcessInput);
+    }
+
+    /// <summary>Copies pending output (records to send) into <paramref name="destination"/>; returns the count.</summary>
+    public int ReadOutput(Span<byte> destination) => _records.Output.Read(destination);
+
+    /// <summary>The pending output without consuming it; call <see cref="ConsumeOutput"/> after sending.</summary>
+    public ReadOnlySpan<byte> PeekOutput() => _records.Output.Span;
+
+    /// <summary>Marks <paramref name="count"/> bytes of output as sent.</summary>
+    public void ConsumeOutput(int count) => _records.Output.Consume(count);
+
+    /// <summary>Copies decrypted application data into <paramref name="destination"/>; returns the count.</summary>
+    public int ReadApplicationData(Span<byte> destination) => _plaintext.Read(destination);
+
+    /// <summary>Protects application data into records. Allowed once the handshake is complete.</summary>
+    public void WriteApplicationData(ReadOnlySpan<byte> data)
+    {
+        ThrowIfUnusable();
+        if (!IsHandshakeComplete)
+        {
+            throw new InvalidOperationException("The handshake is not complete.");
+        }
+
+        if (IsWriteClosed)
+        {
+            throw new InvalidOperationException("close_notify was already sent.");
+        }
+
+        try
+        {
+            WriteRecords(data);
+        }
+        catch (Exception ex) when (TryFail(ex, out var error))
+        {
+            throw error;
+        }
+    }
+
+    private void WriteRecords(ReadOnlySpan<byte> data)
+    {
+        int max = Math.Min(_records.MaxWriteFragment, RecordConstants.MaxPlaintextLength);
+        do
+        {
+            if (_records.WriteSequenceNumber >= AutoKeyUpdateThreshold)
+            {
+                SendKeyUpdate(updateRequested: false);
+            }
+
+            int n = Math.Min(max, data.Length);
+            _records.Write(ContentType.ApplicationData, data[..n]);
+            data = data[n..];
+        }
+        while (!data.IsEmpty);
+        _keyUpdateAnswered = false;
+    }
+
+    /// <summary>Sends a KeyUpdate and switches to new write keys; with <paramref name="requestPeerUpdate"/> the peer is asked to do the same.</summary>
+    public void RequestKeyUpdate(bool requestPeerUpdate)
+    {
+        ThrowIfUnusable();
+        if (!IsHandshakeComplete || IsWriteClosed)
+        {
+            throw new InvalidOperationException("KeyUpdate needs a connected, open connection.");
+        }
+
+        Guard(() => SendKeyUpdate(requestPeerUpdate));
+    }
+
+    /// <summary>Sends close_notify: this side will write no more. Reading goes on until the peer's close_notify.</summary>
+    public void Close()
+    {
+        if (State == TlsConnectionState.Failed || IsWriteClosed || _disposed)
+        {
+            return;
+        }
+
+        SendAlert(AlertDescription.CloseNotify);
+        IsWriteClosed = true;
+        if (IsReadClosed)
+        {
+            State = TlsConnectionState.Closed;
+        }
+    }
+
+    /// <summary>Continues after <see cref="PendingOperation"/> has completed.</summary>
+    public void ResumePendingOperation()
+    {
+        ThrowIfUnusable();
+        if (PendingOperation is not { IsCompleted: true } || _resume is null)
+        {
+            throw new InvalidOperationException("No completed pending operation to resume.");
+        }
+
+        var resume = _resume;
+        _resume = null;
+        PendingOperation = null;
+        Guard(() =>
+        {
+            resume();
+            ProcessInput();
+        });
+    }
+
+    /// <summary>
+    /// Derives keying material from the exporter secret (RFC 8446 §7.5):
+    /// HKDF-Expand-Label(Derive-Secret(exporter_master_secret, label, ""), "exporter", Hash(context), length).
+    /// </summary>
+    public byte[] ExportKeyingMaterial(string label, ReadOnlySpan<byte> context, int length)
+    {
+        if (_exporterSecret is null || _suite is null)
+        {
+            throw new InvalidOperationException("Keying material can be exported once the handshake is complete.");
+        }
+
+        var crypto = _options.Crypto;
+        Span<byte> emptyHash = stackalloc byte[_suite.HashLength];
+        crypto.Hash(_suite.Hash, [], emptyHash);
+        var secret = HkdfLabel.DeriveSecret(crypto, _suite.Hash, _exporterSecret, label, emptyHash);
+        Span<byte> contextHash = stackalloc byte[_suite.HashLength];
+        crypto.Hash(_suite.Hash, context, contextHash);
+        try
+        {
+            return HkdfLabel.Expand(crypto, _suite.Hash, secret, "exporter", contextHash, length);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
+
+    /// <summary>Zeroes all secrets and returns pooled buffers.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _handshake.Dispose();
+        _records.Dispose();
+        _reassembler.Dispose();
+        _plaintext.Dispose();
+        foreach (var secret in new[] { _readApplicationSecret, _writeApplicationSecret, _exporterSecret, _resumptionSecret })
+        {
+            if (secret is not null)
+            {
+                CryptographicOperations.ZeroMemory(secret);
+            }
+        }
+    }
+
+    // ---- Called by the handshake state machines ----
+
+    internal void SendHandshakeMessage(byte[] message)
+    {
+        _options.Observer?.OnHandshakeMessage(TrafficDirection.Sent, (HandshakeType)message[0], message);
+        _records.Write(ContentType.Handshake, message);
+
+        // Only the initial ClientHello may carry 0x0301 (RFC 8446 §5.1).
+        _records.PlaintextRecordVersion = RecordConstants.LegacyRecordVersion;
+    }
+
+    internal void SendChangeCipherSpecOnce(bool enabled)
+    {
+        if (!enabled || _changeCipherSpecSent)
+        {
+            return;
+        }
+
+        _changeCipherSpecSent = true;
+        _records.WriteChangeCipherSpec();
+    }
+
+    internal void InstallReadKeys(CipherSuiteInfo suite, byte[] secret, string description)
+    {
+        _records.SetReadProtection(new Tls13RecordProtection(_options.Crypto, suite, secret));
+        _readKeyEpoch++;
+        _options.Observer?.OnKeyChange(TrafficDirection.Received, description);
+    }
+
+    internal void InstallWriteKeys(CipherSuiteInfo suite, byte[] secret, string description)
+    {
+        _records.SetWriteProtection(new Tls13RecordProtection(_options.Crypto, suite, secret));
+        _records.PlaintextRecordVersion = RecordConstants.LegacyRecordVersion;
+        _options.Observer?.OnKeyChange(TrafficDirection.Sent, description);
+    }
+
+    internal void SetNegotiated(TlsProtocolVersion version, CipherSuite suite, NamedGroup group)
+    {
+        NegotiatedProtocol = version;
+        NegotiatedCipherSuite = suite;
+        NegotiatedGroup = group;
+        _suite = CipherSuites.Get(suite);
+    }
+
+    internal void SetPeerRecordSizeLimit(ushort limit)
+    {
+        // RFC 8449 §4: in TLS 1.3 the limit counts the content type byte (and padding).
+        _records.MaxWriteFragment = Math.Min(RecordConstants.MaxPlaintextLength, limit - 1);
+    }
+
+    internal void SetExporterSecret(byte[] secret) => _exporterSecret = secret;
+
+    internal void SetResumptionSecret(byte[] secret) => _resumptionSecret = secret;
+
+    internal void CompleteHandshake(byte[] clientApplicationSecret, byte[] serverApplicationSecret, bool isClient)
+    {
+        _readApplicationSecret = (byte[])(isClient ? serverApplicationSecret : clientApplicationSecret).Clone();
+        _writeApplicationSecret = (byte[])(isClient ? clientApplicationSecret : serverApplicationSecret).Clone();
+        IsHandshakeComplete = true;
+        State = TlsConnectionState.Connected;
+    }
+
+    /// <summary>Runs <paramref name="continuation"/> with the result now if it is ready, or after the caller awaits <see cref="PendingOperation"/>.</summary>
+    internal void Await<T>(ValueTask<T> operation, Action<T> continuation)
+    {
+        if (operation.IsCompletedSuccessfully)
+        {
+            continuation(operation.Result);
+            return;
+        }
+
+        var task = operation.AsTask();
+        PendingOperation = task;
+        _resume = () =>
+        {
+            if (!task.IsCompletedSuccessfully)
+            {
+                throw new TlsException(AlertDescription.InternalError, AlertSource.Local,
+                    "an asynchronous certificate check or signature failed", task.Exception?.InnerException);
+            }
+
+            continuation(task.Result);
+        };
+    }
+
+    // ---- Record processing ----
+
+    private void ProcessInput()
+    {
+        DrainHandshakeMessages();
+        while (PendingOperation is null && State != TlsConnectionState.Failed && _records.TryReadRecord(out var record))
+        {
+            HandleRecord(record);
+            DrainHandshakeMessages();
+        }
+    }
+
+    private void HandleRecord(in ReceivedRecord record)
+    {
+        var content = _records.ContentOf(record);
+        if (_reassembler.HasPartialMessage && record.Type != ContentType.Handshake)
+        {
+            throw new TlsException(AlertDescription.UnexpectedMessage, $"{record.Type} record inside a fragmented handshake message");
+        }
+
+        switch (record.Type)
+        {
+            case ContentType.ChangeCipherSpec:
+                HandleChangeCipherSpec(record, content);
+                break;
+            case ContentType.Alert:
+                HandleAlert(record, content);
+                break;
+            case ContentType.Handshake:
+                if (!record.WasProtected && _records.IsReadProtected)
+                {
+                    throw new TlsException(AlertDescription.UnexpectedMessage, "unprotected handshake record after keys were set");
+                }
+
+                _reassembler.AddRecordPayload(content);
+                break;
+            case ContentType.ApplicationData:
+                if (!record.WasProtected || !IsHandshakeComplete)
+                {
+                    throw new TlsException(AlertDescription.UnexpectedMessage, "application data before the handshake completed");
+                }
+
+                if (!IsReadClosed)
+                {
+                    _plaintext.Append(content);
+                }
+
+                break;
+            default:
+                throw new TlsException(AlertDescription.UnexpectedMessage, $"record of unknown content type {(byte)record.Type}");
+        }
+
+        _records.ConsumeRecord();
+    }
+
+    private void HandleChangeCipherSpec(in ReceivedRecord record, ReadOnlySpan<byte> content)
+    {
+        // RFC 8446 §5: an unprotected CCS of value 1 may arrive during the handshake and is dropped;
+        // anything else (protected, other value, before ClientHello, after the handshake) is an error.
+        bool handshakeStarted = IsClient ? _started : _records.IsWriteProtected || WasHelloRetryRequest;
+        if (record.WasProtected || content.Length != 1 || content[0] != 1 || IsHandshakeComplete || !handshakeStarted || _changeCipherSpecReceived)
+        {
+            throw new TlsException(AlertDescription.UnexpectedMessage, "unexpected change_cipher_spec record");
+        }
+
+        _changeCipherSpecReceived = true;
+    }
+
+    private void HandleAlert(in ReceivedRecord record, ReadOnlySpan<byte> content)
+    {
+        if (!record.WasProtected && _records.IsReadProtected && _records.HasReceivedProtectedRecord)
+        {
+            throw new TlsException(AlertDescription.UnexpectedMessage, "unprotected alert after protected records");
+        }
+
+        if (content.Length != 2)
+        {
+            throw new TlsException(AlertDescription.DecodeError, "alert record must hold exactly one alert");
+        }
+
+        var description = (AlertDescription)content[1];
+        _options.Observer?.OnAlert(TrafficDirection.Received, description);
+        switch (description)
+        {
+            case AlertDescription.CloseNotify:
+                if (!IsHandshakeComplete)
+                {
+                    FailRemote(new TlsException(description, AlertSource.Remote, "peer closed the connection during the handshake"));
+                }
+
+                IsReadClosed = true;
+                if (IsWriteClosed)
+                {
+                    State = TlsConnectionState.Closed;
+                }
+
+                break;
+            case AlertDescription.UserCanceled:
+                // A warning in TLS 1.3 (§6.1); a close_notify should follow.
+                break;
+            default:
+                FailRemote(new TlsException(description, AlertSource.Remote, "peer aborted the connection"));
+                break;
+        }
+    }
+
+    private void DrainHandshakeMessages()
+    {
+        while (PendingOperation is null && State != TlsConnectionState.Failed && _reassembler.TryTakeMessage(out var type, out var message))
+        {
+            int epoch = _readKeyEpoch;
+            _options.Observer?.OnHandshakeMessage(TrafficDirection.Received, type, message);
+            if (!_handshake.IsComplete)
+            {
+                _handshake.HandleMessage(type, message);
+            }
+            else
+            {
+                HandlePostHandshakeMessage(type, message);
+            }
+
+            if (_readKeyEpoch != epoch && _reassembler.HasPartialMessage)
+            {
+                // §5.1: handshake messages must not span a change of keys.
+                throw new TlsException(AlertDescription.UnexpectedMessage, "handshake data after a key change in the same record");
+            }
+        }
+    }
+
+    private void HandlePostHandshakeMessage(HandshakeType type, byte[] message)
+    {
+        switch (type)
+        {
+            case HandshakeType.KeyUpdate:
+                var update = KeyUpdate.Parse(message.AsSpan(4));
+                _keyUpdatesReceived++;
+                var next = Tls13KeySchedule.NextApplicationTrafficSecret(_options.Crypto, _suite!, _readApplicationSecret);
+                CryptographicOperations.ZeroMemory(_readApplicationSecret);
+                _readApplicationSecret = next;
+                InstallReadKeys(_suite!, next, "peer application traffic keys (after KeyUpdate)");
+                // §4.6.3: answer a request once before our next application data; a burst of requests needs one answer.
+                if (update.UpdateRequested && !_keyUpdateAnswered && !IsWriteClosed)
+                {
+                    SendKeyUpdate(updateRequested: false);
+                    _keyUpdateAnswered = true;
+                }
+
+                break;
+            case HandshakeType.NewSessionTicket when IsClient:
+                _ = NewSessionTicket.Parse(message.AsSpan(4));
+                SessionTicketsReceived++;
+                break;
+            default:
+                throw new TlsException(AlertDescription.UnexpectedMessage, $"unexpected post-handshake {type} message");
+        }
+    }
+
+    private void SendKeyUpdate(bool updateRequested)
+    {
+        SendHandshakeMessage(new KeyUpdate { UpdateRequested = updateRequested }.ToMessageBytes());
+        _keyUpdatesSent++;
+        var next = Tls13KeySchedule.NextApplicationTrafficSecret(_options.Crypto, _suite!, _writeApplicationSecret);
+        CryptographicOperations.ZeroMemory(_writeApplicationSecret);
+        _writeApplicationSecret = next;
+        InstallWriteKeys(_suite!, next, "own application traffic keys (after KeyUpdate)");
+    }
+
+    private void SendAlert(AlertDescription description)
+    {
+        Span<byte> alert = [2, (byte)description];
+        if (description is AlertDescription.CloseNotify or AlertDescription.UserCanceled)
+        {
+            alert[0] = 1;
+        }
+
+        _options.Observer?.OnAlert(TrafficDirection.Sent, description);
+        _records.Write(ContentType.Alert, alert);
+    }
+
+    private void Guard(Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception ex) when (TryFail(ex, out var error))
+        {
+            if (ReferenceEquals(error, ex))
+            {
+                throw;
+            }
+
+            throw error;
+        }
+    }
+
+    /// <summary>
+    /// Turns a failure inside the engine into the connection's fatal error, queueing the alert.
+    /// A fault below the protocol (a provider or codec bug) still ends with an internal_error alert.
+    /// </summary>
+    private bool TryFail(Exception ex, out TlsException error)
+    {
+        error = null!;
+        if (State == TlsConnectionState.Failed || ex is InvalidOperationException or ObjectDisposedException or OutOfMemoryException)
+        {
+            return false;
+        }
+
+        error = ex as TlsException ?? new TlsException(AlertDescription.InternalError, AlertSource.Local, $"internal error ({ex.GetType().Name})", ex);
+        FailLocal(error);
+        return true;
+    }
+
+    private void FailLocal(TlsException error)
+    {
+        Error = error;
+        if (error.AlertSource == AlertSource.Local && !IsWriteClosed)
+        {
+            try
+            {
+                SendAlert(error.Alert);
+            }
+            catch (CryptographicException)
+            {
+                // The alert cannot be protected; the connection is failing anyway.
+            }
+        }
+
+        State = TlsConnectionState.Failed;
+        PendingOperation = null;
+        _resume = null;
+    }
+
+    private void FailRemote(TlsException error)
+    {
+        Error = error;
+        State = TlsConnectionState.Failed;
+        throw error;
+    }
+
+    private void ThrowIfUnusable()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Error is not null)
+        {
+            throw Error;
+        }
+    }
+}

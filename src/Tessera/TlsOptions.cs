@@ -1,0 +1,85 @@
+using Tessera.Crypto;
+using Tessera.KeySchedule;
+using Tessera.Pki;
+
+namespace Tessera;
+
+/// <summary>Settings shared by both roles. Every default is the safe one.</summary>
+public abstract class TlsOptions
+{
+    /// <summary>TLS 1.3 cipher suites, most preferred first (a server applies its own order).</summary>
+    public IReadOnlyList<CipherSuite> CipherSuites { get; set; } = Tessera.CipherSuites.Tls13Defaults;
+
+    /// <summary>Key-exchange groups, most preferred first.</summary>
+    public IReadOnlyList<NamedGroup> Groups { get; set; } = NamedGroups.Defaults;
+
+    /// <summary>Signature schemes accepted (and used) for CertificateVerify, most preferred first.</summary>
+    public IReadOnlyList<SignatureScheme> SignatureSchemes { get; set; } = Tessera.SignatureSchemes.Tls13HandshakeDefaults;
+
+    /// <summary>Signature schemes accepted in certificates (sent as signature_algorithms_cert).</summary>
+    public IReadOnlyList<SignatureScheme> CertificateSignatureSchemes { get; set; } = Tessera.SignatureSchemes.CertificateDefaults;
+
+    /// <summary>ALPN protocol names (e.g. "h2", "http/1.1"), most preferred first. Empty: no ALPN.</summary>
+    public IReadOnlyList<string> ApplicationProtocols { get; set; } = [];
+
+    /// <summary>The record_size_limit (RFC 8449) to advertise, 64..16385; null sends none.</summary>
+    public int? RecordSizeLimit { get; set; }
+
+    /// <summary>When non-zero, pads every protected record's plaintext up to a multiple of this many bytes (content-type hiding, RFC 8446 §5.4).</summary>
+    public int RecordPaddingBlockSize { get; set; }
+
+    /// <summary>Checks the peer's certificate chain. Null: a client uses <see cref="X509CertificateVerifier"/> over the system roots; a server asks for no client certificate unless set.</summary>
+    public ICertificateVerifier? CertificateVerifier { get; set; }
+
+    /// <summary>The cryptographic primitives. Defaults to the .NET BCL + libsodium provider.</summary>
+    public ICryptoProvider? CryptoProvider { get; set; }
+
+    /// <summary>The clock used for certificate validity and ticket ages.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>When set, receives secrets in NSS SSLKEYLOGFILE format. Off by default; never turn it on in production.</summary>
+    public IKeyLogWriter? KeyLog { get; set; }
+
+    /// <summary>Receives a description of every record, handshake message and key change (for tracing tools).</summary>
+    public ITlsObserver? Observer { get; set; }
+
+    /// <summary>The largest handshake message accepted from the peer, in bytes.</summary>
+    public int MaxHandshakeMessageSize { get; set; } = 128 * 1024;
+
+    internal ICryptoProvider Crypto => CryptoProvider ?? DefaultCryptoProvider.Instance;
+}
+
+/// <summary>Client settings.</summary>
+public sealed class TlsClientOptions : TlsOptions
+{
+    /// <summary>The server's host name: sent as SNI (unless an IP literal) and checked against the certificate.</summary>
+    public string? ServerName { get; set; }
+
+    /// <summary>Skip certificate verification entirely. Dangerous; for diagnostics only.</summary>
+    public bool SkipCertificateVerification { get; set; }
+
+    /// <summary>The certificate to present when the server asks for one.</summary>
+    public TlsCertificate? ClientCertificate { get; set; }
+
+    /// <summary>How many of the first <see cref="TlsOptions.Groups"/> get a key share in the first ClientHello (at least 1).</summary>
+    public int KeyShareCount { get; set; } = 1;
+
+    /// <summary>Send a ChangeCipherSpec and a fake session id so middleboxes see a resumed TLS 1.2 session (RFC 8446 §D.4).</summary>
+    public bool MiddleboxCompatibility { get; set; } = true;
+}
+
+/// <summary>Server settings.</summary>
+public sealed class TlsServerOptions : TlsOptions
+{
+    /// <summary>The certificates this server can present; one is chosen by SNI and the client's signature algorithms.</summary>
+    public IList<TlsCertificate> Certificates { get; } = [];
+
+    /// <summary>Ask the client for a certificate (verified by <see cref="TlsOptions.CertificateVerifier"/>).</summary>
+    public bool RequestClientCertificate { get; set; }
+
+    /// <summary>Fail the handshake with certificate_required when the client sends none.</summary>
+    public bool RequireClientCertificate { get; set; }
+
+    /// <summary>Answer a ClientHello whose key shares do not fit with a HelloRetryRequest (otherwise: handshake_failure).</summary>
+    public bool AllowHelloRetryRequest { get; set; } = true;
+}

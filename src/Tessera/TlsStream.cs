@@ -1,0 +1,362 @@
+using System.Buffers;
+
+namespace Tessera;
+
+/// <summary>
+/// A <see cref="Stream"/> of plaintext over a transport stream, shaped like SslStream: authenticate,
+/// then read and write. It drives a <see cref="TlsConnection"/>, reading the transport only when the
+/// engine needs more input, so the bytes it holds stay bounded.
+/// </summary>
+public sealed class TlsStream : Stream
+{
+    private const int TransportReadSize = 16 * 1024 + 512;
+
+    private readonly Stream _inner;
+    private readonly bool _leaveInnerStreamOpen;
+    private readonly byte[] _readBuffer = ArrayPool<byte>.Shared.Rent(TransportReadSize);
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Lock _engineGate = new();
+    private TlsConnection? _connection;
+    private bool _transportEof;
+    private bool _disposed;
+
+    /// <summary>Wraps <paramref name="innerStream"/> (for example a NetworkStream).</summary>
+    public TlsStream(Stream innerStream, bool leaveInnerStreamOpen = false)
+    {
+        ArgumentNullException.ThrowIfNull(innerStream);
+        _inner = innerStream;
+        _leaveInnerStreamOpen = leaveInnerStreamOpen;
+    }
+
+    /// <summary>The engine under this stream (after authentication starts).</summary>
+    public TlsConnection Connection => _connection ?? throw new InvalidOperationException("Authenticate first.");
+
+    /// <summary>True once the handshake completed.</summary>
+    public bool IsAuthenticated => _connection?.IsHandshakeComplete == true;
+
+    /// <summary>The negotiated protocol version.</summary>
+    public TlsProtocolVersion NegotiatedProtocol => Connection.NegotiatedProtocol;
+
+    /// <summary>The negotiated cipher suite.</summary>
+    public CipherSuite? NegotiatedCipherSuite => Connection.NegotiatedCipherSuite;
+
+    /// <summary>The key-exchange group used.</summary>
+    public NamedGroup? NegotiatedGroup => Connection.NegotiatedGroup;
+
+    /// <summary>The ALPN protocol agreed on, or null.</summary>
+    public string? NegotiatedApplicationProtocol => Connection.NegotiatedApplicationProtocol;
+
+    /// <summary>The SNI host name sent or received.</summary>
+    public string? ServerName => Connection.ServerName;
+
+    /// <summary>The peer's certificate chain (DER, end-entity first).</summary>
+    public IReadOnlyList<byte[]> PeerCertificateChain => Connection.PeerCertificateChain;
+
+    /// <inheritdoc />
+    public override bool CanRead => !_disposed;
+
+    /// <inheritdoc />
+    public override bool CanWrite => !_disposed;
+
+    /// <inheritdoc />
+    public override bool CanSeek => false;
+
+    /// <inheritdoc />
+    public override long Length => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    /// <summary>Runs the client handshake.</summary>
+    public Task AuthenticateAsClientAsync(TlsClientOptions options, CancellationToken cancellationToken = default)
+    {
+        StartAuthentication(TlsConnection.CreateClient(options));
+        return HandshakeAsync(cancellationToken);
+    }
+
+    /// <summary>Runs the server handshake.</summary>
+    public Task AuthenticateAsServerAsync(TlsServerOptions options, CancellationToken cancellationToken = default)
+    {
+        StartAuthentication(TlsConnection.CreateServer(options));
+        return HandshakeAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var connection = Connection;
+        if (!connection.IsHandshakeComplete)
+        {
+            throw new InvalidOperationException("Authenticate first.");
+        }
+
+        while (true)
+        {
+            lock (_engineGate)
+            {
+                if (connection.AvailableApplicationData > 0)
+                {
+                    return connection.ReadApplicationData(buffer.Span);
+                }
+            }
+
+            if (connection.IsReadClosed || buffer.Length == 0)
+            {
+                return 0;
+            }
+
+            if (_transportEof)
+            {
+                throw new IOException("The peer closed the transport without close_notify; the data may be truncated.");
+            }
+
+            await ReceiveAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var connection = Connection;
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            lock (_engineGate)
+            {
+                connection.WriteApplicationData(buffer.Span);
+            }
+
+            await FlushOutputAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Sends close_notify; the stream can still read until the peer closes.</summary>
+    public async Task ShutdownAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = Connection;
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            lock (_engineGate)
+            {
+                connection.Close();
+            }
+
+            await FlushOutputAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>Sends a KeyUpdate (optionally asking the peer to update too).</summary>
+    public async Task UpdateKeysAsync(bool requestPeerUpdate, CancellationToken cancellationToken = default)
+    {
+        var connection = Connection;
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            lock (_engineGate)
+            {
+                connection.RequestKeyUpdate(requestPeerUpdate);
+            }
+
+            await FlushOutputAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <inheritdoc />
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    /// <inheritdoc />
+    public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public override void Flush() => _inner.Flush();
+
+    /// <inheritdoc />
+    public override Task FlushAsync(CancellationToken cancellationToken) => _inner.FlushAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    /// <inheritdoc />
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing && !_disposed)
+        {
+            _disposed = true;
+            _connection?.Dispose();
+            ArrayPool<byte>.Shared.Return(_readBuffer, clearArray: true);
+            _writeLock.Dispose();
+            if (!_leaveInnerStreamOpen)
+            {
+                _inner.Dispose();
+            }
+        }
+
+        base.Dispose(disposing);
+    }
+
+    /// <inheritdoc />
+    public override async ValueTask DisposeAsync()
+    {
+        Dispose(true);
+        await base.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private void StartAuthentication(TlsConnection connection)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_connection is not null)
+        {
+            connection.Dispose();
+            throw new InvalidOperationException("Authentication was already started on this stream.");
+        }
+
+        _connection = connection;
+    }
+
+    private async Task HandshakeAsync(CancellationToken cancellationToken)
+    {
+        var connection = _connection!;
+        try
+        {
+            lock (_engineGate)
+            {
+                connection.Start();
+            }
+
+            await FlushOutputAsync(connection, cancellationToken).ConfigureAwait(false);
+            while (!connection.IsHandshakeComplete)
+            {
+                if (_transportEof)
+                {
+                    throw new IOException("The peer closed the transport during the handshake.");
+                }
+
+                await ReceiveAsync(connection, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (TlsException)
+        {
+            // Deliver the alert the engine queued before surfacing the error.
+            await TryFlushAsync(connection).ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private async Task ReceiveAsync(TlsConnection connection, CancellationToken cancellationToken)
+    {
+        int n = await _inner.ReadAsync(_readBuffer.AsMemory(0, TransportReadSize), cancellationToken).ConfigureAwait(false);
+        if (n == 0)
+        {
+            _transportEof = true;
+            return;
+        }
+
+        try
+        {
+            lock (_engineGate)
+            {
+                connection.ReceiveBytes(_readBuffer.AsSpan(0, n));
+            }
+
+            while (connection.PendingOperation is { } pending)
+            {
+                await pending.WaitAsync(cancellationToken).ConfigureAwait(false);
+                lock (_engineGate)
+                {
+                    connection.ResumePendingOperation();
+                }
+            }
+        }
+        catch (TlsException)
+        {
+            await TryFlushAsync(connection).ConfigureAwait(false);
+            throw;
+        }
+
+        if (connection.PendingOutputLength > 0)
+        {
+            await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await FlushOutputAsync(connection, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+    }
+
+    private async Task FlushOutputAsync(TlsConnection connection, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            byte[] chunk;
+            int n;
+            lock (_engineGate)
+            {
+                n = connection.PendingOutputLength;
+                if (n == 0)
+                {
+                    break;
+                }
+
+                chunk = ArrayPool<byte>.Shared.Rent(n);
+                connection.ReadOutput(chunk.AsSpan(0, n));
+            }
+
+            try
+            {
+                await _inner.WriteAsync(chunk.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(chunk);
+            }
+        }
+
+        await _inner.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task TryFlushAsync(TlsConnection connection)
+    {
+        try
+        {
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await FlushOutputAsync(connection, cts.Token).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+}

@@ -1,0 +1,414 @@
+using Tessera.Messages;
+using Tessera.Records;
+
+namespace Tessera.Tests.Engine;
+
+/// <summary>
+/// Every bad input ends with the right alert on the wire and a <see cref="TlsException"/> naming it,
+/// on the side that detects it (Local) and on the side that receives the alert (Remote).
+/// </summary>
+public sealed class NegativeTests
+{
+    private static (Loopback Loop, byte[] ClientHello) StartClient(Action<TlsClientOptions>? configure = null, Action<TlsServerOptions>? server = null)
+    {
+        var loop = new Loopback(TestCerts.ClientOptions(configure), TestCerts.ServerOptions(configure: server));
+        loop.Client.Start();
+        return (loop, Wire.TakeOutput(loop.Client));
+    }
+
+    /// <summary>Feeds bytes to <paramref name="victim"/>, expects it to fail with <paramref name="alert"/>, then delivers its alert to <paramref name="peer"/>.</summary>
+    private static void ExpectAlert(TlsConnection victim, TlsConnection peer, byte[] input, AlertDescription alert)
+    {
+        var task = Task.Run(() => Assert.Throws<TlsException>(() => victim.ReceiveBytes(input)));
+        Assert.True(task.Wait(TimeSpan.FromSeconds(10)), "engine did not answer in time");
+        var local = task.Result;
+        Assert.Equal(alert, local.Alert);
+        Assert.Equal(AlertSource.Local, local.AlertSource);
+        Assert.Equal(TlsConnectionState.Failed, victim.State);
+        Assert.Throws<TlsException>(() => victim.ReceiveBytes([0]));   // stays failed
+
+        // Everything the victim sent, in order, ends with its alert (protected once it has keys).
+        var wire = Wire.TakeOutput(victim);
+        var alertRecord = Wire.Split(wire).Last();
+        if (alertRecord.Type == ContentType.Alert)
+        {
+            Assert.Equal(new byte[] { 2, (byte)alert }, alertRecord.Payload);
+        }
+
+        var remote = Assert.Throws<TlsException>(() => peer.ReceiveBytes(wire));
+        Assert.Equal(alert, remote.Alert);
+        Assert.Equal(AlertSource.Remote, remote.AlertSource);
+        Assert.Equal(TlsConnectionState.Failed, peer.State);
+    }
+
+    private static byte[] RewriteClientHello(byte[] record, Func<ClientHello, ClientHello> change)
+    {
+        var hello = ClientHello.Parse(record.AsSpan(5 + 4));
+        return Wire.PlaintextRecord(ContentType.Handshake, change(hello).ToMessageBytes(), 0x0301);
+    }
+
+    private static List<Wire.Record> ServerFlight(Loopback loop, byte[] clientHello)
+    {
+        loop.Server.ReceiveBytes(clientHello);
+        return Wire.Split(Wire.TakeOutput(loop.Server));
+    }
+
+    private static byte[] RewriteServerHello(Wire.Record record, Func<ServerHello, ServerHello> change)
+    {
+        var hello = ServerHello.Parse(record.Payload.AsSpan(4));
+        return Wire.PlaintextRecord(ContentType.Handshake, change(hello).ToMessageBytes());
+    }
+
+    [Fact]
+    public void MalformedClientHelloVectorIsDecodeError()
+    {
+        var (loop, hello) = StartClient();
+        using var _ = loop;
+        var bad = (byte[])hello.Clone();
+        // record(5) + handshake header(4) + version(2) + random(32) + session id (1 + 32): then cipher_suites' length.
+        bad[5 + 4 + 2 + 32 + 1 + 32] = 0xFF;
+        ExpectAlert(loop.Server, loop.Client, bad, AlertDescription.DecodeError);
+    }
+
+    [Fact]
+    public void TruncatedClientHelloIsDecodeError()
+    {
+        var (loop, hello) = StartClient();
+        using var _ = loop;
+        var body = hello.AsSpan(9, 60).ToArray();   // first 60 bytes of the body, framed as a whole message
+        var message = HandshakeFraming.Frame(HandshakeType.ClientHello, body);
+        ExpectAlert(loop.Server, loop.Client, Wire.PlaintextRecord(ContentType.Handshake, message), AlertDescription.DecodeError);
+    }
+
+    [Fact]
+    public void ClientHelloWithoutTls13IsProtocolVersion()
+    {
+        var (loop, hello) = StartClient();
+        using var _ = loop;
+        var bad = RewriteClientHello(hello, ch =>
+        {
+            ch.Extensions.RemoveAll(e => e.Type == (ushort)ExtensionType.SupportedVersions);
+            return ch;
+        });
+        ExpectAlert(loop.Server, loop.Client, bad, AlertDescription.ProtocolVersion);
+    }
+
+    [Fact]
+    public void ClientHelloWithCompressionIsIllegalParameter()
+    {
+        var (loop, hello) = StartClient();
+        using var _ = loop;
+        var bad = RewriteClientHello(hello, ch => { ch.LegacyCompressionMethods = [1, 0]; return ch; });
+        ExpectAlert(loop.Server, loop.Client, bad, AlertDescription.IllegalParameter);
+    }
+
+    [Fact]
+    public void KeyShareForAGroupNotInSupportedGroupsIsIllegalParameter()
+    {
+        var (loop, hello) = StartClient();
+        using var _ = loop;
+        var bad = RewriteClientHello(hello, ch =>
+        {
+            int i = ch.Extensions.FindIndex(e => e.Type == (ushort)ExtensionType.SupportedGroups);
+            ch.Extensions[i] = new TlsExtension((ushort)ExtensionType.SupportedGroups, SupportedGroupsExtension.Encode([(ushort)NamedGroup.Secp256r1]));
+            return ch;
+        });
+        ExpectAlert(loop.Server, loop.Client, bad, AlertDescription.IllegalParameter);
+    }
+
+    [Fact]
+    public void ClientHelloWithoutSignatureAlgorithmsIsMissingExtension()
+    {
+        var (loop, hello) = StartClient();
+        using var _ = loop;
+        var bad = RewriteClientHello(hello, ch =>
+        {
+            ch.Extensions.RemoveAll(e => e.Type == (ushort)ExtensionType.SignatureAlgorithms);
+            return ch;
+        });
+        ExpectAlert(loop.Server, loop.Client, bad, AlertDescription.MissingExtension);
+    }
+
+    [Fact]
+    public void ServerKeyShareForAGroupTheClientDidNotShareIsIllegalParameter()
+    {
+        var (loop, hello) = StartClient();
+        using var _ = loop;
+        var flight = ServerFlight(loop, hello);
+        var bad = RewriteServerHello(flight[0], sh =>
+        {
+            int i = sh.Extensions.FindIndex(e => e.Type == (ushort)ExtensionType.KeyShare);
+            sh.Extensions[i] = new TlsExtension((ushort)ExtensionType.KeyShare, KeyShareExtension.EncodeServerHello(new KeyShareEntry((ushort)NamedGroup.Secp256r1, new byte[65])));
+            return sh;
+        });
+        ExpectAlert(loop.Client, loop.Server, bad, AlertDescription.IllegalParameter);
+    }
+
+    [Fact]
+    public void ServerExtensionTheClientDidNotOfferIsUnsupportedExtension()
+    {
+        var (loop, hello) = StartClient();
+        using var _ = loop;
+        var flight = ServerFlight(loop, hello);
+        var bad = RewriteServerHello(flight[0], sh =>
+        {
+            sh.Extensions.Add(new TlsExtension((ushort)ExtensionType.ApplicationLayerProtocolNegotiation, AlpnExtension.Encode(["h2"])));
+            return sh;
+        });
+        ExpectAlert(loop.Client, loop.Server, bad, AlertDescription.UnsupportedExtension);
+    }
+
+    [Theory]
+    [InlineData(true, AlertDescription.IllegalParameter)]
+    [InlineData(false, AlertDescription.ProtocolVersion)]
+    public void Tls12ServerHelloIsRefusedAndTheDowngradeSentinelIsDetected(bool withSentinel, AlertDescription expected)
+    {
+        var (loop, hello) = StartClient();
+        using var _ = loop;
+        var flight = ServerFlight(loop, hello);
+        var bad = RewriteServerHello(flight[0], sh =>
+        {
+            sh.Extensions.Clear();
+            if (withSentinel)
+            {
+                "DOWNGRD\u0001"u8.CopyTo(sh.Random.AsSpan(24));
+            }
+
+            return sh;
+        });
+        ExpectAlert(loop.Client, loop.Server, bad, expected);
+    }
+
+    [Fact]
+    public void ServerChoosingASuiteNotOfferedIsIllegalParameter()
+    {
+        var (loop, hello) = StartClient(o => o.CipherSuites = [CipherSuite.TLS_AES_128_GCM_SHA256]);
+        using var _ = loop;
+        var flight = ServerFlight(loop, hello);
+        var bad = RewriteServerHello(flight[0], sh => { sh.CipherSuite = (ushort)CipherSuite.TLS_AES_256_GCM_SHA384; return sh; });
+        ExpectAlert(loop.Client, loop.Server, bad, AlertDescription.IllegalParameter);
+    }
+
+    [Fact]
+    public void FlippedBitInAProtectedHandshakeRecordIsBadRecordMac()
+    {
+        var (loop, hello) = StartClient();
+        using var _ = loop;
+        var flight = ServerFlight(loop, hello);
+        var tampered = flight.Select(r => r).ToList();
+        int firstProtected = tampered.FindIndex(r => r.Type == ContentType.ApplicationData);
+        var bytes = (byte[])tampered[firstProtected].Bytes.Clone();
+        bytes[10] ^= 0x04;
+        tampered[firstProtected] = new Wire.Record(ContentType.ApplicationData, bytes);
+        ExpectAlert(loop.Client, loop.Server, Wire.Concat(tampered), AlertDescription.BadRecordMac);
+    }
+
+    [Fact]
+    public void FlippedBitInApplicationDataIsBadRecordMacOnBothRoles()
+    {
+        using var loop = new Loopback(TestCerts.ClientOptions(), TestCerts.ServerOptions());
+        loop.Handshake();
+        loop.Client.WriteApplicationData("hello"u8);
+        var record = Wire.TakeOutput(loop.Client);
+        record[^1] ^= 1;
+        ExpectAlert(loop.Server, loop.Client, record, AlertDescription.BadRecordMac);
+    }
+
+    [Fact]
+    public void WrongServerFinishedIsDecryptError()
+    {
+        // Re-encrypt the server's flight with its handshake keys (from the server's key log) after
+        // changing one byte of Finished.verify_data.
+        var serverLog = new MemoryKeyLog();
+        var (loop2, hello2) = StartClient(server: o => o.KeyLog = serverLog);
+        using var __ = loop2;
+        var flight2 = ServerFlight(loop2, hello2);
+        var serverSecret = serverLog.Secret("SERVER_HANDSHAKE_TRAFFIC_SECRET");
+        var suite = CipherSuites.Get(loop2.Server.NegotiatedCipherSuite!.Value);
+        using var opener = new Tls13RecordProtection(Tessera.Crypto.DefaultCryptoProvider.Instance, suite, serverSecret);
+        using var sealer = new Tls13RecordProtection(Tessera.Crypto.DefaultCryptoProvider.Instance, suite, serverSecret);
+        var rebuilt = new List<Wire.Record>();
+        foreach (var record in flight2)
+        {
+            if (record.Type != ContentType.ApplicationData)
+            {
+                rebuilt.Add(record);
+                continue;
+            }
+
+            var payload = record.Payload;
+            var (type, length) = opener.Open(record.Bytes.AsSpan(0, 5), payload, 16384);
+            var content = payload.AsSpan(0, length).ToArray();
+            if (content[0] == (byte)HandshakeType.Finished)
+            {
+                content[^1] ^= 0x80;
+            }
+
+            var output = new byte[5 + content.Length + 1 + 16];
+            sealer.Seal(type, content, 0, output);
+            rebuilt.Add(new Wire.Record(ContentType.ApplicationData, output));
+        }
+
+        ExpectAlert(loop2.Client, loop2.Server, Wire.Concat(rebuilt), AlertDescription.DecryptError);
+    }
+
+    [Fact]
+    public void WrongClientFinishedIsDecryptError()
+    {
+        var clientLog = new MemoryKeyLog();
+        var (loop, hello) = StartClient(o => o.KeyLog = clientLog);
+        using var _ = loop;
+        loop.Client.ReceiveBytes(Wire.Concat(ServerFlight(loop, hello)));
+        var clientFlight = Wire.Split(Wire.TakeOutput(loop.Client));
+        var secret = clientLog.Secret("CLIENT_HANDSHAKE_TRAFFIC_SECRET");
+        var suite = CipherSuites.Get(loop.Client.NegotiatedCipherSuite!.Value);
+        using var opener = new Tls13RecordProtection(Tessera.Crypto.DefaultCryptoProvider.Instance, suite, secret);
+        using var sealer = new Tls13RecordProtection(Tessera.Crypto.DefaultCryptoProvider.Instance, suite, secret);
+        var rebuilt = new List<Wire.Record>();
+        foreach (var record in clientFlight)
+        {
+            if (record.Type != ContentType.ApplicationData)
+            {
+                rebuilt.Add(record);
+                continue;
+            }
+
+            var payload = record.Payload;
+            var (type, length) = opener.Open(record.Bytes.AsSpan(0, 5), payload, 16384);
+            var content = payload.AsSpan(0, length).ToArray();
+            content[^3] ^= 0x01;
+            var output = new byte[5 + content.Length + 1 + 16];
+            sealer.Seal(type, content, 0, output);
+            rebuilt.Add(new Wire.Record(ContentType.ApplicationData, output));
+        }
+
+        ExpectAlert(loop.Server, loop.Client, Wire.Concat(rebuilt), AlertDescription.DecryptError);
+    }
+
+    [Fact]
+    public void OversizedPlaintextRecordIsRecordOverflow()
+    {
+        var (loop, _) = StartClient();
+        using var l = loop;
+        var header = new byte[] { 22, 3, 3, 0x40, 0x01 };   // 2^14 + 1
+        ExpectAlert(loop.Server, loop.Client, header, AlertDescription.RecordOverflow);
+    }
+
+    [Fact]
+    public void OversizedProtectedRecordIsRecordOverflow()
+    {
+        using var loop = new Loopback(TestCerts.ClientOptions(), TestCerts.ServerOptions());
+        loop.Handshake();
+        var header = new byte[] { 23, 3, 3, 0x41, 0x01 };   // 2^14 + 256 + 1
+        ExpectAlert(loop.Client, loop.Server, header, AlertDescription.RecordOverflow);
+    }
+
+    [Fact]
+    public void FinishedAsTheFirstMessageIsUnexpected()
+    {
+        var (loop, _) = StartClient();
+        using var l = loop;
+        var finished = Wire.PlaintextRecord(ContentType.Handshake, HandshakeFraming.Frame(HandshakeType.Finished, new byte[32]));
+        ExpectAlert(loop.Server, loop.Client, finished, AlertDescription.UnexpectedMessage);
+    }
+
+    [Fact]
+    public void ApplicationDataBeforeTheHandshakeIsUnexpected()
+    {
+        var (loop, _) = StartClient();
+        using var l = loop;
+        ExpectAlert(loop.Server, loop.Client, Wire.PlaintextRecord(ContentType.ApplicationData, "GET /"u8), AlertDescription.UnexpectedMessage);
+    }
+
+    [Fact]
+    public void HttpSpokenToATlsPortIsRejectedAtOnce()
+    {
+        var (loop, _) = StartClient();
+        using var l = loop;
+        var ex = Assert.Throws<TlsException>(() => loop.Server.ReceiveBytes("GET / HTTP/1.1\r\n\r\n"u8));
+        Assert.Equal(AlertDescription.UnexpectedMessage, ex.Alert);
+    }
+
+    [Fact]
+    public void AlertInsideAFragmentedHandshakeMessageIsUnexpected()
+    {
+        var (loop, hello) = StartClient();
+        using var _ = loop;
+        var payload = hello.AsSpan(5).ToArray();
+        var first = Wire.PlaintextRecord(ContentType.Handshake, payload.AsSpan(0, 20));
+        var alert = Wire.PlaintextRecord(ContentType.Alert, [1, 0]);
+        loop.Server.ReceiveBytes(first);
+        ExpectAlert(loop.Server, loop.Client, alert, AlertDescription.UnexpectedMessage);
+    }
+
+    [Fact]
+    public void ZeroLengthHandshakeRecordIsUnexpected()
+    {
+        var (loop, _) = StartClient();
+        using var l = loop;
+        ExpectAlert(loop.Server, loop.Client, Wire.PlaintextRecord(ContentType.Handshake, []), AlertDescription.UnexpectedMessage);
+    }
+
+    [Fact]
+    public void ChangeCipherSpecRulesFollowSection5()
+    {
+        // Before the ClientHello: not allowed.
+        var (loop, hello) = StartClient();
+        using (loop)
+        {
+            ExpectAlert(loop.Server, loop.Client, Wire.PlaintextRecord(ContentType.ChangeCipherSpec, [1]), AlertDescription.UnexpectedMessage);
+        }
+
+        // A value other than 1.
+        var (loop2, hello2) = StartClient();
+        using (loop2)
+        {
+            loop2.Server.ReceiveBytes(hello2);
+            ExpectAlert(loop2.Server, loop2.Client, Wire.PlaintextRecord(ContentType.ChangeCipherSpec, [2]), AlertDescription.UnexpectedMessage);
+        }
+
+        // After the handshake.
+        using var loop3 = new Loopback(TestCerts.ClientOptions(), TestCerts.ServerOptions());
+        loop3.Handshake();
+        ExpectAlert(loop3.Server, loop3.Client, Wire.PlaintextRecord(ContentType.ChangeCipherSpec, [1]), AlertDescription.UnexpectedMessage);
+        _ = hello;
+    }
+
+    [Fact]
+    public void HandshakeMessageOverTheLimitIsRejectedBeforeItIsBuffered()
+    {
+        var (loop, _) = StartClient(server: o => o.MaxHandshakeMessageSize = 1000);
+        using var l = loop;
+        var header = new byte[] { (byte)HandshakeType.ClientHello, 0x10, 0, 0 };   // claims 1 MiB
+        ExpectAlert(loop.Server, loop.Client, Wire.PlaintextRecord(ContentType.Handshake, header), AlertDescription.UnexpectedMessage);
+    }
+
+    [Fact]
+    public void UnexpectedPostHandshakeMessageIsUnexpected()
+    {
+        using var loop = new Loopback(TestCerts.ClientOptions(), TestCerts.ServerOptions());
+        loop.Handshake();
+        // The server must not receive a NewSessionTicket; deliver one protected with the client's keys.
+        var clientLog = new MemoryKeyLog();
+        using var loop2 = new Loopback(TestCerts.ClientOptions(o => o.KeyLog = clientLog), TestCerts.ServerOptions());
+        loop2.Handshake();
+        var suite = CipherSuites.Get(loop2.Client.NegotiatedCipherSuite!.Value);
+        using var sealer = new Tls13RecordProtection(Tessera.Crypto.DefaultCryptoProvider.Instance, suite, clientLog.Secret("CLIENT_TRAFFIC_SECRET_0"));
+        var ticket = new NewSessionTicket { TicketLifetime = 60, TicketAgeAdd = 1, TicketNonce = [0], Ticket = [1, 2, 3], Extensions = [] }.ToMessageBytes();
+        var record = new byte[5 + ticket.Length + 1 + 16];
+        sealer.Seal(ContentType.Handshake, ticket, 0, record);
+        ExpectAlert(loop2.Server, loop2.Client, record, AlertDescription.UnexpectedMessage);
+    }
+
+    [Fact]
+    public void PeerAlertDuringHandshakeSurfacesAsRemoteError()
+    {
+        var (loop, hello) = StartClient();
+        using var _ = loop;
+        loop.Server.ReceiveBytes(hello);
+        var ex = Assert.Throws<TlsException>(() => loop.Client.ReceiveBytes(Wire.PlaintextRecord(ContentType.Alert, [2, (byte)AlertDescription.InternalError])));
+        Assert.Equal(AlertDescription.InternalError, ex.Alert);
+        Assert.Equal(AlertSource.Remote, ex.AlertSource);
+        Assert.Equal(0, loop.Client.PendingOutputLength);   // no alert is sent in reply to an alert
+    }
+}
