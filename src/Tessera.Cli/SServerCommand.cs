@@ -31,6 +31,7 @@ internal static class SServerCommand
                 RequestClientCertificate = parse.GetValue(verify),
                 RequireClientCertificate = parse.GetValue(requireClient),
             };
+            var endpoint = ParseEndpoint(parse.GetValue(accept)!);
             common.Apply(parse, options, Console.Out);
             options.Certificates.Add(LoadServerCertificate(parse.GetValue(common.Cert), parse.GetValue(common.Key)));
             if (parse.GetValue(common.CaFile) is { } caFile)
@@ -38,7 +39,6 @@ internal static class SServerCommand
                 options.CertificateVerifier = new X509CertificateVerifier(PemFiles.LoadCertificates(caFile));
             }
 
-            var endpoint = ParseEndpoint(parse.GetValue(accept)!);
             bool quiet = parse.GetValue(common.Quiet);
             int? limit = parse.GetValue(naccept);
             if (limit is <= 0)

@@ -1,0 +1,124 @@
+using System.Text.RegularExpressions;
+using Tessera.Pki;
+
+namespace Tessera.Interop;
+
+/// <summary>The <c>tessera</c> command against real openssl peers, and its handling of user mistakes.</summary>
+[Collection("pem")]
+public sealed class CliTests(PemFixture pem)
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public void TesseraSClientTalksToOpenSslSServer()
+    {
+        using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.Rsa2048),
+            "-key", pem.KeyFile(CertificateKeyType.Rsa2048), "-www", "-naccept", "1");
+        int port = server.WaitForAcceptPort();
+        using var client = PeerProcess.StartTessera("s_client", "-connect", $"127.0.0.1:{port}", "-servername", "localhost", "-CAfile", pem.CaFile, "-alpn", "http/1.1");
+        client.Stdin.Write("GET / HTTP/1.0\r\n\r\n");
+        client.Stdin.Flush();
+        Assert.True(client.WaitForExit(Timeout) == 0, client.Stdout + client.Stderr);
+        Assert.Contains("Protocol: TLSv1.3", client.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Peer signature: rsa_pss_rsae_sha256", client.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Verification: OK", client.Stdout, StringComparison.Ordinal);
+        Assert.Contains("HTTP/1.0 200 ok", client.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OpenSslSClientTalksToTesseraSServerWww()
+    {
+        using var server = PeerProcess.StartTessera("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.Ed25519),
+            "-key", pem.KeyFile(CertificateKeyType.Ed25519), "-www", "-naccept", "1", "-quiet");
+        int port = server.WaitForAcceptPort(Timeout);
+        using var client = PeerProcess.StartOpenSsl("s_client", "-connect", $"127.0.0.1:{port}", "-servername", "localhost", "-CAfile", pem.CaFile,
+            "-verify_return_error", "-ign_eof", "-groups", "P-256");
+        client.Stdin.Write("GET / HTTP/1.0\r\n\r\n");
+        client.Stdin.Flush();
+        Assert.True(client.WaitForExit(Timeout) == 0, client.Stdout + client.Stderr);
+        Assert.Contains("Verify return code: 0 (ok)", client.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Tessera s_server -www", client.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Group: P-256", client.Stdout, StringComparison.Ordinal);
+        Assert.Equal(0, server.WaitForExit(Timeout));
+    }
+
+    [Fact]
+    public void UntrustedServerIsOneLineAndExitCodeOne()
+    {
+        using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-www", "-naccept", "1");
+        int port = server.WaitForAcceptPort();
+        using var client = PeerProcess.StartTessera("s_client", "-connect", $"127.0.0.1:{port}", "-servername", "localhost");
+        Assert.Equal(1, client.WaitForExit(Timeout));
+        var line = Assert.Single(client.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("unknown_ca sent", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", client.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void HandshakeFailureNamesTheAlertAndTheSideThatSentIt()
+    {
+        using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-www", "-naccept", "1", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256");
+        int port = server.WaitForAcceptPort();
+        using var client = PeerProcess.StartTessera("s_client", "-connect", $"127.0.0.1:{port}", "-CAfile", pem.CaFile,
+            "-ciphersuites", "TLS_AES_128_GCM_SHA256");
+        Assert.Equal(1, client.WaitForExit(Timeout));
+        Assert.Contains("handshake_failure received from peer", client.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("s_client -connect nohostport", "-connect")]
+    [InlineData("s_client -connect 127.0.0.1:1 -groups X9999", "-groups")]
+    [InlineData("s_client -connect 127.0.0.1:1 -ciphersuites TLS_NOPE", "-ciphersuites")]
+    [InlineData("s_client -connect 127.0.0.1:1 -tls1_2", "TLS 1.2")]
+    [InlineData("s_server -accept 127.0.0.1:0 -cert /nonexistent/cert.pem -key /nonexistent/key.pem", "/nonexistent/cert.pem")]
+    [InlineData("s_server -accept 127.0.0.1:0 -cert KEYFILE -key KEYFILE", "no certificate found")]
+    [InlineData("s_server -accept 127.0.0.1:0 -cert CERTFILE -key OTHERKEY", "does not match")]
+    [InlineData("s_server -accept notaport", "-accept")]
+    [InlineData("demo --key-type dsa", "unknown key type")]
+    public void UserMistakesAreOneClearLine(string arguments, string expected)
+    {
+        var args = arguments.Split(' ').Select(a => a switch
+        {
+            "KEYFILE" => pem.KeyFile(CertificateKeyType.EcdsaP256),
+            "CERTFILE" => pem.CertFile(CertificateKeyType.EcdsaP256),
+            "OTHERKEY" => pem.KeyFile(CertificateKeyType.Rsa2048),
+            _ => a,
+        }).ToArray();
+        using var cli = PeerProcess.StartTessera(args);
+        int code = cli.WaitForExit(Timeout);
+        Assert.NotEqual(0, code);
+        var lines = cli.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.Contains(expected, lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", cli.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UnknownOptionIsAUsageError()
+    {
+        using var cli = PeerProcess.StartTessera("s_client", "-bogus");
+        Assert.NotEqual(0, cli.WaitForExit(Timeout));
+        Assert.Contains("-bogus", cli.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DemoShowsTheHandshakeAndOneHttpExchange()
+    {
+        using var demo = PeerProcess.StartTessera("demo");
+        Assert.True(demo.WaitForExit(Timeout) == 0, demo.Stdout + demo.Stderr);
+        var output = demo.Stdout;
+        foreach (var expected in new[]
+        {
+            "ClientHello", "TLS_AES_128_GCM_SHA256 (0x1301)", "key_share (51): x25519", "ServerHello", "EncryptedExtensions",
+            "Certificate (", "CertificateVerify", "Finished", "secret derived: \"c hs traffic\"", "Protocol: TLSv1.3", "HTTP/1.0 200 OK",
+        })
+        {
+            Assert.Contains(expected, output, StringComparison.Ordinal);
+        }
+
+        // Labels only: no 32-byte secret in hex anywhere after "secret derived".
+        Assert.DoesNotMatch(new Regex("secret derived: \"[^\"]+\" [0-9a-f]{64}"), output);
+    }
+}

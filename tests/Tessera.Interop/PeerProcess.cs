@@ -1,0 +1,169 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Tessera.Interop;
+
+/// <summary>A real peer (openssl, or the tessera CLI) run as a child process; killed with its children on dispose.</summary>
+internal sealed partial class PeerProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+    private readonly Lock _gate = new();
+
+    private PeerProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public static PeerProcess Start(string fileName, IEnumerable<string> arguments, string? workingDirectory = null)
+    {
+        var info = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        foreach (var a in arguments)
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        info.Environment.Remove("SSLKEYLOGFILE");
+        var process = new Process { StartInfo = info };
+        var peer = new PeerProcess(process);
+        process.OutputDataReceived += (_, e) => peer.Append(peer._stdout, e.Data);
+        process.ErrorDataReceived += (_, e) => peer.Append(peer._stderr, e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return peer;
+    }
+
+    /// <summary>The tessera CLI, run from the build output next to this test assembly.</summary>
+    public static PeerProcess StartTessera(params string[] arguments) =>
+        Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "Tessera.Cli.dll"), .. arguments]);
+
+    public static PeerProcess StartOpenSsl(params string[] arguments) => Start("openssl", arguments);
+
+    public string Stdout
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _stdout.ToString();
+            }
+        }
+    }
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _stderr.ToString();
+            }
+        }
+    }
+
+    public int ExitCode => _process.ExitCode;
+
+    public StreamWriter Stdin => _process.StandardInput;
+
+    /// <summary>Waits for "ACCEPT host:port" (printed by openssl s_server and tessera s_server) and returns the port.</summary>
+    public int WaitForAcceptPort(TimeSpan? timeout = null)
+    {
+        var match = WaitFor(AcceptLine(), timeout ?? TimeSpan.FromSeconds(20));
+        return int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    public Match WaitFor(Regex pattern, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var m = pattern.Match(Stdout);
+            if (m.Success)
+            {
+                return m;
+            }
+
+            if (_process.HasExited)
+            {
+                Thread.Sleep(50);
+                m = pattern.Match(Stdout);
+                return m.Success ? m : throw new InvalidOperationException($"peer exited ({_process.ExitCode}) before printing {pattern}: {Stdout} {Stderr}");
+            }
+
+            Thread.Sleep(20);
+        }
+
+        throw new TimeoutException($"peer did not print {pattern} within {timeout}: {Stdout} {Stderr}");
+    }
+
+    /// <summary>Closes stdin and waits for the process to exit; kills it if it takes longer than <paramref name="timeout"/>.</summary>
+    public int WaitForExit(TimeSpan timeout, bool closeStdin = true)
+    {
+        if (closeStdin)
+        {
+            try
+            {
+                _process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        if (!_process.WaitForExit(timeout))
+        {
+            Kill();
+            throw new TimeoutException($"peer did not exit within {timeout}: {Stdout} {Stderr}");
+        }
+
+        _process.WaitForExit();
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process.Dispose();
+    }
+
+    private void Kill()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    private void Append(StringBuilder target, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            target.Append(line).Append('\n');
+        }
+    }
+
+    [GeneratedRegex(@"ACCEPT\s+\S*:(\d+)")]
+    private static partial Regex AcceptLine();
+}
