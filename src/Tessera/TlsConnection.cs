@@ -181,7 +181,19 @@ public sealed class TlsConnection : IDisposable
         }
 
         _records.AppendInput(data);
-        Guard(ProcessInput);
+        try
+        {
+            ProcessInput();
+        }
+        catch (Exception ex) when (TryFail(ex, out var error))
+        {
+            if (ReferenceEquals(error, ex))
+            {
+                throw;
+            }
+
+            throw error;
+        }
     }
 
     /// <summary>Copies pending output (records to send) into <paramref name="destination"/>; returns the count.</summary>
