@@ -1,0 +1,153 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+
+namespace Tessera.Tests.Engine;
+
+/// <summary>The async adapter over real sockets on 127.0.0.1.</summary>
+public sealed class TlsStreamTests
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(20);
+
+    private static async Task<(Socket Client, Socket Server)> SocketPairAsync()
+    {
+        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        var accept = listener.AcceptAsync();
+        await client.ConnectAsync(listener.LocalEndPoint!);
+        return (client, await accept.WaitAsync(Bound));
+    }
+
+    private static async Task<(TlsStream Client, TlsStream Server)> ConnectedPairAsync(Action<TlsClientOptions>? client = null, Action<TlsServerOptions>? server = null)
+    {
+        var (c, s) = await SocketPairAsync();
+        var clientStream = new TlsStream(new NetworkStream(c, ownsSocket: true));
+        var serverStream = new TlsStream(new NetworkStream(s, ownsSocket: true));
+        using var timeout = new CancellationTokenSource(Bound);
+        await Task.WhenAll(
+            clientStream.AuthenticateAsClientAsync(TestCerts.ClientOptions(client), timeout.Token),
+            serverStream.AuthenticateAsServerAsync(TestCerts.ServerOptions(configure: server), timeout.Token));
+        return (clientStream, serverStream);
+    }
+
+    private static async Task<byte[]> ReadExactlyAsync(Stream stream, int count)
+    {
+        var buffer = new byte[count];
+        using var timeout = new CancellationTokenSource(Bound);
+        await stream.ReadExactlyAsync(buffer, timeout.Token);
+        return buffer;
+    }
+
+    [Fact]
+    public async Task ConcurrentReadsAndWritesInBothDirections()
+    {
+        var (client, server) = await ConnectedPairAsync();
+        await using var _ = client;
+        await using var __ = server;
+        Assert.True(client.IsAuthenticated && server.IsAuthenticated);
+        Assert.Equal(TlsProtocolVersion.Tls13, client.NegotiatedProtocol);
+        Assert.Equal("localhost", server.ServerName);
+
+        var up = RandomNumberGenerator.GetBytes(1 << 20);
+        var down = RandomNumberGenerator.GetBytes(1 << 20);
+        async Task WriteChunks(Stream s, byte[] data)
+        {
+            for (int i = 0; i < data.Length; i += 7000)
+            {
+                await s.WriteAsync(data.AsMemory(i, Math.Min(7000, data.Length - i)));
+            }
+        }
+
+        var results = await Task.WhenAll(
+            Task.Run(async () => { await WriteChunks(client, up); return Array.Empty<byte>(); }),
+            Task.Run(async () => { await WriteChunks(server, down); return Array.Empty<byte>(); }),
+            Task.Run(() => ReadExactlyAsync(server, up.Length)),
+            Task.Run(() => ReadExactlyAsync(client, down.Length))).WaitAsync(Bound);
+        Assert.Equal(up, results[2]);
+        Assert.Equal(down, results[3]);
+
+        // Key updates interleave with data.
+        await client.UpdateKeysAsync(requestPeerUpdate: true);
+        await client.WriteAsync("after update"u8.ToArray());
+        Assert.Equal("after update"u8.ToArray(), await ReadExactlyAsync(server, 12));
+        await server.WriteAsync("ack"u8.ToArray());
+        Assert.Equal("ack"u8.ToArray(), await ReadExactlyAsync(client, 3));
+        Assert.Equal(1, client.Connection.KeyUpdateCount.Received);
+    }
+
+    [Fact]
+    public async Task CloseNotifyIsACleanEndOfStream()
+    {
+        var (client, server) = await ConnectedPairAsync();
+        await using var _ = client;
+        await using var __ = server;
+        await server.WriteAsync("bye"u8.ToArray());
+        await server.ShutdownAsync();
+        Assert.Equal("bye"u8.ToArray(), await ReadExactlyAsync(client, 3));
+        using var timeout = new CancellationTokenSource(Bound);
+        Assert.Equal(0, await client.ReadAsync(new byte[16], timeout.Token));
+        Assert.True(client.Connection.IsReadClosed);
+    }
+
+    [Fact]
+    public async Task TransportClosedWithoutCloseNotifyIsTruncation()
+    {
+        var (c, s) = await SocketPairAsync();
+        await using var client = new TlsStream(new NetworkStream(c, ownsSocket: true));
+        var rawServer = new NetworkStream(s, ownsSocket: true);
+        await using var server = new TlsStream(rawServer, leaveInnerStreamOpen: true);
+        using var timeout = new CancellationTokenSource(Bound);
+        await Task.WhenAll(
+            client.AuthenticateAsClientAsync(TestCerts.ClientOptions(), timeout.Token),
+            server.AuthenticateAsServerAsync(TestCerts.ServerOptions(), timeout.Token));
+        await server.WriteAsync("partial"u8.ToArray());
+        s.Shutdown(SocketShutdown.Both);
+        rawServer.Dispose();
+
+        Assert.Equal("partial"u8.ToArray(), await ReadExactlyAsync(client, 7));
+        var ex = await Assert.ThrowsAsync<IOException>(() => client.ReadAsync(new byte[16], timeout.Token).AsTask());
+        Assert.Contains("close_notify", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ReadIsCancellable()
+    {
+        var (client, server) = await ConnectedPairAsync();
+        await using var _ = client;
+        await using var __ = server;
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        var started = DateTime.UtcNow;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.ReadAsync(new byte[16], cts.Token).AsTask());
+        Assert.True(DateTime.UtcNow - started < Bound);
+    }
+
+    [Fact]
+    public async Task PeerVanishingDuringTheHandshakeIsAnIOException()
+    {
+        var (c, s) = await SocketPairAsync();
+        await using var client = new TlsStream(new NetworkStream(c, ownsSocket: true));
+        var handshake = client.AuthenticateAsClientAsync(TestCerts.ClientOptions());
+        var buffer = new byte[512];
+        _ = await s.ReceiveAsync(buffer);   // the ClientHello arrives; then the "server" hangs up
+        s.Close();
+        await Assert.ThrowsAsync<IOException>(() => handshake.WaitAsync(Bound));
+    }
+
+    [Fact]
+    public async Task HandshakeFailureReachesBothStreamsAsTlsExceptions()
+    {
+        var (c, s) = await SocketPairAsync();
+        await using var client = new TlsStream(new NetworkStream(c, ownsSocket: true));
+        await using var server = new TlsStream(new NetworkStream(s, ownsSocket: true));
+        var clientTask = client.AuthenticateAsClientAsync(TestCerts.ClientOptions(o => o.ApplicationProtocols = ["h2"]));
+        var serverTask = server.AuthenticateAsServerAsync(TestCerts.ServerOptions(configure: o => o.ApplicationProtocols = ["smtp"]));
+        var serverError = await Assert.ThrowsAsync<TlsException>(() => serverTask.WaitAsync(Bound));
+        var clientError = await Assert.ThrowsAsync<TlsException>(() => clientTask.WaitAsync(Bound));
+        Assert.Equal(AlertDescription.NoApplicationProtocol, serverError.Alert);
+        Assert.Equal(AlertSource.Local, serverError.AlertSource);
+        Assert.Equal(AlertDescription.NoApplicationProtocol, clientError.Alert);
+        Assert.Equal(AlertSource.Remote, clientError.AlertSource);
+    }
+}
