@@ -57,8 +57,6 @@ public sealed class TlsConnection : IDisposable
             {
                 throw new ArgumentOutOfRangeException(nameof(options), "RecordSizeLimit must be between 64 and 16385.");
             }
-
-            _records.MaxReadPlaintext = limit - 1;
         }
 
         _reassembler = new HandshakeReassembler(options.MaxHandshakeMessageSize);
@@ -396,6 +394,18 @@ public sealed class TlsConnection : IDisposable
         _records.MaxWriteFragment = Math.Min(RecordConstants.MaxPlaintextLength, limit - 1);
     }
 
+    /// <summary>
+    /// Our record_size_limit takes effect only once both sides have sent the extension (RFC 8449 §4):
+    /// a peer that never saw it cannot be held to it.
+    /// </summary>
+    internal void EnforceLocalRecordSizeLimit()
+    {
+        if (_options.RecordSizeLimit is int limit)
+        {
+            _records.MaxReadPlaintext = limit - 1;
+        }
+    }
+
     internal void SetExporterSecret(byte[] secret) => _exporterSecret = secret;
 
     internal void SetResumptionSecret(byte[] secret) => _resumptionSecret = secret;
@@ -406,6 +416,9 @@ public sealed class TlsConnection : IDisposable
         _writeApplicationSecret = (byte[])(isClient ? clientApplicationSecret : serverApplicationSecret).Clone();
         IsHandshakeComplete = true;
         State = TlsConnectionState.Connected;
+
+        // The handshake secrets, transcript and key shares are no longer needed: wipe them now.
+        _handshake.Dispose();
     }
 
     /// <summary>Runs <paramref name="continuation"/> with the result now if it is ready, or after the caller awaits <see cref="PendingOperation"/>.</summary>
@@ -436,7 +449,8 @@ public sealed class TlsConnection : IDisposable
     private void ProcessInput()
     {
         DrainHandshakeMessages();
-        while (PendingOperation is null && State != TlsConnectionState.Failed && _records.TryReadRecord(out var record))
+        // After the peer's close_notify nothing more is read (RFC 8446 §6.1).
+        while (PendingOperation is null && State != TlsConnectionState.Failed && !IsReadClosed && _records.TryReadRecord(out var record))
         {
             HandleRecord(record);
             DrainHandshakeMessages();

@@ -96,6 +96,17 @@ public sealed class TesseraClientVsOpenSslServerTests(PemFixture pem)
     }
 
     [Fact]
+    public async Task RecordSizeLimitIsNotImposedOnAPeerThatNeverNegotiatedIt()
+    {
+        // OpenSSL 3.0 does not implement RFC 8449, so it sends full-size records; that is its right.
+        using var server = StartServer(CertificateKeyType.Rsa2048, "-www");
+        int port = server.WaitForAcceptPort();
+        await using var tls = await ConnectAsync(port, Options(o => o.RecordSizeLimit = 256));
+        await tls.WriteAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray());
+        Assert.Contains("200 ok", await ReadAllAsync(tls), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task KeyUpdateBothWaysWithOpenSsl()
     {
         // -rev: openssl reverses each line it receives.

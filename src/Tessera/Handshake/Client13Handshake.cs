@@ -322,6 +322,7 @@ internal sealed class Client13Handshake : Tls13Handshake
                     break;
                 case ExtensionType.RecordSizeLimit:
                     Connection.SetPeerRecordSizeLimit(RecordSizeLimitExtension.Parse(ext.Data));
+                    Connection.EnforceLocalRecordSizeLimit();
                     break;
                 case ExtensionType.EarlyData:
                     throw new TlsException(AlertDescription.UnsupportedExtension, "early_data accepted but none was offered");

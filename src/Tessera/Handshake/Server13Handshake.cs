@@ -166,6 +166,7 @@ internal sealed class Server13Handshake : Tls13Handshake
         if (peerRecordLimit is ushort limit)
         {
             Connection.SetPeerRecordSizeLimit(limit);
+            Connection.EnforceLocalRecordSizeLimit();
         }
 
         Connection.InstallWriteKeys(suite, ServerHandshakeSecret!, "server handshake traffic keys");

@@ -50,8 +50,11 @@ internal abstract class Tls13Handshake : IDisposable
     /// <summary>Handles one whole handshake message received during the handshake.</summary>
     public abstract void HandleMessage(HandshakeType type, byte[] message);
 
+    protected bool IsDisposed { get; private set; }
+
     public virtual void Dispose()
     {
+        IsDisposed = true;
         Transcript.Dispose();
         Schedule?.Dispose();
         Zero(ClientHandshakeSecret);
