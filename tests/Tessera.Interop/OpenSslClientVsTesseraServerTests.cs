@@ -56,6 +56,21 @@ public sealed class OpenSslClientVsTesseraServerTests(PemFixture pem)
         Assert.Equal(NamedGroups.FromName(group), connection.NegotiatedGroup);
     }
 
+    [Theory]
+    [InlineData(CertificateKeyType.RsaPss2048, "rsa_pss_pss_sha384", "Peer signature type: RSA-PSS")]
+    [InlineData(CertificateKeyType.Rsa2048, "rsa_pss_rsae_sha384", "Peer signature type: RSA-PSS")]
+    [InlineData(CertificateKeyType.EcdsaP384, "ecdsa_secp384r1_sha384", "Peer signature type: ECDSA")]
+    public async Task TesseraSignsWithTheSchemeOpenSslAsksFor(CertificateKeyType keyType, string sigalgs, string expected)
+    {
+        await using var host = new TesseraServerHost(ServerOptions(keyType, o => o.SignatureSchemes = [.. SignatureSchemes.Tls13HandshakeDefaults.Reverse()]));
+        using var client = RunClient(host.Port, "-sigalgs", sigalgs);
+        Assert.True(client.ExitCode == 0, client.Stdout + client.Stderr);
+        Assert.Contains("Verify return code: 0 (ok)", client.Stdout, StringComparison.Ordinal);
+        Assert.Contains(expected, client.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Peer signing digest: SHA384", client.Stdout, StringComparison.Ordinal);
+        Assert.Equal(sigalgs, Assert.Single(host.Completed).LocalSignatureScheme.ToString());
+    }
+
     [Fact]
     public async Task HelloRetryRequestToOpenSsl()
     {

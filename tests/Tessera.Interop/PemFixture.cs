@@ -12,7 +12,7 @@ public sealed class PemFixture : IDisposable
         Ca = TestCertificateAuthority.Create(CertificateKeyType.EcdsaP256, "Tessera Interop CA");
         CaFile = Path.Combine(Directory, "ca.pem");
         File.WriteAllText(CaFile, Ca.RootCertificatePem);
-        foreach (var keyType in new[] { CertificateKeyType.EcdsaP256, CertificateKeyType.Rsa2048, CertificateKeyType.Ed25519, CertificateKeyType.EcdsaP384 })
+        foreach (var keyType in new[] { CertificateKeyType.EcdsaP256, CertificateKeyType.Rsa2048, CertificateKeyType.Ed25519, CertificateKeyType.EcdsaP384, CertificateKeyType.RsaPss2048 })
         {
             var cert = Ca.IssueServerCertificate(["localhost", "127.0.0.1"], keyType);
             Certificates[keyType] = cert;

@@ -83,6 +83,19 @@ public sealed class TesseraClientVsOpenSslServerTests(PemFixture pem)
         Assert.Contains($"Cipher is {CipherSuites.Get(suite).Name}", page, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(CertificateKeyType.RsaPss2048, "rsa_pss_pss_sha256", SignatureScheme.rsa_pss_pss_sha256)]
+    [InlineData(CertificateKeyType.Rsa2048, "rsa_pss_rsae_sha512", SignatureScheme.rsa_pss_rsae_sha512)]
+    [InlineData(CertificateKeyType.EcdsaP384, "ecdsa_secp384r1_sha384", SignatureScheme.ecdsa_secp384r1_sha384)]
+    public async Task OpenSslSignsWithEachSchemeAndTesseraVerifies(CertificateKeyType keyType, string opensslSigalg, SignatureScheme expected)
+    {
+        using var server = StartServer(keyType, "-www", "-sigalgs", opensslSigalg);
+        int port = server.WaitForAcceptPort();
+        await using var tls = await ConnectAsync(port, Options());
+        Assert.Equal(expected, tls.Connection.PeerSignatureScheme);
+        Assert.True(tls.Connection.PeerCertificateVerified);
+    }
+
     [Fact]
     public async Task HelloRetryRequestFromOpenSsl()
     {

@@ -140,6 +140,19 @@ public static class PemFiles
                 var rsa = RSA.Create();
                 rsa.ImportPkcs8PrivateKey(der, out _);
                 return new RsaPrivateKey(rsa);
+            case RsaPrivateKey.RsaPssOid:
+                var pssKey = info.ReadOctetString();
+                try
+                {
+                    var pss = RSA.Create();
+                    pss.ImportRSAPrivateKey(pssKey, out _);
+                    return new RsaPrivateKey(pss, pssOnly: true);
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(pssKey);
+                }
+
             case EcPublicKeyOid:
                 var ec = ECDsa.Create();
                 ec.ImportPkcs8PrivateKey(der, out _);
@@ -158,7 +171,7 @@ public static class PemFiles
                 }
 
             default:
-                throw new PkiLoadException($"{source}: unsupported private key algorithm {oid} (RSA, EC P-256/P-384/P-521 and Ed25519 are supported)");
+                throw new PkiLoadException($"{source}: unsupported private key algorithm {oid} (RSA, RSA-PSS, EC P-256/P-384/P-521 and Ed25519 are supported)");
         }
     }
 

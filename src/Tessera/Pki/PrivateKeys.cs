@@ -11,21 +11,28 @@ internal interface IExportablePrivateKey
     string ExportPkcs8Pem();
 }
 
-/// <summary>An RSA key (rsaEncryption): signs RSA-PSS (handshake) and PKCS#1 v1.5 (certificates).</summary>
+/// <summary>
+/// An RSA key. As an rsaEncryption key it signs RSA-PSS (rsa_pss_rsae_*, handshake) and PKCS#1 v1.5
+/// (certificates); as an id-RSASSA-PSS key (RFC 4055) it signs only rsa_pss_pss_* (RFC 8446 §4.2.3).
+/// </summary>
 public sealed class RsaPrivateKey : ITlsPrivateKey, IExportablePrivateKey, IDisposable
 {
+    internal const string RsaPssOid = "1.2.840.113549.1.1.10";
     private readonly RSA _rsa;
 
     /// <summary>Wraps an RSA key; the key is owned by this object from now on.</summary>
-    public RsaPrivateKey(RSA rsa)
+    /// <param name="rsa">The key.</param>
+    /// <param name="pssOnly">True for an id-RSASSA-PSS key, whose certificate names the PSS algorithm.</param>
+    public RsaPrivateKey(RSA rsa, bool pssOnly = false)
     {
         ArgumentNullException.ThrowIfNull(rsa);
         _rsa = rsa;
-        SubjectPublicKeyInfo = rsa.ExportSubjectPublicKeyInfo();
+        KeyType = pssOnly ? SignatureKeyType.RsaPss : SignatureKeyType.Rsa;
+        SubjectPublicKeyInfo = pssOnly ? EncodePssSubjectPublicKeyInfo(rsa) : rsa.ExportSubjectPublicKeyInfo();
     }
 
     /// <inheritdoc />
-    public SignatureKeyType KeyType => SignatureKeyType.Rsa;
+    public SignatureKeyType KeyType { get; }
 
     /// <inheritdoc />
     public NamedGroup? Curve => null;
@@ -34,7 +41,7 @@ public sealed class RsaPrivateKey : ITlsPrivateKey, IExportablePrivateKey, IDisp
     public ReadOnlyMemory<byte> SubjectPublicKeyInfo { get; }
 
     /// <inheritdoc />
-    public bool CanSign(SignatureScheme scheme) => SignatureSchemes.Find(scheme) is { KeyType: SignatureKeyType.Rsa, Implemented: true };
+    public bool CanSign(SignatureScheme scheme) => SignatureSchemes.Find(scheme) is { Implemented: true } info && info.KeyType == KeyType;
 
     /// <inheritdoc />
     public ValueTask<byte[]> SignAsync(SignatureScheme scheme, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
@@ -42,7 +49,7 @@ public sealed class RsaPrivateKey : ITlsPrivateKey, IExportablePrivateKey, IDisp
         var info = SignatureSchemes.Find(scheme);
         if (info is null || !CanSign(scheme))
         {
-            throw new ArgumentException($"An RSA key cannot sign with {scheme}.", nameof(scheme));
+            throw new ArgumentException($"This RSA key cannot sign with {scheme}.", nameof(scheme));
         }
 
         var padding = info.Padding == SignaturePadding.Pss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1;
@@ -52,7 +59,52 @@ public sealed class RsaPrivateKey : ITlsPrivateKey, IExportablePrivateKey, IDisp
     /// <summary>Disposes the underlying key.</summary>
     public void Dispose() => _rsa.Dispose();
 
-    string IExportablePrivateKey.ExportPkcs8Pem() => _rsa.ExportPkcs8PrivateKeyPem();
+    /// <summary>SubjectPublicKeyInfo with id-RSASSA-PSS and absent parameters (RFC 4055 §3.1).</summary>
+    internal static byte[] EncodePssSubjectPublicKeyInfo(RSA rsa)
+    {
+        var w = new AsnWriter(AsnEncodingRules.DER);
+        using (w.PushSequence())
+        {
+            using (w.PushSequence())
+            {
+                w.WriteObjectIdentifier(RsaPssOid);
+            }
+
+            w.WriteBitString(rsa.ExportRSAPublicKey());
+        }
+
+        return w.Encode();
+    }
+
+    string IExportablePrivateKey.ExportPkcs8Pem()
+    {
+        if (KeyType == SignatureKeyType.Rsa)
+        {
+            return _rsa.ExportPkcs8PrivateKeyPem();
+        }
+
+        var inner = _rsa.ExportRSAPrivateKey();
+        try
+        {
+            var w = new AsnWriter(AsnEncodingRules.DER);
+            using (w.PushSequence())
+            {
+                w.WriteInteger(0);
+                using (w.PushSequence())
+                {
+                    w.WriteObjectIdentifier(RsaPssOid);
+                }
+
+                w.WriteOctetString(inner);
+            }
+
+            return PemEncoding.WriteString("PRIVATE KEY", w.Encode());
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(inner);
+        }
+    }
 }
 
 /// <summary>An ECDSA key on P-256, P-384 or P-521: signs the one scheme that matches its curve, DER-encoded.</summary>

@@ -13,8 +13,10 @@ public enum CertificateKeyType
     EcdsaP256,
     /// <summary>ECDSA on P-384.</summary>
     EcdsaP384,
-    /// <summary>RSA, 2048 bits.</summary>
+    /// <summary>RSA, 2048 bits (rsaEncryption).</summary>
     Rsa2048,
+    /// <summary>RSA, 2048 bits, restricted to PSS (id-RSASSA-PSS, RFC 4055).</summary>
+    RsaPss2048,
     /// <summary>Ed25519.</summary>
     Ed25519,
 }
@@ -139,7 +141,7 @@ public sealed class TestCertificateAuthority : IDisposable
         var request = new CertificateRequest(subject, publicKey, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(
-            keyType == CertificateKeyType.Rsa2048 ? X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment : X509KeyUsageFlags.DigitalSignature, true));
+            keyType is CertificateKeyType.Rsa2048 ? X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment : X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([usage], false));
         if (san is not null)
         {
@@ -165,6 +167,9 @@ public sealed class TestCertificateAuthority : IDisposable
             case CertificateKeyType.Rsa2048:
                 var rsa = RSA.Create(2048);
                 return (new PublicKey(rsa), new RsaPrivateKey(rsa));
+            case CertificateKeyType.RsaPss2048:
+                var pss = new RsaPrivateKey(RSA.Create(2048), pssOnly: true);
+                return (PublicKey.CreateFromSubjectPublicKeyInfo(pss.SubjectPublicKeyInfo.Span, out _), pss);
             case CertificateKeyType.Ed25519:
                 var ed = Ed25519PrivateKey.Generate();
                 return (PublicKey.CreateFromSubjectPublicKeyInfo(ed.SubjectPublicKeyInfo.Span, out _), ed);

@@ -58,6 +58,31 @@ public sealed class HandshakeTests
     }
 
     [Theory]
+    [InlineData(SignatureScheme.ecdsa_secp256r1_sha256, CertificateKeyType.EcdsaP256)]
+    [InlineData(SignatureScheme.ecdsa_secp384r1_sha384, CertificateKeyType.EcdsaP384)]
+    [InlineData(SignatureScheme.rsa_pss_rsae_sha256, CertificateKeyType.Rsa2048)]
+    [InlineData(SignatureScheme.rsa_pss_rsae_sha384, CertificateKeyType.Rsa2048)]
+    [InlineData(SignatureScheme.rsa_pss_rsae_sha512, CertificateKeyType.Rsa2048)]
+    [InlineData(SignatureScheme.rsa_pss_pss_sha256, CertificateKeyType.RsaPss2048)]
+    [InlineData(SignatureScheme.rsa_pss_pss_sha384, CertificateKeyType.RsaPss2048)]
+    [InlineData(SignatureScheme.rsa_pss_pss_sha512, CertificateKeyType.RsaPss2048)]
+    [InlineData(SignatureScheme.ed25519, CertificateKeyType.Ed25519)]
+    public void EverySignatureSchemeSignsAndVerifies(SignatureScheme scheme, CertificateKeyType keyType)
+    {
+        using var loop = new Loopback(TestCerts.ClientOptions(o => o.SignatureSchemes = [scheme]), TestCerts.ServerOptions(keyType));
+        loop.Handshake();
+        Assert.Equal(scheme, loop.Client.PeerSignatureScheme);
+        Assert.Equal(scheme, loop.Server.LocalSignatureScheme);
+    }
+
+    [Fact]
+    public void AnRsaPssKeyNeverSignsWithRsaeSchemes()
+    {
+        using var loop = new Loopback(TestCerts.ClientOptions(o => o.SignatureSchemes = [SignatureScheme.rsa_pss_rsae_sha256]), TestCerts.ServerOptions(CertificateKeyType.RsaPss2048));
+        Assert.Equal(AlertDescription.HandshakeFailure, Assert.Throws<TlsException>(() => loop.Pump()).Alert);
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(7)]
     [InlineData(5)]

@@ -26,6 +26,7 @@ public sealed class PkiTests : IDisposable
     [InlineData("pkcs8-ec")]
     [InlineData("sec1-ec")]
     [InlineData("pkcs8-ed25519")]
+    [InlineData("pkcs8-rsapss")]
     public async Task PrivateKeysLoadFromEveryPemEncodingAndSign(string kind)
     {
         string pem;
@@ -49,7 +50,7 @@ public sealed class PkiTests : IDisposable
 
                 break;
             default:
-                var cert = TestCerts.Ca.IssueServerCertificate(["x.test"], CertificateKeyType.Ed25519);
+                var cert = TestCerts.Ca.IssueServerCertificate(["x.test"], kind == "pkcs8-rsapss" ? CertificateKeyType.RsaPss2048 : CertificateKeyType.Ed25519);
                 pem = TestCertificateAuthority.ExportPrivateKeyPem(cert);
                 spki = cert.PrivateKey.SubjectPublicKeyInfo.ToArray();
                 break;
@@ -66,7 +67,7 @@ public sealed class PkiTests : IDisposable
     [Fact]
     public void OpenSslReadsWhatTheTestCaWrites()
     {
-        foreach (var keyType in new[] { CertificateKeyType.EcdsaP256, CertificateKeyType.Rsa2048, CertificateKeyType.Ed25519 })
+        foreach (var keyType in new[] { CertificateKeyType.EcdsaP256, CertificateKeyType.Rsa2048, CertificateKeyType.Ed25519, CertificateKeyType.RsaPss2048 })
         {
             var cert = TestCerts.Server(keyType);
             var certFile = Write($"{keyType}.pem", TestCertificateAuthority.ExportCertificatePem(cert));
