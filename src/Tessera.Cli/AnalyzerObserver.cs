@@ -9,23 +9,27 @@ internal sealed class AnalyzerObserver(TextWriter output, bool showRecords, stri
 
     private string Arrow(TrafficDirection direction) => direction == TrafficDirection.Sent ? $"{local} → {peer}" : $"{peer} → {local}";
 
-    public void OnRecord(TrafficDirection direction, ContentType outerType, ushort legacyVersion, int length, bool protectedRecord)
+    public void OnRecord(TrafficDirection direction, in TlsRecordInfo record)
     {
         if (!showRecords)
         {
             return;
         }
 
-        string type = outerType switch
-        {
-            ContentType.ChangeCipherSpec => "change_cipher_spec",
-            ContentType.Alert => "alert",
-            ContentType.Handshake => "handshake",
-            ContentType.ApplicationData => protectedRecord ? "application_data (protected)" : "application_data",
-            _ => $"type {(byte)outerType}",
-        };
-        Write($"[{Arrow(direction)}] record: {type}, legacy_record_version 0x{legacyVersion:X4}, {length} bytes");
+        string what = record.IsProtected
+            ? $"application_data (protected: {Name(record.InnerType)}, {record.ContentLength} bytes inside)"
+            : Name(record.OuterType);
+        Write($"[{Arrow(direction)}] record: {what}, legacy_record_version 0x{record.LegacyVersion:X4}, length {record.Length}");
     }
+
+    private static string Name(ContentType type) => type switch
+    {
+        ContentType.ChangeCipherSpec => "change_cipher_spec",
+        ContentType.Alert => "alert",
+        ContentType.Handshake => "handshake",
+        ContentType.ApplicationData => "application_data",
+        _ => $"type {(byte)type}",
+    };
 
     public void OnHandshakeMessage(TrafficDirection direction, HandshakeType type, ReadOnlySpan<byte> message)
     {

@@ -11,14 +11,23 @@ public enum TrafficDirection
     Sent,
 }
 
+/// <summary>What an observer learns about one record.</summary>
+/// <param name="OuterType">The content type in the record header (application_data for every protected TLS 1.3 record).</param>
+/// <param name="InnerType">The real content type (for protected records, from TLSInnerPlaintext).</param>
+/// <param name="LegacyVersion">The legacy_record_version in the header.</param>
+/// <param name="Length">The length field of the header (ciphertext length for protected records).</param>
+/// <param name="ContentLength">The length of the content carried, without padding, type byte or tag.</param>
+/// <param name="IsProtected">True when the record was encrypted.</param>
+public readonly record struct TlsRecordInfo(ContentType OuterType, ContentType InnerType, ushort LegacyVersion, int Length, int ContentLength, bool IsProtected);
+
 /// <summary>
 /// Watches a connection as a protocol analyzer would. Called synchronously from the engine; must not
 /// throw or block. Never receives secret values, only the names of secrets.
 /// </summary>
 public interface ITlsObserver
 {
-    /// <summary>A record crossed the wire. <paramref name="protectedRecord"/> is true when it was encrypted.</summary>
-    void OnRecord(TrafficDirection direction, ContentType outerType, ushort legacyVersion, int length, bool protectedRecord);
+    /// <summary>A record crossed the wire (a received protected record is reported once it has authenticated).</summary>
+    void OnRecord(TrafficDirection direction, in TlsRecordInfo record);
 
     /// <summary>A whole handshake message (header included) was sent or received.</summary>
     void OnHandshakeMessage(TrafficDirection direction, HandshakeType type, ReadOnlySpan<byte> message);

@@ -29,7 +29,7 @@ public enum TlsConnectionState
 public sealed class TlsConnection : IDisposable
 {
     private readonly TlsOptions _options;
-    private readonly RecordLayer _records;
+    private readonly IRecordLayer _records;
     private readonly HandshakeReassembler _reassembler;
     private readonly ByteQueue _plaintext = new(4096);
     private readonly Tls13Handshake _handshake;
@@ -50,7 +50,7 @@ public sealed class TlsConnection : IDisposable
     {
         _options = options;
         IsClient = isClient;
-        _records = new RecordLayer(options.Observer) { PaddingBlockSize = options.RecordPaddingBlockSize };
+        _records = new StreamRecordLayer(options.Observer) { PaddingBlockSize = options.RecordPaddingBlockSize };
         if (options.RecordSizeLimit is int limit)
         {
             if (limit is < 64 or > 16385)

@@ -126,6 +126,31 @@ public sealed class HandshakeTests
     }
 
     [Fact]
+    public void ObserverSeesRecordsMessagesSecretsAndKeyChangesButNoSecretValues()
+    {
+        var observer = new RecordingObserver();
+        var keyLog = new MemoryKeyLog();
+        using var loop = new Loopback(TestCerts.ClientOptions(o => { o.Observer = observer; o.KeyLog = keyLog; }), TestCerts.ServerOptions());
+        loop.Handshake();
+        Assert.Equal([HandshakeType.ClientHello, HandshakeType.Finished], observer.Sent.Select(m => m.Type));
+        Assert.Equal(
+            [HandshakeType.ServerHello, HandshakeType.EncryptedExtensions, HandshakeType.Certificate, HandshakeType.CertificateVerify, HandshakeType.Finished],
+            observer.Received.Select(m => m.Type));
+        Assert.Equal(["c hs traffic", "s hs traffic", "c ap traffic", "s ap traffic", "exp master", "res master"], observer.Secrets);
+
+        var protectedIn = observer.Records.Where(r => r.Direction == TrafficDirection.Received && r.Record.IsProtected).ToList();
+        Assert.Equal(4, protectedIn.Count);
+        Assert.All(protectedIn, r => Assert.Equal(ContentType.Handshake, r.Record.InnerType));
+        Assert.All(protectedIn, r => Assert.Equal(ContentType.ApplicationData, r.Record.OuterType));
+        var ccs = Assert.Single(observer.Records, r => r.Direction == TrafficDirection.Sent && r.Record.OuterType == ContentType.ChangeCipherSpec);
+        Assert.False(ccs.Record.IsProtected);
+
+        // The observer gets labels only; no secret from the key log appears in anything it saw.
+        var seen = string.Join(" ", observer.Secrets);
+        Assert.All(keyLog.Lines, l => Assert.DoesNotContain(l.Split(' ')[2], seen, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void HelloRetryRequestDisabledMeansHandshakeFailure()
     {
         using var loop = new Loopback(
@@ -440,9 +465,9 @@ internal sealed class RecordingObserver : ITlsObserver
 
     public List<(TrafficDirection Direction, AlertDescription Alert)> Alerts { get; } = [];
 
-    public void OnRecord(TrafficDirection direction, ContentType outerType, ushort legacyVersion, int length, bool protectedRecord)
-    {
-    }
+    public List<(TrafficDirection Direction, TlsRecordInfo Record)> Records { get; } = [];
+
+    public void OnRecord(TrafficDirection direction, in TlsRecordInfo record) => Records.Add((direction, record));
 
     public void OnHandshakeMessage(TrafficDirection direction, HandshakeType type, ReadOnlySpan<byte> message) =>
         (direction == TrafficDirection.Sent ? Sent : Received).Add((type, message.ToArray()));

@@ -3,16 +3,12 @@ using Tessera.Messages;
 
 namespace Tessera.Records;
 
-/// <summary>One record taken from the input: its real type, its outer (wire) type and where its content lies.</summary>
-internal readonly record struct ReceivedRecord(ContentType Type, ContentType OuterType, ushort LegacyVersion, bool WasProtected, int ContentOffset, int ContentLength);
-
 /// <summary>
-/// The stream record layer: frames, protects and fragments outgoing data; deframes and deprotects
-/// incoming data. Holds at most one incoming record beyond what the caller fed, and knows nothing of
-/// which handshake message a record carries. A datagram record layer (DTLS) will sit behind the same
-/// calls from the connection.
+/// The record layer for byte streams (TLS over TCP): frames, protects and fragments outgoing data;
+/// deframes and deprotects incoming data. Holds at most one incoming record beyond what the caller
+/// fed, and knows nothing of which handshake message a record carries.
 /// </summary>
-internal sealed class RecordLayer : IDisposable
+internal sealed class StreamRecordLayer : IRecordLayer
 {
     private readonly ByteQueue _input = new(RecordConstants.HeaderLength + RecordConstants.MaxCiphertextLength13);
     private readonly ByteQueue _output = new(RecordConstants.HeaderLength + RecordConstants.MaxCiphertextLength13 + 64);
@@ -20,7 +16,7 @@ internal sealed class RecordLayer : IDisposable
     private Tls13RecordProtection? _read;
     private Tls13RecordProtection? _write;
 
-    public RecordLayer(ITlsObserver? observer) => _observer = observer;
+    public StreamRecordLayer(ITlsObserver? observer) => _observer = observer;
 
     /// <summary>The largest plaintext the peer may send us in one record (our record_size_limit minus the content type byte).</summary>
     public int MaxReadPlaintext { get; set; } = RecordConstants.MaxPlaintextLength;
@@ -43,11 +39,7 @@ internal sealed class RecordLayer : IDisposable
 
     public ulong WriteSequenceNumber => _write?.SequenceNumber ?? 0;
 
-    public ulong ReadSequenceNumber => _read?.SequenceNumber ?? 0;
-
     public ByteQueue Output => _output;
-
-    public int BufferedInput => _input.Count;
 
     public void AppendInput(ReadOnlySpan<byte> data) => _input.Append(data);
 
@@ -102,9 +94,9 @@ internal sealed class RecordLayer : IDisposable
             return false;
         }
 
-        _observer?.OnRecord(TrafficDirection.Received, outer, version, length, willDecrypt);
         if (!willDecrypt)
         {
+            _observer?.OnRecord(TrafficDirection.Received, new TlsRecordInfo(outer, outer, version, length, length, false));
             record = new ReceivedRecord(outer, outer, version, false, RecordConstants.HeaderLength, length);
             return true;
         }
@@ -118,6 +110,7 @@ internal sealed class RecordLayer : IDisposable
         var payload = buffered.Slice(RecordConstants.HeaderLength, length);
         var (type, contentLength) = _read.Open(header, payload, MaxReadPlaintext);
         HasReceivedProtectedRecord = true;
+        _observer?.OnRecord(TrafficDirection.Received, new TlsRecordInfo(outer, type, version, length, contentLength, true));
         record = new ReceivedRecord(type, outer, version, true, RecordConstants.HeaderLength, contentLength);
         return true;
     }
@@ -161,7 +154,7 @@ internal sealed class RecordLayer : IDisposable
         BinaryPrimitives.WriteUInt16BigEndian(span[3..], 1);
         span[5] = 1;
         _output.Advance(RecordConstants.HeaderLength + 1);
-        _observer?.OnRecord(TrafficDirection.Sent, ContentType.ChangeCipherSpec, RecordConstants.LegacyRecordVersion, 1, false);
+        _observer?.OnRecord(TrafficDirection.Sent, new TlsRecordInfo(ContentType.ChangeCipherSpec, ContentType.ChangeCipherSpec, RecordConstants.LegacyRecordVersion, 1, 1, false));
     }
 
     public void Dispose()
@@ -182,7 +175,7 @@ internal sealed class RecordLayer : IDisposable
             BinaryPrimitives.WriteUInt16BigEndian(span[3..], (ushort)fragment.Length);
             fragment.CopyTo(span[RecordConstants.HeaderLength..]);
             _output.Advance(RecordConstants.HeaderLength + fragment.Length);
-            _observer?.OnRecord(TrafficDirection.Sent, type, PlaintextRecordVersion, fragment.Length, false);
+            _observer?.OnRecord(TrafficDirection.Sent, new TlsRecordInfo(type, type, PlaintextRecordVersion, fragment.Length, fragment.Length, false));
             return;
         }
 
@@ -198,6 +191,6 @@ internal sealed class RecordLayer : IDisposable
         var dest = _output.GetAppendSpan(size);
         int written = _write.Seal(type, fragment, padding, dest);
         _output.Advance(written);
-        _observer?.OnRecord(TrafficDirection.Sent, ContentType.ApplicationData, RecordConstants.LegacyRecordVersion, written - RecordConstants.HeaderLength, true);
+        _observer?.OnRecord(TrafficDirection.Sent, new TlsRecordInfo(ContentType.ApplicationData, type, RecordConstants.LegacyRecordVersion, written - RecordConstants.HeaderLength, fragment.Length, true));
     }
 }

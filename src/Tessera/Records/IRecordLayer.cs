@@ -1,0 +1,52 @@
+using Tessera.Messages;
+
+namespace Tessera.Records;
+
+/// <summary>One record taken from the input: its real type, its outer (wire) type and where its content lies.</summary>
+internal readonly record struct ReceivedRecord(ContentType Type, ContentType OuterType, ushort LegacyVersion, bool WasProtected, int ContentOffset, int ContentLength);
+
+/// <summary>
+/// What the connection needs from a record layer. The stream layer (<see cref="StreamRecordLayer"/>)
+/// is the one implementation today; a datagram layer for DTLS (epochs, explicit sequence numbers,
+/// replay window) is meant to sit behind the same calls, so the handshake never learns how records
+/// are framed.
+/// </summary>
+internal interface IRecordLayer : IDisposable
+{
+    /// <summary>The largest plaintext the peer may put in one record (our record_size_limit minus one).</summary>
+    int MaxReadPlaintext { get; set; }
+
+    /// <summary>The largest plaintext this side puts in one record.</summary>
+    int MaxWriteFragment { get; set; }
+
+    /// <summary>The legacy_record_version of unprotected records this side writes.</summary>
+    ushort PlaintextRecordVersion { get; set; }
+
+    bool IsReadProtected { get; }
+
+    bool IsWriteProtected { get; }
+
+    /// <summary>True once a protected record from the peer has authenticated under the current read keys.</summary>
+    bool HasReceivedProtectedRecord { get; }
+
+    ulong WriteSequenceNumber { get; }
+
+    /// <summary>Protected records waiting to be sent.</summary>
+    ByteQueue Output { get; }
+
+    void AppendInput(ReadOnlySpan<byte> data);
+
+    void SetReadProtection(Tls13RecordProtection? protection);
+
+    void SetWriteProtection(Tls13RecordProtection? protection);
+
+    bool TryReadRecord(out ReceivedRecord record);
+
+    Span<byte> ContentOf(in ReceivedRecord record);
+
+    void ConsumeRecord();
+
+    void Write(ContentType type, ReadOnlySpan<byte> data);
+
+    void WriteChangeCipherSpec();
+}
