@@ -53,6 +53,36 @@ public sealed class NegativeTests
         return Wire.Split(Wire.TakeOutput(loop.Server));
     }
 
+    /// <summary>
+    /// Decrypts each protected record of a flight with the sender's traffic secret (from a key log),
+    /// lets <paramref name="mutate"/> change the content, and seals it again with the same keys and
+    /// sequence numbers: a tampered message that still passes record authentication.
+    /// </summary>
+    private static byte[] Reseal(List<Wire.Record> flight, CipherSuite suite, byte[] secret, Func<byte[], byte[]> mutate)
+    {
+        var info = CipherSuites.Get(suite);
+        using var opener = new Tls13RecordProtection(Tessera.Crypto.DefaultCryptoProvider.Instance, info, secret);
+        using var sealer = new Tls13RecordProtection(Tessera.Crypto.DefaultCryptoProvider.Instance, info, secret);
+        var rebuilt = new List<Wire.Record>();
+        foreach (var record in flight)
+        {
+            if (record.Type != ContentType.ApplicationData)
+            {
+                rebuilt.Add(record);
+                continue;
+            }
+
+            var payload = record.Payload;
+            var (type, length) = opener.Open(record.Bytes.AsSpan(0, 5), payload, 16384);
+            var content = mutate(payload.AsSpan(0, length).ToArray());
+            var output = new byte[5 + content.Length + 1 + 16];
+            sealer.Seal(type, content, 0, output);
+            rebuilt.Add(new Wire.Record(ContentType.ApplicationData, output));
+        }
+
+        return Wire.Concat(rebuilt);
+    }
+
     private static byte[] RewriteServerHello(Wire.Record record, Func<ServerHello, ServerHello> change)
     {
         var hello = ServerHello.Parse(record.Payload.AsSpan(4));
@@ -223,33 +253,71 @@ public sealed class NegativeTests
         var (loop2, hello2) = StartClient(server: o => o.KeyLog = serverLog);
         using var __ = loop2;
         var flight2 = ServerFlight(loop2, hello2);
-        var serverSecret = serverLog.Secret("SERVER_HANDSHAKE_TRAFFIC_SECRET");
-        var suite = CipherSuites.Get(loop2.Server.NegotiatedCipherSuite!.Value);
-        using var opener = new Tls13RecordProtection(Tessera.Crypto.DefaultCryptoProvider.Instance, suite, serverSecret);
-        using var sealer = new Tls13RecordProtection(Tessera.Crypto.DefaultCryptoProvider.Instance, suite, serverSecret);
-        var rebuilt = new List<Wire.Record>();
-        foreach (var record in flight2)
+        var tampered = Reseal(flight2, loop2.Server.NegotiatedCipherSuite!.Value, serverLog.Secret("SERVER_HANDSHAKE_TRAFFIC_SECRET"), content =>
         {
-            if (record.Type != ContentType.ApplicationData)
-            {
-                rebuilt.Add(record);
-                continue;
-            }
-
-            var payload = record.Payload;
-            var (type, length) = opener.Open(record.Bytes.AsSpan(0, 5), payload, 16384);
-            var content = payload.AsSpan(0, length).ToArray();
             if (content[0] == (byte)HandshakeType.Finished)
             {
                 content[^1] ^= 0x80;
             }
 
-            var output = new byte[5 + content.Length + 1 + 16];
-            sealer.Seal(type, content, 0, output);
-            rebuilt.Add(new Wire.Record(ContentType.ApplicationData, output));
-        }
+            return content;
+        });
+        ExpectAlert(loop2.Client, loop2.Server, tampered, AlertDescription.DecryptError);
+    }
 
-        ExpectAlert(loop2.Client, loop2.Server, Wire.Concat(rebuilt), AlertDescription.DecryptError);
+    /// <summary>Runs the server's encrypted flight through <paramref name="mutate"/> (per handshake message) and expects the client to send <paramref name="alert"/>.</summary>
+    private static void TamperServerFlight(Func<byte[], byte[]> mutate, AlertDescription alert, Action<TlsClientOptions>? client = null)
+    {
+        var serverLog = new MemoryKeyLog();
+        var (loop, hello) = StartClient(client, server: o => o.KeyLog = serverLog);
+        using var _ = loop;
+        var flight = ServerFlight(loop, hello);
+        var tampered = Reseal(flight, loop.Server.NegotiatedCipherSuite!.Value, serverLog.Secret("SERVER_HANDSHAKE_TRAFFIC_SECRET"), mutate);
+        ExpectAlert(loop.Client, loop.Server, tampered, alert);
+    }
+
+    private static Func<byte[], byte[]> Replace(HandshakeType type, Func<byte[], byte[]> change) =>
+        content => content[0] == (byte)type ? change(content) : content;
+
+    [Fact]
+    public void BadCertificateVerifySignatureIsDecryptError() =>
+        TamperServerFlight(Replace(HandshakeType.CertificateVerify, cv =>
+        {
+            cv[^1] ^= 0x01;
+            return cv;
+        }), AlertDescription.DecryptError);
+
+    [Fact]
+    public void CertificateVerifyWithASchemeNotOfferedIsIllegalParameter() =>
+        TamperServerFlight(Replace(HandshakeType.CertificateVerify, cv =>
+        {
+            cv[4] = 0x08;   // rsa_pss_rsae_sha256, which this client did not offer
+            cv[5] = 0x04;
+            return cv;
+        }), AlertDescription.IllegalParameter, o => o.SignatureSchemes = [SignatureScheme.ecdsa_secp256r1_sha256]);
+
+    [Fact]
+    public void EmptyServerCertificateIsDecodeError() =>
+        TamperServerFlight(Replace(HandshakeType.Certificate, _ => new CertificateMessage().ToMessageBytes()), AlertDescription.DecodeError);
+
+    [Theory]
+    [InlineData(ExtensionType.KeyShare, AlertDescription.IllegalParameter)]          // offered, but not allowed in EncryptedExtensions
+    [InlineData(ExtensionType.SupportedVersions, AlertDescription.IllegalParameter)]
+    [InlineData(ExtensionType.EarlyData, AlertDescription.UnsupportedExtension)]     // never offered
+    [InlineData(ExtensionType.StatusRequest, AlertDescription.UnsupportedExtension)]
+    public void ForbiddenExtensionInEncryptedExtensions(ExtensionType type, AlertDescription alert) =>
+        TamperServerFlight(Replace(HandshakeType.EncryptedExtensions, _ =>
+            new EncryptedExtensions { Extensions = [new TlsExtension((ushort)type, [])] }.ToMessageBytes()), alert);
+
+    [Fact]
+    public void HandshakeMessageSpanningAKeyChangeIsUnexpected()
+    {
+        // ServerHello changes the keys; a record that also carries the start of the next message is refused (§5.1).
+        var (loop, hello) = StartClient();
+        using var _ = loop;
+        var flight = ServerFlight(loop, hello);
+        var serverHelloAndMore = Wire.PlaintextRecord(ContentType.Handshake, [.. flight[0].Payload, (byte)HandshakeType.EncryptedExtensions, 0, 0]);
+        ExpectAlert(loop.Client, loop.Server, serverHelloAndMore, AlertDescription.UnexpectedMessage);
     }
 
     [Fact]
@@ -260,29 +328,12 @@ public sealed class NegativeTests
         using var _ = loop;
         loop.Client.ReceiveBytes(Wire.Concat(ServerFlight(loop, hello)));
         var clientFlight = Wire.Split(Wire.TakeOutput(loop.Client));
-        var secret = clientLog.Secret("CLIENT_HANDSHAKE_TRAFFIC_SECRET");
-        var suite = CipherSuites.Get(loop.Client.NegotiatedCipherSuite!.Value);
-        using var opener = new Tls13RecordProtection(Tessera.Crypto.DefaultCryptoProvider.Instance, suite, secret);
-        using var sealer = new Tls13RecordProtection(Tessera.Crypto.DefaultCryptoProvider.Instance, suite, secret);
-        var rebuilt = new List<Wire.Record>();
-        foreach (var record in clientFlight)
+        var tampered = Reseal(clientFlight, loop.Client.NegotiatedCipherSuite!.Value, clientLog.Secret("CLIENT_HANDSHAKE_TRAFFIC_SECRET"), content =>
         {
-            if (record.Type != ContentType.ApplicationData)
-            {
-                rebuilt.Add(record);
-                continue;
-            }
-
-            var payload = record.Payload;
-            var (type, length) = opener.Open(record.Bytes.AsSpan(0, 5), payload, 16384);
-            var content = payload.AsSpan(0, length).ToArray();
             content[^3] ^= 0x01;
-            var output = new byte[5 + content.Length + 1 + 16];
-            sealer.Seal(type, content, 0, output);
-            rebuilt.Add(new Wire.Record(ContentType.ApplicationData, output));
-        }
-
-        ExpectAlert(loop.Server, loop.Client, Wire.Concat(rebuilt), AlertDescription.DecryptError);
+            return content;
+        });
+        ExpectAlert(loop.Server, loop.Client, tampered, AlertDescription.DecryptError);
     }
 
     [Fact]
