@@ -43,6 +43,63 @@ public sealed class CliTests(PemFixture pem)
     }
 
     [Fact]
+    public async Task TesseraSServerServesConnectionsAtOnceUntilItsLimit()
+    {
+        using var server = PeerProcess.StartTessera("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-www", "-naccept", "4", "-brief");
+        int port = server.WaitForAcceptPort(Timeout);
+        var clients = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            using var client = PeerProcess.StartOpenSsl("s_client", "-connect", $"127.0.0.1:{port}", "-servername", "localhost", "-CAfile", pem.CaFile,
+                "-verify_return_error", "-ign_eof", "-quiet");
+            client.Stdin.Write("GET / HTTP/1.0\r\n\r\n");
+            client.Stdin.Flush();
+            int code = client.WaitForExit(Timeout);
+            return (code, client.Stdout);
+        })).ToArray();
+        var results = await Task.WhenAll(clients).WaitAsync(Timeout);
+        Assert.All(results, r => Assert.Equal(0, r.code));
+        Assert.All(results, r => Assert.Contains("Tessera s_server -www", r.Stdout, StringComparison.Ordinal));
+        Assert.Equal(0, server.WaitForExit(Timeout));
+        Assert.Equal(4, server.Stderr.Split('\n').Count(l => l.Contains("TLSv1.3 TLS_AES_128_GCM_SHA256", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void TesseraSServerWithoutWwwPrintsWhatTheClientSends()
+    {
+        using var server = PeerProcess.StartTessera("s_server", "-accept", "127.0.0.1:0", "-naccept", "1", "-quiet");
+        int port = server.WaitForAcceptPort(Timeout);
+        Assert.Contains("throwaway certificate", server.Stderr, StringComparison.Ordinal);
+        using var client = PeerProcess.StartOpenSsl("s_client", "-connect", $"127.0.0.1:{port}");
+        client.Stdin.Write("hello from openssl\n");
+        client.Stdin.Flush();
+        client.WaitForExit(Timeout);
+        Assert.Equal(0, server.WaitForExit(Timeout));
+        Assert.Contains("hello from openssl", server.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void KeyLogFileFromTheEnvironmentMatchesOpenSsl()
+    {
+        var tesseraLog = Path.Combine(pem.Directory, $"tessera-{Guid.NewGuid():N}.keys");
+        var opensslLog = Path.Combine(pem.Directory, $"openssl-{Guid.NewGuid():N}.keys");
+        using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-www", "-naccept", "1", "-keylogfile", opensslLog);
+        int port = server.WaitForAcceptPort();
+        using var client = PeerProcess.Start("dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "Tessera.Cli.dll"), "s_client", "-connect", $"127.0.0.1:{port}", "-CAfile", pem.CaFile, "-servername", "localhost", "-quiet"],
+            environment: new() { ["SSLKEYLOGFILE"] = tesseraLog });
+        client.Stdin.Write("GET / HTTP/1.0\r\n\r\n");
+        client.Stdin.Flush();
+        Assert.Equal(0, client.WaitForExit(Timeout));
+        server.WaitForExit(Timeout);
+        var ours = File.ReadAllLines(tesseraLog);
+        var theirs = File.ReadAllLines(opensslLog).ToHashSet();
+        Assert.Equal(5, ours.Length);
+        Assert.All(ours, line => Assert.Contains(line, theirs));
+    }
+
+    [Fact]
     public void UntrustedServerIsOneLineAndExitCodeOne()
     {
         using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),

@@ -17,7 +17,7 @@ internal sealed partial class PeerProcess : IDisposable
         _process = process;
     }
 
-    public static PeerProcess Start(string fileName, IEnumerable<string> arguments, string? workingDirectory = null)
+    public static PeerProcess Start(string fileName, IEnumerable<string> arguments, string? workingDirectory = null, Dictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -33,6 +33,10 @@ internal sealed partial class PeerProcess : IDisposable
         }
 
         info.Environment.Remove("SSLKEYLOGFILE");
+        foreach (var (name, value) in environment ?? [])
+        {
+            info.Environment[name] = value;
+        }
         var process = new Process { StartInfo = info };
         var peer = new PeerProcess(process);
         process.OutputDataReceived += (_, e) => peer.Append(peer._stdout, e.Data);
