@@ -149,6 +149,12 @@ internal sealed class Client13Handshake : Tls13Handshake
     private void HandleServerHello(byte[] message)
     {
         var hello = ServerHello.Parse(Body(message));
+        if (hello.LegacyVersion <= 0x0300)
+        {
+            // §D.5: never SSL 3.0 or older.
+            throw new TlsException(AlertDescription.ProtocolVersion, $"ServerHello.legacy_version 0x{hello.LegacyVersion:X4} is SSL 3.0 or older");
+        }
+
         var versionExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SupportedVersions);
         if (versionExt is null)
         {

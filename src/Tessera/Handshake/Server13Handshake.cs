@@ -70,6 +70,12 @@ internal sealed class Server13Handshake : Tls13Handshake
             ClientRandom = hello.Random;
         }
 
+        // §D.5: SSL 3.0 and older are refused outright, whatever else the hello says.
+        if (hello.LegacyVersion <= 0x0300)
+        {
+            throw new TlsException(AlertDescription.ProtocolVersion, $"ClientHello.legacy_version 0x{hello.LegacyVersion:X4} is SSL 3.0 or older");
+        }
+
         // Version (§4.2.1): only TLS 1.3 is spoken here.
         var versionsExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SupportedVersions);
         if (versionsExt is null || !SupportedVersionsExtension.ParseClientHello(versionsExt.Data).Contains((ushort)TlsProtocolVersion.Tls13))

@@ -124,6 +124,23 @@ public sealed class NegativeTests
     }
 
     [Fact]
+    public void Ssl3HellosAreProtocolVersionOnBothRoles()
+    {
+        var (loop, hello) = StartClient();
+        using (loop)
+        {
+            ExpectAlert(loop.Server, loop.Client, RewriteClientHello(hello, ch => { ch.LegacyVersion = 0x0300; return ch; }), AlertDescription.ProtocolVersion);
+        }
+
+        var (loop2, hello2) = StartClient();
+        using (loop2)
+        {
+            var flight = ServerFlight(loop2, hello2);
+            ExpectAlert(loop2.Client, loop2.Server, RewriteServerHello(flight[0], sh => { sh.LegacyVersion = 0x0300; return sh; }), AlertDescription.ProtocolVersion);
+        }
+    }
+
+    [Fact]
     public void ClientHelloWithCompressionIsIllegalParameter()
     {
         var (loop, hello) = StartClient();
