@@ -94,11 +94,11 @@ internal sealed class Server13Handshake : Tls13Handshake
         var sigExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SignatureAlgorithms)
             ?? throw new TlsException(AlertDescription.MissingExtension, "ClientHello has no signature_algorithms");
         var clientSchemes = SignatureAlgorithmsExtension.Parse(sigExt.Data).Select(s => (SignatureScheme)s).ToList();
+        // §4.2.3: without signature_algorithms_cert, signature_algorithms also governs certificates.
         var certSchemesExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SignatureAlgorithmsCert);
-        if (certSchemesExt is not null)
-        {
-            _ = SignatureAlgorithmsExtension.Parse(certSchemesExt.Data);
-        }
+        var clientCertSchemes = certSchemesExt is null
+            ? clientSchemes
+            : [.. SignatureAlgorithmsExtension.Parse(certSchemesExt.Data).Select(s => (SignatureScheme)s)];
 
         var groupsExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SupportedGroups)
             ?? throw new TlsException(AlertDescription.MissingExtension, "ClientHello has no supported_groups");
@@ -144,7 +144,7 @@ internal sealed class Server13Handshake : Tls13Handshake
             return;
         }
 
-        var (certificate, scheme) = ChooseCertificate(serverName, clientSchemes);
+        var (certificate, scheme) = ChooseCertificate(serverName, clientSchemes, clientCertSchemes);
         string? alpn = ChooseApplicationProtocol(hello);
         ushort? peerRecordLimit = ExtensionBlock.Find(hello.Extensions, ExtensionType.RecordSizeLimit) is { } rsl
             ? RecordSizeLimitExtension.Parse(rsl.Data) : null;
@@ -262,29 +262,48 @@ internal sealed class Server13Handshake : Tls13Handshake
         return null;
     }
 
-    private (TlsCertificate Certificate, SignatureScheme Scheme) ChooseCertificate(string? serverName, List<SignatureScheme> clientSchemes)
+    /// <summary>
+    /// Picks the certificate and CertificateVerify scheme: a certificate for the requested name before
+    /// any other; among those, one whose chain is signed with algorithms the client accepts (§4.4.2.2);
+    /// failing that, any chain its key can sign for, as the RFC allows.
+    /// </summary>
+    private (TlsCertificate Certificate, SignatureScheme Scheme) ChooseCertificate(string? serverName, List<SignatureScheme> clientSchemes, List<SignatureScheme> clientCertSchemes)
     {
         if (_options.Certificates.Count == 0)
         {
             throw new TlsException(AlertDescription.InternalError, "the server has no certificate configured");
         }
 
-        // First a certificate for the requested name, then any certificate, each with a scheme both sides accept.
         var byName = serverName is null
             ? []
             : _options.Certificates.Where(c => c.DnsNames.Any(n => HostNameMatcher.MatchesDnsName(n, serverName)));
-        foreach (var candidate in byName.Concat(_options.Certificates))
+        var viable = new List<(TlsCertificate Certificate, SignatureScheme Scheme)>();
+        foreach (var candidate in byName.Concat(_options.Certificates).Distinct())
         {
             foreach (var scheme in HandshakeSchemes)
             {
                 if (clientSchemes.Contains(scheme) && candidate.PrivateKey.CanSign(scheme))
                 {
-                    return (candidate, scheme);
+                    viable.Add((candidate, scheme));
+                    break;
                 }
             }
         }
 
-        throw new TlsException(AlertDescription.HandshakeFailure, "no certificate can sign with any signature scheme the client offers");
+        if (viable.Count == 0)
+        {
+            throw new TlsException(AlertDescription.HandshakeFailure, "no certificate can sign with any signature scheme the client offers");
+        }
+
+        foreach (var choice in viable)
+        {
+            if (CertificateSignatureAlgorithm.ChainUses(choice.Certificate.Chain, clientCertSchemes))
+            {
+                return choice;
+            }
+        }
+
+        return viable[0];
     }
 
     private string? ChooseApplicationProtocol(ClientHello hello)

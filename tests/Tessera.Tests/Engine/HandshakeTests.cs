@@ -216,6 +216,40 @@ public sealed class HandshakeTests
     }
 
     [Fact]
+    public void SignatureAlgorithmsCertSteersTheChainChoice()
+    {
+        using var rsaCa = TestCertificateAuthority.Create(CertificateKeyType.Rsa2048, "RSA CA");
+        var ecdsaChain = TestCerts.Server(CertificateKeyType.EcdsaP256);             // leaf signed ecdsa_secp256r1_sha256
+        var rsaChain = rsaCa.IssueServerCertificate(["localhost"], CertificateKeyType.EcdsaP256);   // leaf signed rsa_pkcs1_sha256
+        Assert.Equal(SignatureScheme.ecdsa_secp256r1_sha256, CertificateSignatureAlgorithm.Of(ecdsaChain.Chain[0]));
+        Assert.Equal(SignatureScheme.rsa_pkcs1_sha256, CertificateSignatureAlgorithm.Of(rsaChain.Chain[0]));
+
+        var serverOptions = new TlsServerOptions();
+        serverOptions.Certificates.Add(ecdsaChain);
+        serverOptions.Certificates.Add(rsaChain);
+        var verifier = new X509CertificateVerifier([TestCerts.Ca.RootCertificateDer, rsaCa.RootCertificateDer]);
+
+        using (var loop = new Loopback(TestCerts.ClientOptions(o => { o.CertificateVerifier = verifier; o.CertificateSignatureSchemes = [SignatureScheme.rsa_pkcs1_sha256]; }), serverOptions))
+        {
+            loop.Handshake();
+            Assert.Equal(rsaChain.Chain[0], loop.Client.PeerCertificateChain[0]);
+        }
+
+        using (var loop = new Loopback(TestCerts.ClientOptions(o => o.CertificateVerifier = verifier), serverOptions))
+        {
+            loop.Handshake();
+            Assert.Equal(ecdsaChain.Chain[0], loop.Client.PeerCertificateChain[0]);
+        }
+
+        // Nothing fits signature_algorithms_cert: the server still sends a chain of its choice (§4.4.2.2).
+        using (var loop = new Loopback(TestCerts.ClientOptions(o => { o.CertificateVerifier = verifier; o.CertificateSignatureSchemes = [SignatureScheme.ed25519]; }), serverOptions))
+        {
+            loop.Handshake();
+            Assert.Equal(ecdsaChain.Chain[0], loop.Client.PeerCertificateChain[0]);
+        }
+    }
+
+    [Fact]
     public void NoSignatureSchemeInCommonIsHandshakeFailure()
     {
         using var loop = new Loopback(
