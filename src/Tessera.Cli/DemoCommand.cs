@@ -15,14 +15,16 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var keyType = CliOptions.Create<string>("key-type", "server key: ecdsa-p256, ecdsa-p384, rsa2048, ed25519");
+        var keyType = CliOptions.Create<string>("key-type", "server key: ecdsa-p256, ecdsa-p384, rsa2048, rsa-pss, ed25519");
         keyType.DefaultValueFactory = _ => "ecdsa-p256";
         var groups = CliOptions.Create<string?>("groups", "colon-separated groups the client offers, e.g. P-384:X25519");
+        var hrr = CliOptions.Flag("hrr", "let the server accept only P-256, so a client leading with X25519 gets a HelloRetryRequest");
         var command = new Command("demo", "run a TLS 1.3 handshake on loopback and show every message");
         command.Options.Add(keyType);
         command.Options.Add(groups);
+        command.Options.Add(hrr);
         command.SetAction((parse, cancellationToken) => Program.Guarded(() =>
-            RunAsync(ParseKeyType(parse.GetValue(keyType)!), parse.GetValue(groups), Console.Out, cancellationToken)));
+            RunAsync(ParseKeyType(parse.GetValue(keyType)!), parse.GetValue(groups), parse.GetValue(hrr), Console.Out, cancellationToken)));
         return command;
     }
 
@@ -31,11 +33,12 @@ internal static class DemoCommand
         "ecdsa-p256" or "p256" or "ecdsa" => CertificateKeyType.EcdsaP256,
         "ecdsa-p384" or "p384" => CertificateKeyType.EcdsaP384,
         "rsa2048" or "rsa" => CertificateKeyType.Rsa2048,
+        "rsa-pss" or "rsapss2048" => CertificateKeyType.RsaPss2048,
         "ed25519" => CertificateKeyType.Ed25519,
-        _ => throw new CliException($"--key-type: unknown key type '{text}' (ecdsa-p256, ecdsa-p384, rsa2048, ed25519)"),
+        _ => throw new CliException($"--key-type: unknown key type '{text}' (ecdsa-p256, ecdsa-p384, rsa2048, rsa-pss, ed25519)"),
     };
 
-    internal static async Task<int> RunAsync(CertificateKeyType keyType, string? groups, TextWriter output, CancellationToken cancellationToken)
+    internal static async Task<int> RunAsync(CertificateKeyType keyType, string? groups, bool helloRetry, TextWriter output, CancellationToken cancellationToken)
     {
         output.WriteLine("Tessera demo: a throwaway CA, a server certificate, and a TLS 1.3 connection over 127.0.0.1");
         var ca = TestCertificateAuthority.Create(CertificateKeyType.EcdsaP256, "Tessera Demo CA");
@@ -43,6 +46,11 @@ internal static class DemoCommand
         output.WriteLine($"CA: {SessionReport.Subject([ca.RootCertificateDer])}; server certificate: {SessionReport.Subject(certificate.Chain)} ({keyType})");
 
         var serverOptions = new TlsServerOptions { ApplicationProtocols = ["http/1.1"] };
+        if (helloRetry)
+        {
+            serverOptions.Groups = [NamedGroup.Secp256r1];
+        }
+
         serverOptions.Certificates.Add(certificate);
         var clientOptions = new TlsClientOptions
         {

@@ -178,4 +178,18 @@ public sealed class CliTests(PemFixture pem)
         // Labels only: no 32-byte secret in hex anywhere after "secret derived".
         Assert.DoesNotMatch(new Regex("secret derived: \"[^\"]+\" [0-9a-f]{64}"), output);
     }
+
+    [Fact]
+    public void DemoWithHelloRetryRequestShowsBothClientHellosAndTheCookie()
+    {
+        using var demo = PeerProcess.StartTessera("demo", "--hrr", "--key-type", "rsa-pss");
+        Assert.True(demo.WaitForExit(Timeout) == 0, demo.Stdout + demo.Stderr);
+        var output = demo.Stdout;
+        Assert.Equal(2, Regex.Matches(output, @"\] ClientHello \(").Count);
+        Assert.Contains("] HelloRetryRequest (", output, StringComparison.Ordinal);
+        Assert.Contains("selected_group secp256r1", output, StringComparison.Ordinal);
+        Assert.Contains("cookie (44): 32 bytes", output, StringComparison.Ordinal);
+        Assert.Contains("Peer signature: rsa_pss_pss_sha256", output, StringComparison.Ordinal);
+        Assert.Contains("HelloRetryRequest: yes", output, StringComparison.Ordinal);
+    }
 }
