@@ -18,6 +18,7 @@ public sealed class TlsStream : Stream
     private readonly Lock _engineGate = new();
     private TlsConnection? _connection;
     private bool _transportEof;
+    private int _readInProgress;
     private bool _disposed;
 
     /// <summary>Wraps <paramref name="innerStream"/> (for example a NetworkStream).</summary>
@@ -90,6 +91,24 @@ public sealed class TlsStream : Stream
             throw new InvalidOperationException("Authenticate first.");
         }
 
+        // One read at a time, as with SslStream; a read may run alongside a write.
+        if (Interlocked.Exchange(ref _readInProgress, 1) != 0)
+        {
+            throw new NotSupportedException("Another read is already in progress on this TlsStream.");
+        }
+
+        try
+        {
+            return await ReadCoreAsync(connection, buffer, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref _readInProgress, 0);
+        }
+    }
+
+    private async ValueTask<int> ReadCoreAsync(TlsConnection connection, Memory<byte> buffer, CancellationToken cancellationToken)
+    {
         while (true)
         {
             lock (_engineGate)

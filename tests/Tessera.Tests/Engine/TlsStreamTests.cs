@@ -124,6 +124,19 @@ public sealed class TlsStreamTests
     }
 
     [Fact]
+    public async Task ASecondConcurrentReadIsRefused()
+    {
+        var (client, server) = await ConnectedPairAsync();
+        await using var _ = client;
+        await using var __ = server;
+        using var cts = new CancellationTokenSource(Bound);
+        var first = client.ReadAsync(new byte[16], cts.Token).AsTask();
+        await Assert.ThrowsAsync<NotSupportedException>(() => client.ReadAsync(new byte[16], cts.Token).AsTask());
+        await server.WriteAsync("x"u8.ToArray());
+        Assert.Equal(1, await first.WaitAsync(Bound));
+    }
+
+    [Fact]
     public async Task PeerVanishingDuringTheHandshakeIsAnIOException()
     {
         var (c, s) = await SocketPairAsync();
