@@ -79,7 +79,9 @@ internal sealed class CommonTlsOptions
 
         if (parse.GetValue(Trace))
         {
-            options.Observer = new AnalyzerObserver(traceOutput, showRecords: true);
+            options.Observer = options is TlsServerOptions
+                ? new AnalyzerObserver(traceOutput, showRecords: true, local: "server", peer: "client")
+                : new AnalyzerObserver(traceOutput, showRecords: true);
         }
     }
 

@@ -65,6 +65,23 @@ public sealed class CliTests(PemFixture pem)
     }
 
     [Fact]
+    public void TraceOnBothCommandsLabelsEachDirectionFromItsOwnSide()
+    {
+        using var server = PeerProcess.StartTessera("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-www", "-naccept", "1", "-trace");
+        int port = server.WaitForAcceptPort(Timeout);
+        using var client = PeerProcess.StartTessera("s_client", "-connect", $"127.0.0.1:{port}", "-CAfile", pem.CaFile, "-servername", "localhost", "-msg");
+        client.Stdin.Write("GET / HTTP/1.0\r\n\r\n");
+        client.Stdin.Flush();
+        Assert.Equal(0, client.WaitForExit(Timeout));
+        Assert.Equal(0, server.WaitForExit(Timeout));
+        Assert.Contains("[client → server] ClientHello", client.Stderr, StringComparison.Ordinal);
+        Assert.Contains("[client → server] ClientHello", server.Stdout, StringComparison.Ordinal);
+        Assert.Contains("[server → client] ServerHello", server.Stdout, StringComparison.Ordinal);
+        Assert.Contains("[server → client] ServerHello", client.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TesseraSServerWithoutWwwPrintsWhatTheClientSends()
     {
         using var server = PeerProcess.StartTessera("s_server", "-accept", "127.0.0.1:0", "-naccept", "1", "-quiet");
