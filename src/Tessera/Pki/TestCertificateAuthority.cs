@@ -81,8 +81,13 @@ public sealed class TestCertificateAuthority : IDisposable
     }
 
     /// <summary>Issues a server certificate (serverAuth) for DNS names and IP addresses.</summary>
+    /// <param name="names">DNS names and IP addresses for subjectAltName; the first is also the CN.</param>
+    /// <param name="keyType">The leaf's key type.</param>
+    /// <param name="notBefore">Start of validity (default: an hour ago).</param>
+    /// <param name="notAfter">End of validity (default: in 30 days).</param>
+    /// <param name="extraExtensions">Further extensions, for tests of odd certificates.</param>
     public TlsCertificate IssueServerCertificate(IReadOnlyList<string> names, CertificateKeyType keyType = CertificateKeyType.EcdsaP256,
-        DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null)
+        DateTimeOffset? notBefore = null, DateTimeOffset? notAfter = null, IEnumerable<X509Extension>? extraExtensions = null)
     {
         ArgumentNullException.ThrowIfNull(names);
         var san = new SubjectAlternativeNameBuilder();
@@ -98,12 +103,12 @@ public sealed class TestCertificateAuthority : IDisposable
             }
         }
 
-        return Issue(names.Count > 0 ? names[0] : "server", keyType, ServerAuth, san.Build(), notBefore, notAfter);
+        return Issue(names.Count > 0 ? names[0] : "server", keyType, ServerAuth, san.Build(), notBefore, notAfter, extraExtensions);
     }
 
     /// <summary>Issues a client certificate (clientAuth).</summary>
     public TlsCertificate IssueClientCertificate(string commonName, CertificateKeyType keyType = CertificateKeyType.EcdsaP256) =>
-        Issue(commonName, keyType, ClientAuth, null, null, null);
+        Issue(commonName, keyType, ClientAuth, null, null, null, null);
 
     /// <summary>The chain of an issued certificate as PEM (leaf first, then this CA).</summary>
     public static string ExportCertificatePem(TlsCertificate certificate)
@@ -134,7 +139,8 @@ public sealed class TestCertificateAuthority : IDisposable
         _root.Dispose();
     }
 
-    private TlsCertificate Issue(string commonName, CertificateKeyType keyType, Oid usage, X509Extension? san, DateTimeOffset? notBefore, DateTimeOffset? notAfter)
+    private TlsCertificate Issue(string commonName, CertificateKeyType keyType, Oid usage, X509Extension? san, DateTimeOffset? notBefore, DateTimeOffset? notAfter,
+        IEnumerable<X509Extension>? extraExtensions)
     {
         var subject = new X500DistinguishedName($"CN={commonName}, O=Tessera");
         var (publicKey, privateKey) = NewKey(keyType);
@@ -149,6 +155,11 @@ public sealed class TestCertificateAuthority : IDisposable
         }
 
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_root, true, false));
+        foreach (var extension in extraExtensions ?? [])
+        {
+            request.CertificateExtensions.Add(extension);
+        }
+
         var now = DateTimeOffset.UtcNow;
         var from = notBefore ?? now.AddHours(-1);
         var until = notAfter ?? now.AddDays(30);

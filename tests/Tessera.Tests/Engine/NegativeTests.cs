@@ -227,6 +227,35 @@ public sealed class NegativeTests
     }
 
     [Fact]
+    public void TruncatedServerHelloIsDecodeError()
+    {
+        var (loop, hello) = StartClient();
+        using var _ = loop;
+        var flight = ServerFlight(loop, hello);
+        var body = flight[0].Payload.AsSpan(4, 40).ToArray();
+        ExpectAlert(loop.Client, loop.Server, Wire.PlaintextRecord(ContentType.Handshake, HandshakeFraming.Frame(HandshakeType.ServerHello, body)), AlertDescription.DecodeError);
+    }
+
+    [Fact]
+    public void MessageOutOfOrderInTheServerFlightIsUnexpected() =>
+        TamperServerFlight(Replace(HandshakeType.EncryptedExtensions, _ =>
+            new CertificateVerify { Algorithm = 0x0403, Signature = [1] }.ToMessageBytes()), AlertDescription.UnexpectedMessage);
+
+    [Fact]
+    public void CertificateWithAnUnknownCriticalExtensionIsRejected()
+    {
+        var odd = TestCerts.Ca.IssueServerCertificate(["localhost"], Tessera.Pki.CertificateKeyType.EcdsaP256,
+            extraExtensions: [new System.Security.Cryptography.X509Certificates.X509Extension("1.3.6.1.4.1.99999.1", [0x05, 0x00], critical: true)]);
+        var serverOptions = new TlsServerOptions();
+        serverOptions.Certificates.Add(odd);
+        using var loop = new Loopback(TestCerts.ClientOptions(), serverOptions);
+        var ex = Assert.Throws<TlsException>(() => loop.Pump());
+        Assert.Equal(AlertDescription.BadCertificate, ex.Alert);
+        Assert.Equal(AlertDescription.BadCertificate, loop.Server.Error!.Alert);
+        Assert.Equal(AlertSource.Remote, loop.Server.Error.AlertSource);
+    }
+
+    [Fact]
     public void ServerChoosingASuiteNotOfferedIsIllegalParameter()
     {
         var (loop, hello) = StartClient(o => o.CipherSuites = [CipherSuite.TLS_AES_128_GCM_SHA256]);
