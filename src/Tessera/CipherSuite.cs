@@ -9,6 +9,29 @@ public enum CipherSuite : ushort
     TLS_AES_256_GCM_SHA384 = 0x1302,
     /// <summary>TLS_CHACHA20_POLY1305_SHA256 (0x1303).</summary>
     TLS_CHACHA20_POLY1305_SHA256 = 0x1303,
+    /// <summary>TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (0xC02B), TLS 1.2.</summary>
+    TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 = 0xC02B,
+    /// <summary>TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 (0xC02C), TLS 1.2.</summary>
+    TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 = 0xC02C,
+    /// <summary>TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 (0xC02F), TLS 1.2.</summary>
+    TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 = 0xC02F,
+    /// <summary>TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 (0xC030), TLS 1.2.</summary>
+    TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384 = 0xC030,
+    /// <summary>TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 (0xCCA8), TLS 1.2 (RFC 7905).</summary>
+    TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256 = 0xCCA8,
+    /// <summary>TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 (0xCCA9), TLS 1.2 (RFC 7905).</summary>
+    TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256 = 0xCCA9,
+}
+
+/// <summary>How a TLS 1.2 suite authenticates the server; TLS 1.3 suites leave it to the certificate.</summary>
+public enum SuiteAuthentication
+{
+    /// <summary>TLS 1.3: any certificate type.</summary>
+    Any,
+    /// <summary>ECDSA certificate.</summary>
+    Ecdsa,
+    /// <summary>RSA certificate (signature with PSS or PKCS#1 v1.5).</summary>
+    Rsa,
 }
 
 /// <summary>The AEAD algorithms used by record protection.</summary>
@@ -39,10 +62,20 @@ public enum TlsHashAlgorithm
 /// <param name="Aead">The record-protection AEAD.</param>
 /// <param name="Hash">The HKDF and transcript hash.</param>
 /// <param name="KeyLength">AEAD key length in bytes.</param>
-public sealed record CipherSuiteInfo(CipherSuite Suite, string Name, AeadAlgorithm Aead, TlsHashAlgorithm Hash, int KeyLength)
+/// <param name="Version">The protocol version the suite belongs to (TLS 1.3 suites are not used in 1.2, nor the reverse).</param>
+/// <param name="Authentication">For TLS 1.2 ECDHE suites, the certificate type it requires.</param>
+/// <param name="OpenSslName">The name OpenSSL's <c>-cipher</c> uses (TLS 1.2), or the IANA name (TLS 1.3).</param>
+public sealed record CipherSuiteInfo(CipherSuite Suite, string Name, AeadAlgorithm Aead, TlsHashAlgorithm Hash, int KeyLength,
+    TlsProtocolVersion Version, SuiteAuthentication Authentication, string OpenSslName)
 {
     /// <summary>Length of the per-record nonce/IV (RFC 8446 §5.3: 12 bytes for every suite here).</summary>
     public int IvLength => 12;
+
+    /// <summary>TLS 1.2: the fixed part of the nonce from the key block (4 bytes for GCM, RFC 5288; 12 for ChaCha20, RFC 7905).</summary>
+    public int FixedIvLength12 => Aead == AeadAlgorithm.ChaCha20Poly1305 ? 12 : 4;
+
+    /// <summary>TLS 1.2: the explicit nonce carried in each record (8 bytes for GCM, none for ChaCha20).</summary>
+    public int RecordIvLength12 => Aead == AeadAlgorithm.ChaCha20Poly1305 ? 0 : 8;
 
     /// <summary>Length of the AEAD authentication tag.</summary>
     public int TagLength => 16;
@@ -54,16 +87,36 @@ public sealed record CipherSuiteInfo(CipherSuite Suite, string Name, AeadAlgorit
 /// <summary>The cipher-suite registry: the single table every other part consults.</summary>
 public static class CipherSuites
 {
+    private const TlsProtocolVersion V13 = TlsProtocolVersion.Tls13;
+    private const TlsProtocolVersion V12 = TlsProtocolVersion.Tls12;
+
     private static readonly CipherSuiteInfo[] Table =
     [
-        new(CipherSuite.TLS_AES_128_GCM_SHA256, "TLS_AES_128_GCM_SHA256", AeadAlgorithm.Aes128Gcm, TlsHashAlgorithm.Sha256, 16),
-        new(CipherSuite.TLS_AES_256_GCM_SHA384, "TLS_AES_256_GCM_SHA384", AeadAlgorithm.Aes256Gcm, TlsHashAlgorithm.Sha384, 32),
-        new(CipherSuite.TLS_CHACHA20_POLY1305_SHA256, "TLS_CHACHA20_POLY1305_SHA256", AeadAlgorithm.ChaCha20Poly1305, TlsHashAlgorithm.Sha256, 32),
+        new(CipherSuite.TLS_AES_128_GCM_SHA256, "TLS_AES_128_GCM_SHA256", AeadAlgorithm.Aes128Gcm, TlsHashAlgorithm.Sha256, 16, V13, SuiteAuthentication.Any, "TLS_AES_128_GCM_SHA256"),
+        new(CipherSuite.TLS_AES_256_GCM_SHA384, "TLS_AES_256_GCM_SHA384", AeadAlgorithm.Aes256Gcm, TlsHashAlgorithm.Sha384, 32, V13, SuiteAuthentication.Any, "TLS_AES_256_GCM_SHA384"),
+        new(CipherSuite.TLS_CHACHA20_POLY1305_SHA256, "TLS_CHACHA20_POLY1305_SHA256", AeadAlgorithm.ChaCha20Poly1305, TlsHashAlgorithm.Sha256, 32, V13, SuiteAuthentication.Any, "TLS_CHACHA20_POLY1305_SHA256"),
+        new(CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", AeadAlgorithm.Aes128Gcm, TlsHashAlgorithm.Sha256, 16, V12, SuiteAuthentication.Ecdsa, "ECDHE-ECDSA-AES128-GCM-SHA256"),
+        new(CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", AeadAlgorithm.Aes128Gcm, TlsHashAlgorithm.Sha256, 16, V12, SuiteAuthentication.Rsa, "ECDHE-RSA-AES128-GCM-SHA256"),
+        new(CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", AeadAlgorithm.Aes256Gcm, TlsHashAlgorithm.Sha384, 32, V12, SuiteAuthentication.Ecdsa, "ECDHE-ECDSA-AES256-GCM-SHA384"),
+        new(CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", AeadAlgorithm.Aes256Gcm, TlsHashAlgorithm.Sha384, 32, V12, SuiteAuthentication.Rsa, "ECDHE-RSA-AES256-GCM-SHA384"),
+        new(CipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", AeadAlgorithm.ChaCha20Poly1305, TlsHashAlgorithm.Sha256, 32, V12, SuiteAuthentication.Ecdsa, "ECDHE-ECDSA-CHACHA20-POLY1305"),
+        new(CipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", AeadAlgorithm.ChaCha20Poly1305, TlsHashAlgorithm.Sha256, 32, V12, SuiteAuthentication.Rsa, "ECDHE-RSA-CHACHA20-POLY1305"),
     ];
 
     /// <summary>Every TLS 1.3 suite Tessera implements, in the default preference order.</summary>
     public static IReadOnlyList<CipherSuite> Tls13Defaults { get; } =
         [CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384, CipherSuite.TLS_CHACHA20_POLY1305_SHA256];
+
+    /// <summary>The TLS 1.2 suites on by default (ECDHE with AEAD only), in preference order.</summary>
+    public static IReadOnlyList<CipherSuite> Tls12Defaults { get; } =
+    [
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384, CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+        CipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256, CipherSuite.TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+    ];
+
+    /// <summary>Every suite on by default: TLS 1.3 first, then TLS 1.2.</summary>
+    public static IReadOnlyList<CipherSuite> Defaults { get; } = [.. Tls13Defaults, .. Tls12Defaults];
 
     /// <summary>The table row for a suite, or null when Tessera does not implement it.</summary>
     public static CipherSuiteInfo? Find(CipherSuite suite) => Array.Find(Table, r => r.Suite == suite);
@@ -74,20 +127,15 @@ public static class CipherSuites
     /// <summary>The IANA name of any code point; unknown ones print as hex.</summary>
     public static string NameOf(ushort code) => Find((CipherSuite)code)?.Name ?? KnownLegacyName(code) ?? $"0x{code:X4}";
 
-    /// <summary>Looks up a suite by IANA name (case-insensitive).</summary>
+    /// <summary>Looks up a suite by IANA name or OpenSSL name (case-insensitive).</summary>
     public static CipherSuite? FromName(string name) =>
-        Array.Find(Table, r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase))?.Suite;
+        Array.Find(Table, r => string.Equals(r.Name, name, StringComparison.OrdinalIgnoreCase) ||
+                               string.Equals(r.OpenSslName, name, StringComparison.OrdinalIgnoreCase))?.Suite;
 
     private static string? KnownLegacyName(ushort code) => code switch
     {
         0x00FF => "TLS_EMPTY_RENEGOTIATION_INFO_SCSV",
         0x5600 => "TLS_FALLBACK_SCSV",
-        0xC02B => "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
-        0xC02C => "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
-        0xC02F => "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
-        0xC030 => "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
-        0xCCA8 => "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
-        0xCCA9 => "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256",
         0x009E => "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
         0x009F => "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
         0xC009 => "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA",

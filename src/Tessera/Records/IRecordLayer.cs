@@ -36,9 +36,9 @@ internal interface IRecordLayer : IDisposable
 
     void AppendInput(ReadOnlySpan<byte> data);
 
-    void SetReadProtection(Tls13RecordProtection? protection);
+    void SetReadProtection(IRecordProtection? protection);
 
-    void SetWriteProtection(Tls13RecordProtection? protection);
+    void SetWriteProtection(IRecordProtection? protection);
 
     bool TryReadRecord(out ReceivedRecord record);
 

@@ -13,8 +13,8 @@ internal sealed class StreamRecordLayer : IRecordLayer
     private readonly ByteQueue _input = new(RecordConstants.HeaderLength + RecordConstants.MaxCiphertextLength13);
     private readonly ByteQueue _output = new(RecordConstants.HeaderLength + RecordConstants.MaxCiphertextLength13 + 64);
     private readonly ITlsObserver? _observer;
-    private Tls13RecordProtection? _read;
-    private Tls13RecordProtection? _write;
+    private IRecordProtection? _read;
+    private IRecordProtection? _write;
 
     public StreamRecordLayer(ITlsObserver? observer) => _observer = observer;
 
@@ -43,14 +43,14 @@ internal sealed class StreamRecordLayer : IRecordLayer
 
     public void AppendInput(ReadOnlySpan<byte> data) => _input.Append(data);
 
-    public void SetReadProtection(Tls13RecordProtection? protection)
+    public void SetReadProtection(IRecordProtection? protection)
     {
         _read?.Dispose();
         _read = protection;
         HasReceivedProtectedRecord = false;
     }
 
-    public void SetWriteProtection(Tls13RecordProtection? protection)
+    public void SetWriteProtection(IRecordProtection? protection)
     {
         _write?.Dispose();
         _write = protection;
@@ -82,8 +82,10 @@ internal sealed class StreamRecordLayer : IRecordLayer
             throw new TlsException(AlertDescription.ProtocolVersion, $"record with version 0x{version:X4} is not TLS");
         }
 
-        bool willDecrypt = _read is not null && outer == ContentType.ApplicationData;
-        int limit = willDecrypt ? RecordConstants.MaxCiphertextLength13 : RecordConstants.MaxPlaintextLength;
+        // TLS 1.3 protects only records that say application_data; in TLS 1.2 every record after the
+        // ChangeCipherSpec is protected, whatever its type.
+        bool willDecrypt = _read is not null && (!_read.HidesContentType || outer == ContentType.ApplicationData);
+        int limit = willDecrypt ? _read!.MaxCiphertextLength : RecordConstants.MaxPlaintextLength;
         if (length > limit)
         {
             throw new TlsException(AlertDescription.RecordOverflow, $"record of {length} bytes exceeds the limit of {limit}");
@@ -108,10 +110,10 @@ internal sealed class StreamRecordLayer : IRecordLayer
 
         var header = buffered[..RecordConstants.HeaderLength];
         var payload = buffered.Slice(RecordConstants.HeaderLength, length);
-        var (type, contentLength) = _read.Open(header, payload, MaxReadPlaintext);
+        var (type, contentLength) = _read.Open(header, payload, MaxReadPlaintext, out int contentOffset);
         HasReceivedProtectedRecord = true;
         _observer?.OnRecord(TrafficDirection.Received, new TlsRecordInfo(outer, type, version, length, contentLength, true));
-        record = new ReceivedRecord(type, outer, version, true, RecordConstants.HeaderLength, contentLength);
+        record = new ReceivedRecord(type, outer, version, true, RecordConstants.HeaderLength + contentOffset, contentLength);
         return true;
     }
 
@@ -180,7 +182,7 @@ internal sealed class StreamRecordLayer : IRecordLayer
         }
 
         int padding = 0;
-        if (PaddingBlockSize > 0)
+        if (PaddingBlockSize > 0 && _write.HidesContentType)
         {
             int inner = fragment.Length + 1;
             int target = Math.Min((inner + PaddingBlockSize - 1) / PaddingBlockSize * PaddingBlockSize, MaxWriteFragment + 1);
@@ -191,6 +193,7 @@ internal sealed class StreamRecordLayer : IRecordLayer
         var dest = _output.GetAppendSpan(size);
         int written = _write.Seal(type, fragment, padding, dest);
         _output.Advance(written);
-        _observer?.OnRecord(TrafficDirection.Sent, new TlsRecordInfo(ContentType.ApplicationData, type, RecordConstants.LegacyRecordVersion, written - RecordConstants.HeaderLength, fragment.Length, true));
+        var outerType = _write.HidesContentType ? ContentType.ApplicationData : type;
+        _observer?.OnRecord(TrafficDirection.Sent, new TlsRecordInfo(outerType, type, RecordConstants.LegacyRecordVersion, written - RecordConstants.HeaderLength, fragment.Length, true));
     }
 }

@@ -10,7 +10,7 @@ namespace Tessera.Records;
 /// framing with the real content type and zero padding, per-record nonce = IV XOR sequence number,
 /// and the record header as additional data.
 /// </summary>
-internal sealed class Tls13RecordProtection : IDisposable
+internal sealed class Tls13RecordProtection : IRecordProtection
 {
     private readonly IAead _aead;
     private readonly byte[] _iv;
@@ -26,6 +26,10 @@ internal sealed class Tls13RecordProtection : IDisposable
     }
 
     public CipherSuiteInfo Suite { get; }
+
+    public bool HidesContentType => true;
+
+    public int MaxCiphertextLength => RecordConstants.MaxCiphertextLength13;
 
     /// <summary>The number of records protected (or deprotected) with these keys so far.</summary>
     public ulong SequenceNumber { get; private set; }
@@ -65,6 +69,12 @@ internal sealed class Tls13RecordProtection : IDisposable
     /// content type and the content length (content starts at payload[0]).
     /// </summary>
     /// <exception cref="TlsException">bad_record_mac, record_overflow or unexpected_message.</exception>
+    public (ContentType Type, int Length) Open(ReadOnlySpan<byte> header, Span<byte> payload, int maxPlaintext, out int contentOffset)
+    {
+        contentOffset = 0;
+        return Open(header, payload, maxPlaintext);
+    }
+
     public (ContentType Type, int Length) Open(ReadOnlySpan<byte> header, Span<byte> payload, int maxPlaintext)
     {
         if (payload.Length > RecordConstants.MaxCiphertextLength13)
