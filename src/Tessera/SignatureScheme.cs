@@ -111,6 +111,15 @@ public static class SignatureSchemes
         SignatureScheme.rsa_pss_pss_sha256, SignatureScheme.rsa_pss_pss_sha384, SignatureScheme.rsa_pss_pss_sha512,
     ];
 
+    /// <summary>
+    /// The default signature_algorithms: the TLS 1.3 set, then PKCS#1 v1.5 for TLS 1.2 peers
+    /// (a TLS 1.3 handshake never signs with those, RFC 8446 §4.2.3).
+    /// </summary>
+    public static IReadOnlyList<SignatureScheme> HandshakeDefaults { get; } =
+    [
+        .. Tls13HandshakeDefaults, SignatureScheme.rsa_pkcs1_sha256, SignatureScheme.rsa_pkcs1_sha384, SignatureScheme.rsa_pkcs1_sha512,
+    ];
+
     /// <summary>The schemes accepted in certificates (signature_algorithms_cert): the handshake set plus PKCS#1 v1.5.</summary>
     public static IReadOnlyList<SignatureScheme> CertificateDefaults { get; } =
     [

@@ -32,7 +32,10 @@ public sealed class TlsConnection : IDisposable
     private readonly IRecordLayer _records;
     private readonly HandshakeReassembler _reassembler;
     private readonly ByteQueue _plaintext = new(4096);
-    private readonly Tls13Handshake _handshake;
+    private HandshakeBase _handshake;
+    private byte[]? _tls12MasterSecret;
+    private byte[] _randoms = [];
+    private int _warningAlerts;
     private CipherSuiteInfo? _suite;
     private byte[]? _readApplicationSecret;
     private byte[]? _writeApplicationSecret;
@@ -57,6 +60,13 @@ public sealed class TlsConnection : IDisposable
             {
                 throw new ArgumentOutOfRangeException(nameof(options), "RecordSizeLimit must be between 64 and 16385.");
             }
+        }
+
+        if (options.MinProtocolVersion is not (TlsProtocolVersion.Tls12 or TlsProtocolVersion.Tls13) ||
+            options.MaxProtocolVersion is not (TlsProtocolVersion.Tls12 or TlsProtocolVersion.Tls13) ||
+            options.MinProtocolVersion > options.MaxProtocolVersion)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "Protocol versions must be TLS 1.2 or TLS 1.3, minimum not above maximum (older versions need the legacy policy, not yet available).");
         }
 
         _reassembler = new HandshakeReassembler(options.MaxHandshakeMessageSize);
@@ -235,7 +245,7 @@ public sealed class TlsConnection : IDisposable
         int max = Math.Min(_records.MaxWriteFragment, RecordConstants.MaxPlaintextLength);
         do
         {
-            if (_records.WriteSequenceNumber >= AutoKeyUpdateThreshold)
+            if (_records.WriteSequenceNumber >= AutoKeyUpdateThreshold && NegotiatedProtocol == TlsProtocolVersion.Tls13)
             {
                 SendKeyUpdate(updateRequested: false);
             }
@@ -255,6 +265,11 @@ public sealed class TlsConnection : IDisposable
         if (!IsHandshakeComplete || IsWriteClosed)
         {
             throw new InvalidOperationException("KeyUpdate needs a connected, open connection.");
+        }
+
+        if (NegotiatedProtocol != TlsProtocolVersion.Tls13)
+        {
+            throw new InvalidOperationException("KeyUpdate exists only in TLS 1.3.");
         }
 
         Guard(() => SendKeyUpdate(requestPeerUpdate));
@@ -301,6 +316,17 @@ public sealed class TlsConnection : IDisposable
     /// </summary>
     public byte[] ExportKeyingMaterial(string label, ReadOnlySpan<byte> context, int length)
     {
+        if (_tls12MasterSecret is not null && _suite is not null)
+        {
+            // RFC 5705 §4: PRF(master_secret, label, client_random + server_random + context_length + context).
+            var seed = new byte[_randoms.Length + 2 + context.Length];
+            _randoms.CopyTo(seed, 0);
+            seed[_randoms.Length] = (byte)(context.Length >> 8);
+            seed[_randoms.Length + 1] = (byte)context.Length;
+            context.CopyTo(seed.AsSpan(_randoms.Length + 2));
+            return Tls12Prf.Compute(_options.Crypto, _suite.Hash, _tls12MasterSecret, label, seed, length);
+        }
+
         if (_exporterSecret is null || _suite is null)
         {
             throw new InvalidOperationException("Keying material can be exported once the handshake is complete.");
@@ -335,7 +361,7 @@ public sealed class TlsConnection : IDisposable
         _records.Dispose();
         _reassembler.Dispose();
         _plaintext.Dispose();
-        foreach (var secret in new[] { _readApplicationSecret, _writeApplicationSecret, _exporterSecret, _resumptionSecret })
+        foreach (var secret in new[] { _readApplicationSecret, _writeApplicationSecret, _exporterSecret, _resumptionSecret, _tls12MasterSecret })
         {
             if (secret is not null)
             {
@@ -366,18 +392,49 @@ public sealed class TlsConnection : IDisposable
         _records.WriteChangeCipherSpec();
     }
 
-    internal void InstallReadKeys(CipherSuiteInfo suite, byte[] secret, string description)
+    internal void InstallReadKeys(CipherSuiteInfo suite, byte[] secret, string description) =>
+        InstallReadProtection(new Tls13RecordProtection(_options.Crypto, suite, secret), description);
+
+    internal void InstallWriteKeys(CipherSuiteInfo suite, byte[] secret, string description) =>
+        InstallWriteProtection(new Tls13RecordProtection(_options.Crypto, suite, secret), description);
+
+    internal void InstallReadProtection(IRecordProtection protection, string description)
     {
-        _records.SetReadProtection(new Tls13RecordProtection(_options.Crypto, suite, secret));
+        _records.SetReadProtection(protection);
         _readKeyEpoch++;
         _options.Observer?.OnKeyChange(TrafficDirection.Received, description);
     }
 
-    internal void InstallWriteKeys(CipherSuiteInfo suite, byte[] secret, string description)
+    internal void InstallWriteProtection(IRecordProtection protection, string description)
     {
-        _records.SetWriteProtection(new Tls13RecordProtection(_options.Crypto, suite, secret));
+        _records.SetWriteProtection(protection);
         _records.PlaintextRecordVersion = RecordConstants.LegacyRecordVersion;
         _options.Observer?.OnKeyChange(TrafficDirection.Sent, description);
+    }
+
+    /// <summary>Hands the handshake to the state machine for the version the hellos settled on.</summary>
+    internal void ReplaceHandshake(HandshakeBase next)
+    {
+        var previous = _handshake;
+        _handshake = next;
+        previous.Dispose();
+    }
+
+    /// <summary>A TLS 1.2 handshake finished: keep the master secret for the exporter, wipe the handshake.</summary>
+    internal void CompleteTls12Handshake(byte[] masterSecret, ReadOnlySpan<byte> clientRandom, ReadOnlySpan<byte> serverRandom)
+    {
+        _tls12MasterSecret = (byte[])masterSecret.Clone();
+        _randoms = [.. clientRandom, .. serverRandom];
+        IsHandshakeComplete = true;
+        State = TlsConnectionState.Connected;
+        _handshake.Dispose();
+    }
+
+    /// <summary>Sends a warning-level alert (TLS 1.2 only: no_renegotiation).</summary>
+    internal void SendWarningAlert(AlertDescription description)
+    {
+        _options.Observer?.OnAlert(TrafficDirection.Sent, description);
+        _records.Write(ContentType.Alert, [1, (byte)description]);
     }
 
     internal void SetNegotiated(TlsProtocolVersion version, CipherSuite suite, NamedGroup group)
@@ -388,21 +445,23 @@ public sealed class TlsConnection : IDisposable
         _suite = CipherSuites.Get(suite);
     }
 
-    internal void SetPeerRecordSizeLimit(ushort limit)
+    internal void SetPeerRecordSizeLimit(ushort limit, bool tls12 = false)
     {
-        // RFC 8449 §4: in TLS 1.3 the limit counts the content type byte (and padding).
-        _records.MaxWriteFragment = Math.Min(RecordConstants.MaxPlaintextLength, limit - 1);
+        // RFC 8449 §4: in TLS 1.3 the limit counts the content type byte (and padding); in 1.2 plaintext only.
+        _records.MaxWriteFragment = Math.Min(RecordConstants.MaxPlaintextLength, tls12 ? limit : limit - 1);
     }
+
+    internal void WriteChangeCipherSpec() => _records.WriteChangeCipherSpec();
 
     /// <summary>
     /// Our record_size_limit takes effect only once both sides have sent the extension (RFC 8449 §4):
     /// a peer that never saw it cannot be held to it.
     /// </summary>
-    internal void EnforceLocalRecordSizeLimit()
+    internal void EnforceLocalRecordSizeLimit(bool tls12 = false)
     {
         if (_options.RecordSizeLimit is int limit)
         {
-            _records.MaxReadPlaintext = limit - 1;
+            _records.MaxReadPlaintext = tls12 ? Math.Min(limit, RecordConstants.MaxPlaintextLength) : limit - 1;
         }
     }
 
@@ -502,6 +561,18 @@ public sealed class TlsConnection : IDisposable
 
     private void HandleChangeCipherSpec(in ReceivedRecord record, ReadOnlySpan<byte> content)
     {
+        if (_handshake.UsesChangeCipherSpec && !IsHandshakeComplete)
+        {
+            // TLS 1.2 (RFC 5246 §7.1): one byte of value 1, in the clear, exactly where the state machine expects it.
+            if (record.WasProtected || content.Length != 1 || content[0] != 1)
+            {
+                throw new TlsException(AlertDescription.UnexpectedMessage, "malformed change_cipher_spec");
+            }
+
+            _handshake.HandleChangeCipherSpec();
+            return;
+        }
+
         // RFC 8446 §5: an unprotected CCS of value 1 may arrive during the handshake and is dropped;
         // anything else (protected, other value, before ClientHello, after the handshake) is an error.
         bool handshakeStarted = IsClient ? _started : _records.IsWriteProtected || WasHelloRetryRequest;
@@ -527,6 +598,18 @@ public sealed class TlsConnection : IDisposable
 
         var description = (AlertDescription)content[1];
         _options.Observer?.OnAlert(TrafficDirection.Received, description);
+        if (content[0] == 1 && description is not (AlertDescription.CloseNotify or AlertDescription.UserCanceled) &&
+            NegotiatedProtocol == TlsProtocolVersion.Tls12)
+        {
+            // TLS 1.2 warnings (e.g. unrecognized_name, no_renegotiation) are not fatal; a flood of them is.
+            if (++_warningAlerts > 16)
+            {
+                throw new TlsException(AlertDescription.UnexpectedMessage, "too many warning alerts");
+            }
+
+            return;
+        }
+
         switch (description)
         {
             case AlertDescription.CloseNotify:
@@ -576,6 +659,12 @@ public sealed class TlsConnection : IDisposable
 
     private void HandlePostHandshakeMessage(HandshakeType type, byte[] message)
     {
+        if (NegotiatedProtocol == TlsProtocolVersion.Tls12)
+        {
+            HandlePostHandshakeMessage12(type, message);
+            return;
+        }
+
         switch (type)
         {
             case HandshakeType.KeyUpdate:
@@ -601,6 +690,43 @@ public sealed class TlsConnection : IDisposable
                 throw new TlsException(AlertDescription.UnexpectedMessage, $"unexpected post-handshake {type} message");
         }
     }
+
+    /// <summary>
+    /// After a TLS 1.2 handshake the only legal handshake messages start a renegotiation, which
+    /// Tessera refuses with a no_renegotiation warning (RFC 5246 §7.2.2, RFC 5746); the connection goes on.
+    /// </summary>
+    private void HandlePostHandshakeMessage12(HandshakeType type, byte[] message)
+    {
+        switch (type)
+        {
+            case HandshakeType.HelloRequest when IsClient:
+                EmptyHandshakeMessage.Parse(message.AsSpan(4), type);
+                SendWarningAlert(AlertDescription.NoRenegotiation);
+                RenegotiationsRefused++;
+                break;
+            case HandshakeType.ClientHello when !IsClient:
+                _ = ClientHello.Parse(message.AsSpan(4));
+                SendWarningAlert(AlertDescription.NoRenegotiation);
+                RenegotiationsRefused++;
+                if (RenegotiationsRefused > 8)
+                {
+                    throw new TlsException(AlertDescription.HandshakeFailure, "the client keeps asking to renegotiate");
+                }
+
+                break;
+            default:
+                throw new TlsException(AlertDescription.UnexpectedMessage, $"unexpected post-handshake {type} message in TLS 1.2");
+        }
+    }
+
+    /// <summary>Renegotiation attempts refused with no_renegotiation (TLS 1.2).</summary>
+    public int RenegotiationsRefused { get; private set; }
+
+    /// <summary>True when the TLS 1.2 peer supports secure renegotiation (RFC 5746); always true in TLS 1.3.</summary>
+    public bool SecureRenegotiation { get; internal set; }
+
+    /// <summary>True when the TLS 1.2 handshake used the extended master secret (RFC 7627); always true in TLS 1.3.</summary>
+    public bool ExtendedMasterSecret { get; internal set; }
 
     private void SendKeyUpdate(bool updateRequested)
     {

@@ -7,14 +7,25 @@ namespace Tessera;
 /// <summary>Settings shared by both roles. Every default is the safe one.</summary>
 public abstract class TlsOptions
 {
-    /// <summary>TLS 1.3 cipher suites, most preferred first (a server applies its own order).</summary>
+    /// <summary>Cipher suites (TLS 1.3 and 1.2), most preferred first (a server applies its own order).</summary>
     public IReadOnlyList<CipherSuite> CipherSuites { get; set; } = Tessera.CipherSuites.Tls13Defaults;
+
+    /// <summary>The lowest version to negotiate (TLS 1.2 by default).</summary>
+    public TlsProtocolVersion MinProtocolVersion { get; set; } = TlsProtocolVersion.Tls12;
+
+    /// <summary>The highest version to negotiate (TLS 1.3 by default).</summary>
+    public TlsProtocolVersion MaxProtocolVersion { get; set; } = TlsProtocolVersion.Tls13;
+
+    /// <summary>A version is in play when it is within the bounds and at least one of its suites is configured.</summary>
+    internal bool Allows(TlsProtocolVersion version) =>
+        version >= MinProtocolVersion && version <= MaxProtocolVersion &&
+        CipherSuites.Any(s => Tessera.CipherSuites.Find(s)?.Version == version);
 
     /// <summary>Key-exchange groups, most preferred first.</summary>
     public IReadOnlyList<NamedGroup> Groups { get; set; } = NamedGroups.Defaults;
 
     /// <summary>Signature schemes accepted (and used) for CertificateVerify, most preferred first.</summary>
-    public IReadOnlyList<SignatureScheme> SignatureSchemes { get; set; } = Tessera.SignatureSchemes.Tls13HandshakeDefaults;
+    public IReadOnlyList<SignatureScheme> SignatureSchemes { get; set; } = Tessera.SignatureSchemes.HandshakeDefaults;
 
     /// <summary>Signature schemes accepted in certificates (sent as signature_algorithms_cert).</summary>
     public IReadOnlyList<SignatureScheme> CertificateSignatureSchemes { get; set; } = Tessera.SignatureSchemes.CertificateDefaults;

@@ -67,5 +67,9 @@ public sealed class DefaultCryptoProvider : ICryptoProvider
 
     /// <inheritdoc />
     public bool VerifySignature(SignatureScheme scheme, ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature) =>
-        SignatureVerifier.Verify(scheme, subjectPublicKeyInfo, data, signature);
+        SignatureVerifier.Verify(scheme, subjectPublicKeyInfo, data, signature, ecdsaCurveMustMatch: true);
+
+    /// <inheritdoc />
+    public bool VerifyTls12Signature(SignatureScheme scheme, ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature) =>
+        SignatureVerifier.Verify(scheme, subjectPublicKeyInfo, data, signature, ecdsaCurveMustMatch: false);
 }

@@ -43,6 +43,13 @@ public interface ICryptoProvider
     /// does not fit the scheme; never throws for malformed peer input.
     /// </summary>
     bool VerifySignature(SignatureScheme scheme, ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature);
+
+    /// <summary>
+    /// As <see cref="VerifySignature"/>, under TLS 1.2's rule that an ECDSA scheme names only the hash
+    /// (RFC 5246 §7.4.1.4.1; the curve is the key's, not the scheme's).
+    /// </summary>
+    bool VerifyTls12Signature(SignatureScheme scheme, ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature) =>
+        VerifySignature(scheme, subjectPublicKeyInfo, data, signature);
 }
 
 /// <summary>An incremental hash over the handshake transcript.</summary>

@@ -18,7 +18,7 @@ internal static class SignatureVerifier
     private const string EcPublicKeyOid = "1.2.840.10045.2.1";
     private const string Ed25519Oid = "1.3.101.112";
 
-    public static bool Verify(SignatureScheme scheme, ReadOnlySpan<byte> spki, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    public static bool Verify(SignatureScheme scheme, ReadOnlySpan<byte> spki, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature, bool ecdsaCurveMustMatch)
     {
         var info = SignatureSchemes.Find(scheme);
         if (info is null || !info.Implemented)
@@ -31,7 +31,7 @@ internal static class SignatureVerifier
             var (oid, parameters, key) = ParseSpki(spki);
             return info.KeyType switch
             {
-                SignatureKeyType.Ecdsa => oid == EcPublicKeyOid && VerifyEcdsa(info, spki, data, signature),
+                SignatureKeyType.Ecdsa => oid == EcPublicKeyOid && VerifyEcdsa(info, spki, data, signature, ecdsaCurveMustMatch),
                 SignatureKeyType.Rsa => oid == RsaEncryptionOid && VerifyRsa(info, spki, isPssKey: false, data, signature),
                 SignatureKeyType.RsaPss => oid == RsaPssOid && VerifyRsa(info, key, isPssKey: true, data, signature),
                 SignatureKeyType.Ed25519 => oid == Ed25519Oid && parameters.IsEmpty && VerifyEd25519(key, data, signature),
@@ -63,7 +63,7 @@ internal static class SignatureVerifier
         return (oid, parameters, key);
     }
 
-    private static bool VerifyEcdsa(SignatureSchemeInfo info, ReadOnlySpan<byte> spki, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    private static bool VerifyEcdsa(SignatureSchemeInfo info, ReadOnlySpan<byte> spki, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature, bool curveMustMatch)
     {
         using var ecdsa = ECDsa.Create();
         ecdsa.ImportSubjectPublicKeyInfo(spki, out _);
@@ -75,7 +75,7 @@ internal static class SignatureVerifier
             NamedGroup.Secp521r1 => "1.3.132.0.35",
             _ => null,
         };
-        return curveOid is not null && curveOid == expected &&
+        return (!curveMustMatch || (curveOid is not null && curveOid == expected)) &&
             ecdsa.VerifyData(data, signature, HashAlgorithms.ToBcl(info.Hash), DSASignatureFormat.Rfc3279DerSequence);
     }
 

@@ -20,6 +20,7 @@ internal sealed class Client13Handshake : Tls13Handshake
     private State _state = State.Start;
     private byte[] _sessionId = [];
     private ClientHello? _clientHello;
+    private byte[] _clientHelloMessage = [];
     private bool _retried;
     private CipherSuite? _retrySuite;
     private CertificateRequest? _certificateRequest;
@@ -46,18 +47,22 @@ internal sealed class Client13Handshake : Tls13Handshake
         Crypto.GetRandomBytes(_sessionId);
 
         var groups = _options.Groups.Where(Crypto.SupportsGroup).ToList();
-        if (groups.Count == 0 || !_options.CipherSuites.Any(s => CipherSuites.Find(s) is not null))
+        if (groups.Count == 0 || !OfferedSuites.Any())
         {
-            throw new TlsException(AlertDescription.InternalError, "no usable cipher suite or group is configured");
+            throw new TlsException(AlertDescription.InternalError, "no usable cipher suite or group is configured for the enabled versions");
         }
 
-        foreach (var group in groups.Take(Math.Max(1, _options.KeyShareCount)))
+        if (Offers13)
         {
-            _keyShares.Add(Crypto.GetKeyExchange(group).GenerateClientShare());
+            foreach (var group in groups.Take(Math.Max(1, _options.KeyShareCount)))
+            {
+                _keyShares.Add(Crypto.GetKeyExchange(group).GenerateClientShare());
+            }
         }
 
         _clientHello = BuildClientHello(cookie: null);
-        Send(_clientHello.ToMessageBytes());
+        _clientHelloMessage = _clientHello.ToMessageBytes();
+        Send(_clientHelloMessage);
         _state = State.WaitServerHello;
     }
 
@@ -98,6 +103,13 @@ internal sealed class Client13Handshake : Tls13Handshake
         base.Dispose();
     }
 
+    private bool Offers13 => _options.Allows(TlsProtocolVersion.Tls13);
+
+    private bool Offers12 => _options.Allows(TlsProtocolVersion.Tls12);
+
+    private IEnumerable<CipherSuiteInfo> OfferedSuites => _options.CipherSuites
+        .Select(CipherSuites.Find).OfType<CipherSuiteInfo>().Where(s => _options.Allows(s.Version));
+
     private ClientHello BuildClientHello(byte[]? cookie)
     {
         var extensions = new List<TlsExtension>();
@@ -112,10 +124,22 @@ internal sealed class Client13Handshake : Tls13Handshake
             Add(ExtensionType.ServerName, ServerNameExtension.Encode(host));
         }
 
-        Add(ExtensionType.SupportedVersions, SupportedVersionsExtension.EncodeClientHello([(ushort)TlsProtocolVersion.Tls13]));
+        if (Offers13)
+        {
+            ushort[] versions = Offers12 ? [(ushort)TlsProtocolVersion.Tls13, (ushort)TlsProtocolVersion.Tls12] : [(ushort)TlsProtocolVersion.Tls13];
+            Add(ExtensionType.SupportedVersions, SupportedVersionsExtension.EncodeClientHello(versions));
+        }
+
         Add(ExtensionType.SupportedGroups, SupportedGroupsExtension.Encode(_options.Groups.Where(Crypto.SupportsGroup).Select(g => (ushort)g)));
-        Add(ExtensionType.KeyShare, KeyShareExtension.EncodeClientHello(_keyShares.Select(k => new KeyShareEntry((ushort)k.Group, k.PublicShare.ToArray()))));
-        Add(ExtensionType.SignatureAlgorithms, SignatureAlgorithmsExtension.Encode(OfferedSignatureSchemes.Select(s => (ushort)s)));
+        if (Offers13)
+        {
+            Add(ExtensionType.KeyShare, KeyShareExtension.EncodeClientHello(_keyShares.Select(k => new KeyShareEntry((ushort)k.Group, k.PublicShare.ToArray()))));
+        }
+
+        // A client that also speaks TLS 1.2 may list PKCS#1 v1.5 schemes for 1.2 servers (RFC 8446 §4.2.3).
+        var schemes = _options.SignatureSchemes.Where(s => SignatureSchemes.Find(s) is { Implemented: true } info && Crypto.SupportsSignatureScheme(s) &&
+            (info.AllowedInTls13Handshake || Offers12));
+        Add(ExtensionType.SignatureAlgorithms, SignatureAlgorithmsExtension.Encode(schemes.Select(s => (ushort)s)));
         Add(ExtensionType.SignatureAlgorithmsCert, SignatureAlgorithmsExtension.Encode(_options.CertificateSignatureSchemes.Select(s => (ushort)s)));
         if (_options.ApplicationProtocols.Count > 0)
         {
@@ -132,12 +156,19 @@ internal sealed class Client13Handshake : Tls13Handshake
             Add(ExtensionType.Cookie, CookieExtension.Encode(cookie));
         }
 
+        if (Offers12 && cookie is null && !_retried)
+        {
+            Add(ExtensionType.ExtendedMasterSecret, []);
+            Add(ExtensionType.RenegotiationInfo, RenegotiationInfoExtension.Encode([]));
+            Add(ExtensionType.EcPointFormats, EcPointFormatsExtension.Encode());
+        }
+
         return new ClientHello
         {
             LegacyVersion = (ushort)TlsProtocolVersion.Tls12,
             Random = ClientRandom,
             LegacySessionId = _sessionId,
-            CipherSuites = [.. _options.CipherSuites.Where(s => CipherSuites.Find(s) is not null).Select(s => (ushort)s)],
+            CipherSuites = [.. OfferedSuites.Select(s => (ushort)s.Suite)],
             LegacyCompressionMethods = [0],
             Extensions = extensions,
         };
@@ -160,12 +191,25 @@ internal sealed class Client13Handshake : Tls13Handshake
         {
             // A TLS 1.2-or-older answer. A TLS 1.3 server that was forced down marks its random (§4.1.3).
             var tail = hello.Random.AsSpan(24);
-            if (tail.SequenceEqual(DowngradeTls12) || tail.SequenceEqual(DowngradeTls11))
+            if (Offers13 && (tail.SequenceEqual(DowngradeTls12) || tail.SequenceEqual(DowngradeTls11)))
             {
                 throw new TlsException(AlertDescription.IllegalParameter, "ServerHello.random carries the TLS 1.3 downgrade sentinel");
             }
 
-            throw new TlsException(AlertDescription.ProtocolVersion, $"server chose {((TlsProtocolVersion)hello.LegacyVersion).ToDisplayName()}, but only TLS 1.3 is enabled");
+            if (hello.LegacyVersion == (ushort)TlsProtocolVersion.Tls12 && Offers12 && !_retried && !hello.IsHelloRetryRequest)
+            {
+                var tls12 = new Client12Handshake(Connection, _options, _clientHelloMessage, _clientHello!, _offeredExtensions);
+                Connection.ReplaceHandshake(tls12);
+                tls12.HandleServerHello(hello, message);
+                return;
+            }
+
+            throw new TlsException(AlertDescription.ProtocolVersion, $"server chose {((TlsProtocolVersion)hello.LegacyVersion).ToDisplayName()}, which is not enabled");
+        }
+
+        if (!Offers13)
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "server used supported_versions, but TLS 1.3 was not offered");
         }
 
         if (SupportedVersionsExtension.ParseServerHello(versionExt.Data) != (ushort)TlsProtocolVersion.Tls13)
@@ -189,7 +233,7 @@ internal sealed class Client13Handshake : Tls13Handshake
         }
 
         var suite = (CipherSuite)hello.CipherSuite;
-        if (!_clientHello!.CipherSuites.Contains(hello.CipherSuite) || CipherSuites.Find(suite) is not { } suiteInfo)
+        if (!_clientHello!.CipherSuites.Contains(hello.CipherSuite) || CipherSuites.Find(suite) is not { Version: TlsProtocolVersion.Tls13 } suiteInfo)
         {
             throw new TlsException(AlertDescription.IllegalParameter, $"server selected cipher suite {CipherSuites.NameOf(hello.CipherSuite)}, which was not offered");
         }

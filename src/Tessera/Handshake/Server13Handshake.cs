@@ -76,11 +76,34 @@ internal sealed class Server13Handshake : Tls13Handshake
             throw new TlsException(AlertDescription.ProtocolVersion, $"ClientHello.legacy_version 0x{hello.LegacyVersion:X4} is SSL 3.0 or older");
         }
 
-        // Version (§4.2.1): only TLS 1.3 is spoken here.
+        // Version (§4.2.1, §D.1): supported_versions if present, otherwise legacy_version (TLS 1.2 at most).
         var versionsExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SupportedVersions);
-        if (versionsExt is null || !SupportedVersionsExtension.ParseClientHello(versionsExt.Data).Contains((ushort)TlsProtocolVersion.Tls13))
+        var clientVersions = versionsExt is not null
+            ? SupportedVersionsExtension.ParseClientHello(versionsExt.Data)
+            : hello.LegacyVersion >= (ushort)TlsProtocolVersion.Tls12 ? [(ushort)TlsProtocolVersion.Tls12] : [hello.LegacyVersion];
+        if (!(_options.Allows(TlsProtocolVersion.Tls13) && clientVersions.Contains((ushort)TlsProtocolVersion.Tls13)))
         {
-            throw new TlsException(AlertDescription.ProtocolVersion, "client does not offer TLS 1.3");
+            if (second)
+            {
+                throw new TlsException(AlertDescription.IllegalParameter, "second ClientHello no longer offers TLS 1.3");
+            }
+
+            if (!(_options.Allows(TlsProtocolVersion.Tls12) && clientVersions.Contains((ushort)TlsProtocolVersion.Tls12)))
+            {
+                throw new TlsException(AlertDescription.ProtocolVersion,
+                    $"no protocol version in common (client offers {string.Join(", ", clientVersions.Select(v => ((TlsProtocolVersion)v).ToDisplayName()))})");
+            }
+
+            // RFC 7507: a client retrying at a lower version than it supports, while we support its first choice.
+            if (hello.CipherSuites.Contains((ushort)0x5600) && _options.Allows(TlsProtocolVersion.Tls13))
+            {
+                throw new TlsException(AlertDescription.InappropriateFallback, "TLS_FALLBACK_SCSV: the client fell back to TLS 1.2, but this server speaks TLS 1.3");
+            }
+
+            var tls12 = new Server12Handshake(Connection, _options);
+            Connection.ReplaceHandshake(tls12);
+            tls12.HandleClientHello(hello, message);
+            return;
         }
 
         if (hello.LegacyCompressionMethods is not [0])
@@ -227,7 +250,7 @@ internal sealed class Server13Handshake : Tls13Handshake
     {
         foreach (var suite in _options.CipherSuites)
         {
-            if (hello.CipherSuites.Contains((ushort)suite) && CipherSuites.Find(suite) is { } info)
+            if (hello.CipherSuites.Contains((ushort)suite) && CipherSuites.Find(suite) is { Version: TlsProtocolVersion.Tls13 } info)
             {
                 return info;
             }

@@ -11,74 +11,28 @@ namespace Tessera.Handshake;
 /// What both TLS 1.3 roles share: the transcript, the key schedule steps, Finished and
 /// CertificateVerify. Subclasses are the per-role state machines; they decide, this computes.
 /// </summary>
-internal abstract class Tls13Handshake : IDisposable
+internal abstract class Tls13Handshake : HandshakeBase
 {
     private static readonly byte[] ServerSignatureContext = Encoding.ASCII.GetBytes("TLS 1.3, server CertificateVerify");
     private static readonly byte[] ClientSignatureContext = Encoding.ASCII.GetBytes("TLS 1.3, client CertificateVerify");
 
     protected Tls13Handshake(TlsConnection connection, TlsOptions options)
+        : base(connection, options)
     {
-        Connection = connection;
-        Options = options;
-        Crypto = options.Crypto;
-        Transcript = new Transcript(Crypto);
     }
 
-    public bool IsComplete { get; protected set; }
-
-    protected TlsConnection Connection { get; }
-
-    protected TlsOptions Options { get; }
-
-    protected ICryptoProvider Crypto { get; }
-
-    protected Transcript Transcript { get; }
-
     protected Tls13KeySchedule? Schedule { get; set; }
-
-    protected CipherSuiteInfo? Suite { get; set; }
-
-    protected byte[] ClientRandom { get; set; } = [];
 
     protected byte[]? ClientHandshakeSecret { get; set; }
 
     protected byte[]? ServerHandshakeSecret { get; set; }
 
-    /// <summary>Client-side: the client sends the first message.</summary>
-    public abstract void Start();
-
-    /// <summary>Handles one whole handshake message received during the handshake.</summary>
-    public abstract void HandleMessage(HandshakeType type, byte[] message);
-
-    protected bool IsDisposed { get; private set; }
-
-    public virtual void Dispose()
+    public override void Dispose()
     {
-        IsDisposed = true;
-        Transcript.Dispose();
+        base.Dispose();
         Schedule?.Dispose();
         Zero(ClientHandshakeSecret);
         Zero(ServerHandshakeSecret);
-    }
-
-    protected static void Zero(byte[]? secret)
-    {
-        if (secret is not null)
-        {
-            CryptographicOperations.ZeroMemory(secret);
-        }
-    }
-
-    protected static ReadOnlySpan<byte> Body(byte[] message) => message.AsSpan(4);
-
-    protected static TlsException Unexpected(HandshakeType type, string state) =>
-        new(AlertDescription.UnexpectedMessage, $"unexpected {type} message while {state}");
-
-    /// <summary>Adds a message to the transcript and sends it.</summary>
-    protected void Send(byte[] message)
-    {
-        Transcript.Add(message);
-        Connection.SendHandshakeMessage(message);
     }
 
     /// <summary>Handshake Secret from the (EC)DHE secret, then both handshake traffic secrets over CH..SH.</summary>
@@ -164,15 +118,7 @@ internal abstract class Tls13Handshake : IDisposable
             throw new TlsException(AlertDescription.IllegalParameter, $"peer signed with {SignatureSchemes.NameOf(cv.Algorithm)}, which was not offered");
         }
 
-        byte[] spki;
-        try
-        {
-            spki = CertificatePublicKey.GetSubjectPublicKeyInfo(leafCertificate.Span);
-        }
-        catch (CryptographicException)
-        {
-            throw new TlsException(AlertDescription.BadCertificate, "peer certificate cannot be parsed");
-        }
+        var spki = LeafPublicKey(leafCertificate.Span);
 
         var content = CertificateVerifyContent(peerIsServer);
         if (!Crypto.VerifySignature(scheme, spki, content, cv.Signature))
@@ -181,32 +127,6 @@ internal abstract class Tls13Handshake : IDisposable
         }
 
         return scheme;
-    }
-
-    /// <summary>Checks the peer's chain with the verifier; continues with <paramref name="next"/> once it answers.</summary>
-    protected void VerifyPeerChain(ICertificateVerifier verifier, IReadOnlyList<ReadOnlyMemory<byte>> chain, string? hostName, bool peerIsServer, Action next)
-    {
-        var context = new CertificateVerificationContext(chain, hostName, peerIsServer, Options.TimeProvider.GetUtcNow());
-        ValueTask<CertificateVerificationResult> verification;
-        try
-        {
-            verification = verifier.VerifyAsync(context);
-        }
-        catch (Exception ex) when (ex is not TlsException)
-        {
-            throw new TlsException(AlertDescription.BadCertificate, AlertSource.Local, $"certificate verifier failed: {ex.Message}", ex);
-        }
-
-        Connection.Await(verification, result =>
-        {
-            if (!result.IsValid)
-            {
-                throw new TlsException(result.Alert, $"peer certificate rejected: {result.Reason}");
-            }
-
-            Connection.PeerCertificateVerified = true;
-            next();
-        });
     }
 
     /// <summary>Builds a Certificate message from a chain (empty chain: an empty certificate_list).</summary>
@@ -227,9 +147,4 @@ internal abstract class Tls13Handshake : IDisposable
         });
     }
 
-    protected void Observe(string label, string keyLogLabel, byte[] secret)
-    {
-        Options.Observer?.OnSecretDerived(label);
-        KeyLogLabels.Log(Options.KeyLog, keyLogLabel, ClientRandom, secret);
-    }
 }

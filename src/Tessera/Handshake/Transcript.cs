@@ -13,13 +13,21 @@ internal sealed class Transcript : IDisposable
     private readonly ICryptoProvider _crypto;
     private readonly List<byte[]> _pending = [];
     private ITranscriptHash? _hash;
+    private MemoryStream? _messages;
 
     public Transcript(ICryptoProvider crypto) => _crypto = crypto;
 
     public int HashLength => _hash?.HashLength ?? throw new InvalidOperationException("Transcript hash algorithm not chosen yet.");
 
+    /// <summary>Keep every message as well as the hash (TLS 1.2 CertificateVerify signs the messages themselves).</summary>
+    public void KeepMessages() => _messages ??= new MemoryStream();
+
+    /// <summary>All messages added since <see cref="KeepMessages"/>.</summary>
+    public byte[] Messages() => _messages?.ToArray() ?? throw new InvalidOperationException("Messages are not kept.");
+
     public void Add(ReadOnlySpan<byte> message)
     {
+        _messages?.Write(message);
         if (_hash is null)
         {
             _pending.Add(message.ToArray());
@@ -79,6 +87,7 @@ internal sealed class Transcript : IDisposable
 
     public void Dispose()
     {
+        _messages?.Dispose();
         _hash?.Dispose();
         _pending.Clear();
     }

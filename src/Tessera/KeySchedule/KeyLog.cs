@@ -18,6 +18,7 @@ internal static class KeyLogLabels
     public const string ClientTrafficSecret0 = "CLIENT_TRAFFIC_SECRET_0";
     public const string ServerTrafficSecret0 = "SERVER_TRAFFIC_SECRET_0";
     public const string ExporterSecret = "EXPORTER_SECRET";
+    public const string ClientRandom = "CLIENT_RANDOM";
 
     public static void Log(IKeyLogWriter? writer, string label, ReadOnlySpan<byte> clientRandom, ReadOnlySpan<byte> secret)
     {

@@ -1,0 +1,283 @@
+using Tessera.Crypto;
+using Tessera.Messages;
+using Tessera.Pki;
+
+namespace Tessera.Handshake;
+
+/// <summary>
+/// The TLS 1.2 client (RFC 5246 §7.3): ServerHello → Certificate → ServerKeyExchange →
+/// [CertificateRequest] → ServerHelloDone; then [Certificate], ClientKeyExchange, [CertificateVerify],
+/// ChangeCipherSpec, Finished; then the server's ChangeCipherSpec and Finished. Takes over from the
+/// TLS 1.3 client when the ServerHello picks TLS 1.2.
+/// </summary>
+internal sealed class Client12Handshake : Tls12Handshake
+{
+    private readonly TlsClientOptions _options;
+    private readonly ClientHello _clientHello;
+    private readonly HashSet<ushort> _offeredExtensions;
+    private State _state = State.WaitServerHello;
+    private List<byte[]> _serverChain = [];
+    private IKeyExchangeClientState? _keyShare;
+    private byte[]? _serverPublicKey;
+    private CertificateRequest12? _certificateRequest;
+
+    private enum State { WaitServerHello, WaitCertificate, WaitServerKeyExchange, WaitCertificateRequestOrDone, WaitServerHelloDone, WaitChangeCipherSpec, WaitFinished, Complete }
+
+    public Client12Handshake(TlsConnection connection, TlsClientOptions options, byte[] clientHelloMessage, ClientHello clientHello, HashSet<ushort> offeredExtensions)
+        : base(connection, options)
+    {
+        _options = options;
+        _clientHello = clientHello;
+        _offeredExtensions = offeredExtensions;
+        ClientRandom = clientHello.Random;
+        Transcript.Add(clientHelloMessage);
+    }
+
+    public override void Start() => throw new InvalidOperationException("The TLS 1.2 client takes over after ClientHello.");
+
+    public override void HandleMessage(HandshakeType type, byte[] message)
+    {
+        switch (_state)
+        {
+            case State.WaitCertificate when type == HandshakeType.Certificate:
+                HandleCertificate(message);
+                break;
+            case State.WaitServerKeyExchange when type == HandshakeType.ServerKeyExchange:
+                HandleServerKeyExchange(message);
+                break;
+            case State.WaitCertificateRequestOrDone when type == HandshakeType.CertificateRequest:
+                _certificateRequest = CertificateRequest12.Parse(Body(message));
+                Transcript.Add(message);
+                _state = State.WaitServerHelloDone;
+                break;
+            case State.WaitCertificateRequestOrDone or State.WaitServerHelloDone when type == HandshakeType.ServerHelloDone:
+                HandleServerHelloDone(message);
+                break;
+            case State.WaitFinished when type == HandshakeType.Finished:
+                HandleFinished(message);
+                break;
+            default:
+                throw Unexpected(type, $"in TLS 1.2 client state {_state}");
+        }
+    }
+
+    public override void HandleChangeCipherSpec()
+    {
+        if (_state != State.WaitChangeCipherSpec)
+        {
+            throw new TlsException(AlertDescription.UnexpectedMessage, $"change_cipher_spec in TLS 1.2 client state {_state}");
+        }
+
+        ActivatePendingRead("server write keys");
+        _state = State.WaitFinished;
+    }
+
+    public override void Dispose()
+    {
+        _keyShare?.Dispose();
+        base.Dispose();
+    }
+
+    /// <summary>The ServerHello that chose TLS 1.2 (the TLS 1.3 client has checked the version and the downgrade sentinel).</summary>
+    public void HandleServerHello(ServerHello hello, byte[] message)
+    {
+        var suite = CipherSuites.Find((CipherSuite)hello.CipherSuite);
+        if (suite is null || suite.Version != TlsProtocolVersion.Tls12 || !_clientHello.CipherSuites.Contains(hello.CipherSuite))
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, $"server selected cipher suite {CipherSuites.NameOf(hello.CipherSuite)}, which was not offered for TLS 1.2");
+        }
+
+        if (hello.LegacyCompressionMethod != 0)
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "ServerHello selected compression");
+        }
+
+        if (hello.LegacySessionIdEcho.Length > 0 && hello.LegacySessionIdEcho.AsSpan().SequenceEqual(_clientHello.LegacySessionId))
+        {
+            // The session id we sent is random: no server can resume it.
+            throw new TlsException(AlertDescription.IllegalParameter, "server claims to resume a session that was never established");
+        }
+
+        bool secureRenegotiation = false;
+        foreach (var ext in hello.Extensions)
+        {
+            if (!_offeredExtensions.Contains(ext.Type))
+            {
+                throw new TlsException(AlertDescription.UnsupportedExtension, $"ServerHello carries {ExtensionTypeNames.NameOf(ext.Type)}, which was not offered");
+            }
+
+            switch ((ExtensionType)ext.Type)
+            {
+                case ExtensionType.RenegotiationInfo:
+                    // RFC 5746 §3.4: on the first handshake renegotiated_connection must be empty.
+                    if (RenegotiationInfoExtension.Parse(ext.Data).Length != 0)
+                    {
+                        throw new TlsException(AlertDescription.HandshakeFailure, "renegotiation_info is not empty on an initial handshake");
+                    }
+
+                    secureRenegotiation = true;
+                    break;
+                case ExtensionType.ExtendedMasterSecret:
+                    EmptyExtension.Check(ext);
+                    UseExtendedMasterSecret = true;
+                    break;
+                case ExtensionType.EcPointFormats:
+                    if (!EcPointFormatsExtension.Parse(ext.Data).Contains(EcPointFormatsExtension.Uncompressed))
+                    {
+                        throw new TlsException(AlertDescription.IllegalParameter, "server does not accept uncompressed points");
+                    }
+
+                    break;
+                case ExtensionType.ServerName:
+                    EmptyExtension.Check(ext);
+                    Connection.ServerName = _options.ServerName;
+                    break;
+                case ExtensionType.ApplicationLayerProtocolNegotiation:
+                    var names = AlpnExtension.Parse(ext.Data);
+                    if (names.Length != 1 || !_options.ApplicationProtocols.Contains(names[0], StringComparer.Ordinal))
+                    {
+                        throw new TlsException(AlertDescription.IllegalParameter, "server selected an application protocol that was not offered");
+                    }
+
+                    Connection.NegotiatedApplicationProtocol = names[0];
+                    break;
+                case ExtensionType.RecordSizeLimit:
+                    // RFC 8449 §4: in TLS 1.2 the limit counts plaintext only.
+                    Connection.SetPeerRecordSizeLimit(RecordSizeLimitExtension.Parse(ext.Data), tls12: true);
+                    Connection.EnforceLocalRecordSizeLimit(tls12: true);
+                    break;
+                default:
+                    throw new TlsException(AlertDescription.IllegalParameter, $"{ExtensionTypeNames.NameOf(ext.Type)} is not allowed in a TLS 1.2 ServerHello");
+            }
+        }
+
+        Suite = suite;
+        ServerRandom = hello.Random;
+        Transcript.SetAlgorithm(suite.Hash);
+        Transcript.Add(message);
+        Connection.SecureRenegotiation = secureRenegotiation;
+        Connection.ExtendedMasterSecret = UseExtendedMasterSecret;
+        _state = State.WaitCertificate;
+    }
+
+    private void HandleCertificate(byte[] message)
+    {
+        var certificate = Certificate12.Parse(Body(message));
+        if (certificate.Certificates.Count == 0)
+        {
+            throw new TlsException(AlertDescription.HandshakeFailure, "server sent no certificate");
+        }
+
+        Transcript.Add(message);
+        _serverChain = certificate.Certificates;
+        Connection.PeerCertificateChain = _serverChain;
+        var spki = LeafPublicKey(_serverChain[0]);
+        var keyOid = SignatureVerifier.ParseSpki(spki).Oid;
+        bool fits = Suite!.Authentication switch
+        {
+            SuiteAuthentication.Ecdsa => keyOid == "1.2.840.10045.2.1",
+            SuiteAuthentication.Rsa => keyOid is "1.2.840.113549.1.1.1" or "1.2.840.113549.1.1.10",
+            _ => true,
+        };
+        if (!fits)
+        {
+            throw new TlsException(AlertDescription.UnsupportedCertificate, $"the certificate's key does not fit {Suite.Name}");
+        }
+
+        _state = State.WaitServerKeyExchange;
+        if (_options.SkipCertificateVerification)
+        {
+            return;
+        }
+
+        var verifier = _options.CertificateVerifier ?? new X509CertificateVerifier();
+        var hostName = string.IsNullOrEmpty(_options.ServerName) ? null : _options.ServerName;
+        VerifyPeerChain(verifier, [.. _serverChain.Select(c => (ReadOnlyMemory<byte>)c)], hostName, peerIsServer: true, next: () => { });
+    }
+
+    private void HandleServerKeyExchange(byte[] message)
+    {
+        var ske = ServerKeyExchangeEcdhe.Parse(Body(message));
+        var group = (NamedGroup)ske.Group;
+        if (!_options.Groups.Contains(group) || !Crypto.SupportsGroup(group))
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, $"server chose group {NamedGroups.NameOf(ske.Group)}, which was not offered");
+        }
+
+        var scheme = (SignatureScheme)ske.SignatureAlgorithm;
+        if (!Tls12Schemes.Contains(scheme))
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, $"server signed with {SignatureSchemes.NameOf(ske.SignatureAlgorithm)}, which was not offered");
+        }
+
+        if (!Crypto.VerifyTls12Signature(scheme, LeafPublicKey(_serverChain[0]), ServerKeyExchangeSignedContent(ske), ske.Signature))
+        {
+            throw new TlsException(AlertDescription.DecryptError, $"ServerKeyExchange signature ({scheme}) does not verify");
+        }
+
+        Transcript.Add(message);
+        Connection.PeerSignatureScheme = scheme;
+        Connection.SetNegotiated(TlsProtocolVersion.Tls12, Suite!.Suite, group);
+        _keyShare = Crypto.GetKeyExchange(group).GenerateClientShare();
+        _serverPublicKey = ske.PublicKey;
+        _state = State.WaitCertificateRequestOrDone;
+    }
+
+    private void HandleServerHelloDone(byte[] message)
+    {
+        EmptyHandshakeMessage.Parse(Body(message), HandshakeType.ServerHelloDone);
+        Transcript.Add(message);
+
+        ITlsPrivateKey? signingKey = null;
+        SignatureScheme signingScheme = default;
+        if (_certificateRequest is not null)
+        {
+            var certificate = _options.ClientCertificate;
+            var scheme = certificate is null ? null
+                : Tls12Schemes.Cast<SignatureScheme?>().FirstOrDefault(s => _certificateRequest.SignatureAlgorithms.Contains((ushort)s!.Value) && certificate.PrivateKey.CanSign(s.Value));
+            if (certificate is not null && scheme is not null)
+            {
+                Send(new Certificate12 { Certificates = [.. certificate.Chain] }.ToMessageBytes());
+                signingKey = certificate.PrivateKey;
+                signingScheme = scheme.Value;
+            }
+            else
+            {
+                Send(new Certificate12().ToMessageBytes());
+            }
+        }
+
+        var preMasterSecret = _keyShare!.Decapsulate(_serverPublicKey);
+        Send(new ClientKeyExchangeEcdhe { PublicKey = _keyShare.PublicShare.ToArray() }.ToMessageBytes());
+        DeriveKeys(preMasterSecret, isClient: true);
+
+        if (signingKey is null)
+        {
+            FinishFlight();
+            return;
+        }
+
+        // RFC 5246 §7.4.8: the signature covers every handshake message so far.
+        Connection.Await(signingKey.SignAsync(signingScheme, Transcript.Messages()), signature =>
+        {
+            Send(new CertificateVerify { Algorithm = (ushort)signingScheme, Signature = signature }.ToMessageBytes());
+            FinishFlight();
+        });
+    }
+
+    private void FinishFlight()
+    {
+        SendChangeCipherSpec("client write keys");
+        Send(BuildFinished(client: true));
+        _state = State.WaitChangeCipherSpec;
+    }
+
+    private void HandleFinished(byte[] message)
+    {
+        VerifyFinished(message, fromClient: false);
+        Transcript.Add(message);
+        _state = State.Complete;
+        IsComplete = true;
+        Connection.CompleteTls12Handshake(MasterSecret!, ClientRandom, ServerRandom);
+    }
+}

@@ -1,0 +1,324 @@
+using Tessera.Crypto;
+using Tessera.Messages;
+using Tessera.Pki;
+
+namespace Tessera.Handshake;
+
+/// <summary>
+/// The TLS 1.2 server (RFC 5246 §7.3, ECDHE per RFC 8422): ServerHello, Certificate,
+/// ServerKeyExchange, [CertificateRequest], ServerHelloDone; then the client's [Certificate],
+/// ClientKeyExchange, [CertificateVerify], ChangeCipherSpec, Finished; then ours. Takes over from
+/// the TLS 1.3 server when the ClientHello settles on TLS 1.2.
+/// </summary>
+internal sealed class Server12Handshake : Tls12Handshake
+{
+    // RFC 8446 §4.1.3: a TLS 1.3 server negotiating TLS 1.2 ends ServerHello.random with "DOWNGRD" 01.
+    private static readonly byte[] DowngradeTls12 = [0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x01];
+    private const ushort EmptyRenegotiationInfoScsv = 0x00FF;
+
+    private readonly TlsServerOptions _options;
+    private State _state = State.WaitClientHello;
+    private IKeyExchangeClientState? _keyPair;
+    private bool _requestCertificate;
+    private List<byte[]> _clientChain = [];
+
+    private enum State { WaitClientHello, WaitClientCertificate, WaitClientKeyExchange, WaitCertificateVerify, WaitChangeCipherSpec, WaitFinished, Complete }
+
+    public Server12Handshake(TlsConnection connection, TlsServerOptions options)
+        : base(connection, options) => _options = options;
+
+    public override void Start()
+    {
+    }
+
+    public override void HandleMessage(HandshakeType type, byte[] message)
+    {
+        switch (_state)
+        {
+            case State.WaitClientCertificate when type == HandshakeType.Certificate:
+                HandleClientCertificate(message);
+                break;
+            case State.WaitClientKeyExchange when type == HandshakeType.ClientKeyExchange:
+                HandleClientKeyExchange(message);
+                break;
+            case State.WaitCertificateVerify when type == HandshakeType.CertificateVerify:
+                HandleCertificateVerify(message);
+                break;
+            case State.WaitFinished when type == HandshakeType.Finished:
+                HandleFinished(message);
+                break;
+            default:
+                throw Unexpected(type, $"in TLS 1.2 server state {_state}");
+        }
+    }
+
+    public override void HandleChangeCipherSpec()
+    {
+        if (_state != State.WaitChangeCipherSpec)
+        {
+            throw new TlsException(AlertDescription.UnexpectedMessage, $"change_cipher_spec in TLS 1.2 server state {_state}");
+        }
+
+        ActivatePendingRead("client write keys");
+        _state = State.WaitFinished;
+    }
+
+    public override void Dispose()
+    {
+        _keyPair?.Dispose();
+        base.Dispose();
+    }
+
+    /// <summary>The ClientHello, already parsed and found to settle on TLS 1.2.</summary>
+    public void HandleClientHello(ClientHello hello, byte[] message)
+    {
+        ClientRandom = hello.Random;
+        if (!hello.LegacyCompressionMethods.Contains((byte)0))
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "ClientHello does not offer the null compression method");
+        }
+
+        // §7.4.1.4.1: without signature_algorithms a TLS 1.2 client means SHA-1, which is not accepted.
+        var sigExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SignatureAlgorithms)
+            ?? throw new TlsException(AlertDescription.HandshakeFailure, "ClientHello has no signature_algorithms (SHA-1 signatures are not accepted)");
+        var clientSchemes = SignatureAlgorithmsExtension.Parse(sigExt.Data).Select(s => (SignatureScheme)s).ToList();
+
+        var clientGroups = ExtensionBlock.Find(hello.Extensions, ExtensionType.SupportedGroups) is { } groupsExt
+            ? SupportedGroupsExtension.Parse(groupsExt.Data)
+            : [.. _options.Groups.Select(g => (ushort)g)];
+        if (ExtensionBlock.Find(hello.Extensions, ExtensionType.EcPointFormats) is { } formats &&
+            !EcPointFormatsExtension.Parse(formats.Data).Contains(EcPointFormatsExtension.Uncompressed))
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "client does not accept uncompressed points");
+        }
+
+        var group = _options.Groups.FirstOrDefault(g => Crypto.SupportsGroup(g) && clientGroups.Contains((ushort)g));
+        if (group == default)
+        {
+            throw new TlsException(AlertDescription.HandshakeFailure, "no key-exchange group in common");
+        }
+
+        string? serverName = ExtensionBlock.Find(hello.Extensions, ExtensionType.ServerName) is { } sni ? ServerNameExtension.Parse(sni.Data) : null;
+        var (suite, certificate, scheme) = Choose(hello, serverName, clientSchemes);
+
+        // RFC 5746 §3.6: the SCSV or an empty renegotiation_info means the client renegotiates securely.
+        var renegotiationInfo = ExtensionBlock.Find(hello.Extensions, ExtensionType.RenegotiationInfo);
+        if (renegotiationInfo is not null && RenegotiationInfoExtension.Parse(renegotiationInfo.Data).Length != 0)
+        {
+            throw new TlsException(AlertDescription.HandshakeFailure, "renegotiation_info is not empty on an initial handshake");
+        }
+
+        bool secureRenegotiation = renegotiationInfo is not null || hello.CipherSuites.Contains(EmptyRenegotiationInfoScsv);
+        UseExtendedMasterSecret = ExtensionBlock.Find(hello.Extensions, ExtensionType.ExtendedMasterSecret) is { } ems && CheckEmpty(ems);
+        string? alpn = ChooseApplicationProtocol(hello);
+        ushort? peerRecordLimit = ExtensionBlock.Find(hello.Extensions, ExtensionType.RecordSizeLimit) is { } rsl ? RecordSizeLimitExtension.Parse(rsl.Data) : null;
+
+        Suite = suite;
+        Transcript.SetAlgorithm(suite.Hash);
+        Transcript.Add(message);
+        Connection.SetNegotiated(TlsProtocolVersion.Tls12, suite.Suite, group);
+        Connection.ServerName = serverName;
+        Connection.NegotiatedApplicationProtocol = alpn;
+        Connection.SecureRenegotiation = secureRenegotiation;
+        Connection.ExtendedMasterSecret = UseExtendedMasterSecret;
+        Connection.LocalSignatureScheme = scheme;
+
+        var extensions = new List<TlsExtension>();
+        if (secureRenegotiation)
+        {
+            extensions.Add(new TlsExtension((ushort)ExtensionType.RenegotiationInfo, RenegotiationInfoExtension.Encode([])));
+        }
+
+        if (UseExtendedMasterSecret)
+        {
+            extensions.Add(new TlsExtension((ushort)ExtensionType.ExtendedMasterSecret, []));
+        }
+
+        if (ExtensionBlock.Find(hello.Extensions, ExtensionType.EcPointFormats) is not null)
+        {
+            extensions.Add(new TlsExtension((ushort)ExtensionType.EcPointFormats, EcPointFormatsExtension.Encode()));
+        }
+
+        if (serverName is not null)
+        {
+            extensions.Add(new TlsExtension((ushort)ExtensionType.ServerName, []));
+        }
+
+        if (alpn is not null)
+        {
+            extensions.Add(new TlsExtension((ushort)ExtensionType.ApplicationLayerProtocolNegotiation, AlpnExtension.Encode([alpn])));
+        }
+
+        if (peerRecordLimit is ushort limit)
+        {
+            // RFC 8449 §4: in TLS 1.2 the limit counts plaintext only.
+            Connection.SetPeerRecordSizeLimit(limit, tls12: true);
+            Connection.EnforceLocalRecordSizeLimit(tls12: true);
+            extensions.Add(new TlsExtension((ushort)ExtensionType.RecordSizeLimit, RecordSizeLimitExtension.Encode((ushort)Math.Min(16384, _options.RecordSizeLimit ?? 16384))));
+        }
+
+        ServerRandom = new byte[32];
+        Crypto.GetRandomBytes(ServerRandom);
+        if (_options.Allows(TlsProtocolVersion.Tls13))
+        {
+            DowngradeTls12.CopyTo(ServerRandom, 24);
+        }
+
+        Send(new ServerHello
+        {
+            LegacyVersion = (ushort)TlsProtocolVersion.Tls12,
+            Random = ServerRandom,
+            LegacySessionIdEcho = [],
+            CipherSuite = (ushort)suite.Suite,
+            LegacyCompressionMethod = 0,
+            Extensions = extensions,
+        }.ToMessageBytes());
+        Send(new Certificate12 { Certificates = [.. certificate.Chain] }.ToMessageBytes());
+
+        _keyPair = Crypto.GetKeyExchange(group).GenerateClientShare();
+        var ske = new ServerKeyExchangeEcdhe { Group = (ushort)group, PublicKey = _keyPair.PublicShare.ToArray(), SignatureAlgorithm = (ushort)scheme };
+        Connection.Await(certificate.PrivateKey.SignAsync(scheme, ServerKeyExchangeSignedContent(ske)), signature =>
+        {
+            ske.Signature = signature;
+            Send(ske.ToMessageBytes());
+            _requestCertificate = _options.RequestClientCertificate || _options.RequireClientCertificate;
+            if (_requestCertificate)
+            {
+                Send(new CertificateRequest12
+                {
+                    CertificateTypes = [64, 1],   // ecdsa_sign, rsa_sign
+                    SignatureAlgorithms = [.. Tls12Schemes.Select(s => (ushort)s)],
+                }.ToMessageBytes());
+            }
+
+            Send(EmptyHandshakeMessage.ToMessageBytes(HandshakeType.ServerHelloDone));
+            _state = _requestCertificate ? State.WaitClientCertificate : State.WaitClientKeyExchange;
+        });
+    }
+
+    private static bool CheckEmpty(TlsExtension extension)
+    {
+        EmptyExtension.Check(extension);
+        return true;
+    }
+
+    /// <summary>
+    /// The server's order of TLS 1.2 suites, each needing a certificate of its kind (by SNI first) whose
+    /// key can sign a scheme the client accepts.
+    /// </summary>
+    private (CipherSuiteInfo Suite, TlsCertificate Certificate, SignatureScheme Scheme) Choose(ClientHello hello, string? serverName, List<SignatureScheme> clientSchemes)
+    {
+        if (_options.Certificates.Count == 0)
+        {
+            throw new TlsException(AlertDescription.InternalError, "the server has no certificate configured");
+        }
+
+        var byName = serverName is null ? [] : _options.Certificates.Where(c => c.DnsNames.Any(n => HostNameMatcher.MatchesDnsName(n, serverName)));
+        var candidates = byName.Concat(_options.Certificates).Distinct().ToList();
+        foreach (var suiteCode in _options.CipherSuites)
+        {
+            if (CipherSuites.Find(suiteCode) is not { Version: TlsProtocolVersion.Tls12 } suite || !hello.CipherSuites.Contains((ushort)suiteCode))
+            {
+                continue;
+            }
+
+            foreach (var certificate in candidates)
+            {
+                bool fits = suite.Authentication switch
+                {
+                    SuiteAuthentication.Ecdsa => certificate.PrivateKey.KeyType == SignatureKeyType.Ecdsa,
+                    SuiteAuthentication.Rsa => certificate.PrivateKey.KeyType is SignatureKeyType.Rsa or SignatureKeyType.RsaPss,
+                    _ => false,
+                };
+                if (!fits)
+                {
+                    continue;
+                }
+
+                foreach (var scheme in Tls12Schemes)
+                {
+                    if (clientSchemes.Contains(scheme) && certificate.PrivateKey.CanSign(scheme))
+                    {
+                        return (suite, certificate, scheme);
+                    }
+                }
+            }
+        }
+
+        throw new TlsException(AlertDescription.HandshakeFailure, "no TLS 1.2 cipher suite in common for the configured certificates");
+    }
+
+    private string? ChooseApplicationProtocol(ClientHello hello)
+    {
+        if (ExtensionBlock.Find(hello.Extensions, ExtensionType.ApplicationLayerProtocolNegotiation) is not { } ext || _options.ApplicationProtocols.Count == 0)
+        {
+            return null;
+        }
+
+        var offered = AlpnExtension.Parse(ext.Data);
+        return _options.ApplicationProtocols.FirstOrDefault(p => offered.Contains(p, StringComparer.Ordinal))
+            ?? throw new TlsException(AlertDescription.NoApplicationProtocol, "no application protocol in common");
+    }
+
+    private void HandleClientCertificate(byte[] message)
+    {
+        var certificate = Certificate12.Parse(Body(message));
+        Transcript.Add(message);
+        if (certificate.Certificates.Count == 0)
+        {
+            if (_options.RequireClientCertificate)
+            {
+                // TLS 1.2 has no certificate_required alert (RFC 5246 §7.4.6).
+                throw new TlsException(AlertDescription.HandshakeFailure, "client sent no certificate");
+            }
+
+            _state = State.WaitClientKeyExchange;
+            return;
+        }
+
+        _clientChain = certificate.Certificates;
+        Connection.PeerCertificateChain = _clientChain;
+        _state = State.WaitClientKeyExchange;
+        var verifier = _options.CertificateVerifier ?? new X509CertificateVerifier();
+        VerifyPeerChain(verifier, [.. _clientChain.Select(c => (ReadOnlyMemory<byte>)c)], hostName: null, peerIsServer: false, next: () => { });
+    }
+
+    private void HandleClientKeyExchange(byte[] message)
+    {
+        var cke = ClientKeyExchangeEcdhe.Parse(Body(message));
+        var preMasterSecret = _keyPair!.Decapsulate(cke.PublicKey);
+        Transcript.Add(message);
+        DeriveKeys(preMasterSecret, isClient: false);
+        _state = _clientChain.Count > 0 ? State.WaitCertificateVerify : State.WaitChangeCipherSpec;
+    }
+
+    private void HandleCertificateVerify(byte[] message)
+    {
+        var cv = CertificateVerify.Parse(Body(message));
+        var scheme = (SignatureScheme)cv.Algorithm;
+        if (!Tls12Schemes.Contains(scheme))
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, $"client signed with {SignatureSchemes.NameOf(cv.Algorithm)}, which was not requested");
+        }
+
+        if (!Crypto.VerifyTls12Signature(scheme, LeafPublicKey(_clientChain[0]), Transcript.Messages(), cv.Signature))
+        {
+            throw new TlsException(AlertDescription.DecryptError, $"client CertificateVerify ({scheme}) does not verify");
+        }
+
+        Connection.PeerSignatureScheme = scheme;
+        Transcript.Add(message);
+        _state = State.WaitChangeCipherSpec;
+    }
+
+    private void HandleFinished(byte[] message)
+    {
+        VerifyFinished(message, fromClient: true);
+        Transcript.Add(message);
+        SendChangeCipherSpec("server write keys");
+        Send(BuildFinished(client: false));
+        _state = State.Complete;
+        IsComplete = true;
+        Connection.CompleteTls12Handshake(MasterSecret!, ClientRandom, ServerRandom);
+    }
+}

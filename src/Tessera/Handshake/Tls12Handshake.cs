@@ -1,0 +1,121 @@
+using System.Security.Cryptography;
+using Tessera.KeySchedule;
+using Tessera.Messages;
+using Tessera.Records;
+
+namespace Tessera.Handshake;
+
+/// <summary>
+/// What both TLS 1.2 roles share (RFC 5246, RFC 7627, RFC 5746): the master secret and key block,
+/// the ChangeCipherSpec key switch, Finished with the PRF, the signed ECDHE parameters.
+/// </summary>
+internal abstract class Tls12Handshake : HandshakeBase
+{
+    protected Tls12Handshake(TlsConnection connection, TlsOptions options)
+        : base(connection, options)
+    {
+        Transcript.KeepMessages();
+    }
+
+    public override bool UsesChangeCipherSpec => true;
+
+    protected byte[] ServerRandom { get; set; } = [];
+
+    protected byte[]? MasterSecret { get; private set; }
+
+    protected bool UseExtendedMasterSecret { get; set; }
+
+    protected IRecordProtection? PendingRead { get; private set; }
+
+    protected IRecordProtection? PendingWrite { get; private set; }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        Zero(MasterSecret);
+        PendingRead?.Dispose();
+        PendingWrite?.Dispose();
+    }
+
+    /// <summary>
+    /// From the premaster secret: the (extended) master secret and the key block, split into the two
+    /// directions' keys (RFC 5246 §6.3; AEAD suites have no MAC keys). Call right after ClientKeyExchange
+    /// is in the transcript (the extended master secret hashes up to it, RFC 7627 §3).
+    /// </summary>
+    protected void DeriveKeys(byte[] preMasterSecret, bool isClient)
+    {
+        var suite = Suite!;
+        try
+        {
+            MasterSecret = UseExtendedMasterSecret
+                ? Tls12Prf.ExtendedMasterSecret(Crypto, suite.Hash, preMasterSecret, Transcript.CurrentHash())
+                : Tls12Prf.MasterSecret(Crypto, suite.Hash, preMasterSecret, ClientRandom, ServerRandom);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(preMasterSecret);
+        }
+
+        Options.Observer?.OnSecretDerived(UseExtendedMasterSecret ? "extended master secret" : "master secret");
+        KeyLogLabels.Log(Options.KeyLog, KeyLogLabels.ClientRandom, ClientRandom, MasterSecret);
+
+        int keyLength = suite.KeyLength;
+        int ivLength = suite.FixedIvLength12;
+        var block = Tls12Prf.KeyBlock(Crypto, suite.Hash, MasterSecret, ClientRandom, ServerRandom, 2 * (keyLength + ivLength));
+        try
+        {
+            var span = block.AsSpan();
+            var clientKey = span[..keyLength];
+            var serverKey = span.Slice(keyLength, keyLength);
+            var clientIv = span.Slice(2 * keyLength, ivLength);
+            var serverIv = span.Slice(2 * keyLength + ivLength, ivLength);
+            var client = new Tls12AeadRecordProtection(Crypto, suite, clientKey, clientIv);
+            var server = new Tls12AeadRecordProtection(Crypto, suite, serverKey, serverIv);
+            (PendingWrite, PendingRead) = isClient ? (client, server) : ((IRecordProtection)server, client);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(block);
+        }
+
+        Options.Observer?.OnSecretDerived("key expansion");
+    }
+
+    /// <summary>Sends ChangeCipherSpec and switches this side's writing to the new keys.</summary>
+    protected void SendChangeCipherSpec(string description)
+    {
+        Connection.WriteChangeCipherSpec();
+        Connection.InstallWriteProtection(PendingWrite!, description);
+        PendingWrite = null;
+    }
+
+    /// <summary>The peer's ChangeCipherSpec: switch reading to the new keys.</summary>
+    protected void ActivatePendingRead(string description)
+    {
+        Connection.InstallReadProtection(PendingRead!, description);
+        PendingRead = null;
+    }
+
+    protected byte[] BuildFinished(bool client) => new Finished
+    {
+        VerifyData = Tls12Prf.FinishedVerifyData(Crypto, Suite!.Hash, MasterSecret!, client, Transcript.CurrentHash()),
+    }.ToMessageBytes();
+
+    /// <summary>Checks the peer's Finished in fixed time; decrypt_error when it does not match.</summary>
+    protected void VerifyFinished(byte[] message, bool fromClient)
+    {
+        var finished = Finished.Parse(Body(message), Tls12Prf.VerifyDataLength);
+        var expected = Tls12Prf.FinishedVerifyData(Crypto, Suite!.Hash, MasterSecret!, fromClient, Transcript.CurrentHash());
+        if (!CryptographicOperations.FixedTimeEquals(expected, finished.VerifyData))
+        {
+            throw new TlsException(AlertDescription.DecryptError, "Finished verify_data does not match the handshake");
+        }
+    }
+
+    /// <summary>The content a ServerKeyExchange signature covers: client_random + server_random + ServerECDHParams.</summary>
+    protected byte[] ServerKeyExchangeSignedContent(ServerKeyExchangeEcdhe ske) => [.. ClientRandom, .. ServerRandom, .. ske.ParamsBytes()];
+
+    /// <summary>Schemes this side accepts for TLS 1.2 signatures: its list, implemented, of a kind 1.2 can use.</summary>
+    protected IEnumerable<SignatureScheme> Tls12Schemes =>
+        Options.SignatureSchemes.Where(s => SignatureSchemes.Find(s) is { Implemented: true } && Crypto.SupportsSignatureScheme(s));
+}
