@@ -23,9 +23,10 @@ internal sealed class CommonTlsOptions
     public Option<string?> Alpn { get; } = CliOptions.Create<string?>("alpn", "comma-separated ALPN protocols, e.g. h2,http/1.1");
     public Option<string?> Groups { get; } = CliOptions.Create<string?>("groups", "colon-separated groups: X25519, P-256, P-384", "-curves");
     public Option<string?> CipherSuites { get; } = CliOptions.Create<string?>("ciphersuites", "colon-separated TLS 1.3 suites, e.g. TLS_AES_256_GCM_SHA384");
+    public Option<string?> Cipher { get; } = CliOptions.Create<string?>("cipher", "colon-separated TLS 1.2 suites, OpenSSL or IANA names, e.g. ECDHE-RSA-AES128-GCM-SHA256");
     public Option<string?> SigAlgs { get; } = CliOptions.Create<string?>("sigalgs", "colon-separated signature schemes, e.g. ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256");
     public Option<bool> Tls13 { get; } = CliOptions.Flag("tls1_3", "use TLS 1.3 only");
-    public Option<bool> Tls12 { get; } = CliOptions.Flag("tls1_2", "use TLS 1.2 only (not yet available)");
+    public Option<bool> Tls12 { get; } = CliOptions.Flag("tls1_2", "use TLS 1.2 only");
     public Option<bool> Quiet { get; } = CliOptions.Flag("quiet", "print no session information");
     public Option<bool> Brief { get; } = CliOptions.Flag("brief", "print a short session summary on stderr");
     public Option<string?> KeyLogFile { get; } = CliOptions.Create<string?>("keylogfile", "append TLS secrets in NSS key log format (also: SSLKEYLOGFILE)");
@@ -33,7 +34,7 @@ internal sealed class CommonTlsOptions
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Cert, Key, CaFile, Alpn, Groups, CipherSuites, SigAlgs, Tls13, Tls12, Quiet, Brief, KeyLogFile, Trace })
+        foreach (var option in new Option[] { Cert, Key, CaFile, Alpn, Groups, CipherSuites, Cipher, SigAlgs, Tls13, Tls12, Quiet, Brief, KeyLogFile, Trace })
         {
             command.Options.Add(option);
         }
@@ -42,9 +43,16 @@ internal sealed class CommonTlsOptions
     /// <summary>Applies the shared settings; throws <see cref="CliException"/> for bad values.</summary>
     public void Apply(ParseResult parse, TlsOptions options, TextWriter traceOutput)
     {
-        if (parse.GetValue(Tls12))
+        bool only12 = parse.GetValue(Tls12);
+        bool only13 = parse.GetValue(Tls13);
+        if (only12 && only13)
         {
-            throw new CliException("-tls1_2: TLS 1.2 is not implemented yet; use -tls1_3 or leave the version unset");
+            throw new CliException("-tls1_2 and -tls1_3 exclude each other; give neither to allow both");
+        }
+
+        if (only12 || only13)
+        {
+            options.MinProtocolVersion = options.MaxProtocolVersion = only12 ? TlsProtocolVersion.Tls12 : TlsProtocolVersion.Tls13;
         }
 
         if (parse.GetValue(Alpn) is { } alpn)
@@ -61,10 +69,14 @@ internal sealed class CommonTlsOptions
             options.Groups = ParseList(groups, "-groups", NamedGroups.FromName, g => NamedGroups.Find(g)?.Implemented == true);
         }
 
-        if (parse.GetValue(CipherSuites) is { } suites)
-        {
-            options.CipherSuites = ParseList(suites, "-ciphersuites", Tessera.CipherSuites.FromName, _ => true);
-        }
+        // As in OpenSSL: -ciphersuites sets the TLS 1.3 suites, -cipher the TLS 1.2 ones.
+        var tls13 = parse.GetValue(CipherSuites) is { } suites
+            ? ParseList(suites, "-ciphersuites", Tessera.CipherSuites.FromName, s => Tessera.CipherSuites.Find(s)?.Version == TlsProtocolVersion.Tls13, "is not a TLS 1.3 suite (TLS 1.2 suites go in -cipher)")
+            : [.. Tessera.CipherSuites.Tls13Defaults];
+        var tls12 = parse.GetValue(Cipher) is { } ciphers
+            ? ParseList(ciphers, "-cipher", Tessera.CipherSuites.FromName, s => Tessera.CipherSuites.Find(s)?.Version == TlsProtocolVersion.Tls12, "is not a TLS 1.2 suite (TLS 1.3 suites go in -ciphersuites)")
+            : [.. Tessera.CipherSuites.Tls12Defaults];
+        options.CipherSuites = [.. tls13, .. tls12];
 
         if (parse.GetValue(SigAlgs) is { } sigalgs)
         {
@@ -85,7 +97,7 @@ internal sealed class CommonTlsOptions
         }
     }
 
-    private static List<T> ParseList<T>(string text, string option, Func<string, T?> parse, Func<T, bool> usable)
+    private static List<T> ParseList<T>(string text, string option, Func<string, T?> parse, Func<T, bool> usable, string why = "is not supported by Tessera")
         where T : struct
     {
         var list = new List<T>();
@@ -94,7 +106,7 @@ internal sealed class CommonTlsOptions
             var value = parse(name) ?? throw new CliException($"{option}: unknown name '{name}'");
             if (!usable(value))
             {
-                throw new CliException($"{option}: '{name}' is not supported by Tessera");
+                throw new CliException($"{option}: '{name}' {why}");
             }
 
             list.Add(value);

@@ -8,7 +8,7 @@ namespace Tessera;
 public abstract class TlsOptions
 {
     /// <summary>Cipher suites (TLS 1.3 and 1.2), most preferred first (a server applies its own order).</summary>
-    public IReadOnlyList<CipherSuite> CipherSuites { get; set; } = Tessera.CipherSuites.Tls13Defaults;
+    public IReadOnlyList<CipherSuite> CipherSuites { get; set; } = Tessera.CipherSuites.Defaults;
 
     /// <summary>The lowest version to negotiate (TLS 1.2 by default).</summary>
     public TlsProtocolVersion MinProtocolVersion { get; set; } = TlsProtocolVersion.Tls12;

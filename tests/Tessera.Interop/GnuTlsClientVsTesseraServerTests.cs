@@ -87,9 +87,9 @@ public sealed class GnuTlsClientVsTesseraServerTests(PemFixture pem)
     }
 
     [Fact]
-    public async Task Tls12OnlyGnuTlsGetsProtocolVersion()
+    public async Task Tls12OnlyGnuTlsGetsProtocolVersionFromATls13OnlyServer()
     {
-        await using var host = new TesseraServerHost(ServerOptions(CertificateKeyType.EcdsaP256));
+        await using var host = new TesseraServerHost(ServerOptions(CertificateKeyType.EcdsaP256, o => o.MinProtocolVersion = TlsProtocolVersion.Tls13));
         using var client = RunClient(host.Port, "NORMAL:-VERS-ALL:+VERS-TLS1.2");
         Assert.NotEqual(0, client.ExitCode);
         Assert.Contains("protocol", client.Stdout + client.Stderr, StringComparison.OrdinalIgnoreCase);

@@ -120,9 +120,9 @@ public sealed class OpenSslClientVsTesseraServerTests(PemFixture pem)
     }
 
     [Fact]
-    public async Task Tls12OnlyClientGetsProtocolVersion()
+    public async Task Tls12OnlyClientGetsProtocolVersionFromATls13OnlyServer()
     {
-        await using var host = new TesseraServerHost(ServerOptions(CertificateKeyType.EcdsaP256));
+        await using var host = new TesseraServerHost(ServerOptions(CertificateKeyType.EcdsaP256, o => o.MinProtocolVersion = TlsProtocolVersion.Tls13));
         using var client = RunClient(host.Port, "-tls1_2");
         Assert.NotEqual(0, client.ExitCode);
         Assert.Contains("protocol version", client.Stderr, StringComparison.OrdinalIgnoreCase);

@@ -111,9 +111,9 @@ public sealed class NegativeTests
     }
 
     [Fact]
-    public void ClientHelloWithoutTls13IsProtocolVersion()
+    public void ClientHelloWithoutTls13IsProtocolVersionForATls13OnlyServer()
     {
-        var (loop, hello) = StartClient();
+        var (loop, hello) = StartClient(server: o => o.MinProtocolVersion = TlsProtocolVersion.Tls13);
         using var _ = loop;
         var bad = RewriteClientHello(hello, ch =>
         {
@@ -210,7 +210,8 @@ public sealed class NegativeTests
     [InlineData(false, AlertDescription.ProtocolVersion)]
     public void Tls12ServerHelloIsRefusedAndTheDowngradeSentinelIsDetected(bool withSentinel, AlertDescription expected)
     {
-        var (loop, hello) = StartClient();
+        // With the sentinel, even a client that allows TLS 1.2 refuses; without it, a TLS 1.3-only client does.
+        var (loop, hello) = StartClient(withSentinel ? null : o => o.MinProtocolVersion = TlsProtocolVersion.Tls13);
         using var _ = loop;
         var flight = ServerFlight(loop, hello);
         var bad = RewriteServerHello(flight[0], sh =>
