@@ -175,7 +175,7 @@ internal sealed class Client12Handshake : Tls12Handshake
         var keyOid = SignatureVerifier.ParseSpki(spki).Oid;
         bool fits = Suite!.Authentication switch
         {
-            SuiteAuthentication.Ecdsa => keyOid == "1.2.840.10045.2.1",
+            SuiteAuthentication.Ecdsa => keyOid is "1.2.840.10045.2.1" or "1.3.101.112",   // ECDSA or, per RFC 8422 §5.1.1, Ed25519
             SuiteAuthentication.Rsa => keyOid is "1.2.840.113549.1.1.1" or "1.2.840.113549.1.1.10",
             _ => true,
         };

@@ -99,7 +99,7 @@ internal sealed class Server12Handshake : Tls12Handshake
         }
 
         string? serverName = ExtensionBlock.Find(hello.Extensions, ExtensionType.ServerName) is { } sni ? ServerNameExtension.Parse(sni.Data) : null;
-        var (suite, certificate, scheme) = Choose(hello, serverName, clientSchemes);
+        var (suite, certificate, scheme) = Choose(hello, serverName, clientSchemes, clientGroups);
 
         // RFC 5746 §3.6: the SCSV or an empty renegotiation_info means the client renegotiates securely.
         var renegotiationInfo = ExtensionBlock.Find(hello.Extensions, ExtensionType.RenegotiationInfo);
@@ -206,7 +206,7 @@ internal sealed class Server12Handshake : Tls12Handshake
     /// The server's order of TLS 1.2 suites, each needing a certificate of its kind (by SNI first) whose
     /// key can sign a scheme the client accepts.
     /// </summary>
-    private (CipherSuiteInfo Suite, TlsCertificate Certificate, SignatureScheme Scheme) Choose(ClientHello hello, string? serverName, List<SignatureScheme> clientSchemes)
+    private (CipherSuiteInfo Suite, TlsCertificate Certificate, SignatureScheme Scheme) Choose(ClientHello hello, string? serverName, List<SignatureScheme> clientSchemes, ushort[] clientGroups)
     {
         if (_options.Certificates.Count == 0)
         {
@@ -226,11 +226,13 @@ internal sealed class Server12Handshake : Tls12Handshake
             {
                 bool fits = suite.Authentication switch
                 {
-                    SuiteAuthentication.Ecdsa => certificate.PrivateKey.KeyType == SignatureKeyType.Ecdsa,
+                    // RFC 8422 §5.1.1: ECDHE_ECDSA suites also carry EdDSA certificates.
+                    SuiteAuthentication.Ecdsa => certificate.PrivateKey.KeyType is SignatureKeyType.Ecdsa or SignatureKeyType.Ed25519,
                     SuiteAuthentication.Rsa => certificate.PrivateKey.KeyType is SignatureKeyType.Rsa or SignatureKeyType.RsaPss,
                     _ => false,
                 };
-                if (!fits)
+                // RFC 8422 §5.1: an ECDSA certificate's curve must be one the client listed.
+                if (!fits || (certificate.PrivateKey.Curve is { } curve && !clientGroups.Contains((ushort)curve)))
                 {
                     continue;
                 }
