@@ -26,9 +26,10 @@ public sealed class Tls12HandshakeTests
     [MemberData(nameof(Suites))]
     public void EveryDefaultTls12SuiteAndGroupCompletesAndCarriesData(CipherSuite suite, NamedGroup group)
     {
+        // The client also lists P-256, the ECDSA certificate's curve (RFC 8422 §5.1); the server insists on the group under test.
         using var loop = new Loopback(
-            TestCerts.ClientOptions(o => { o.CipherSuites = [suite]; o.Groups = [group]; }),
-            TestCerts.ServerOptions(KeyFor(suite), o => o.CipherSuites = CipherSuites.Defaults));
+            TestCerts.ClientOptions(o => { o.CipherSuites = [suite]; o.Groups = group == NamedGroup.Secp256r1 ? [group] : [group, NamedGroup.Secp256r1]; }),
+            TestCerts.ServerOptions(KeyFor(suite), o => o.Groups = [group]));
         loop.Handshake();
         foreach (var side in new[] { loop.Client, loop.Server })
         {
