@@ -167,6 +167,13 @@ internal static class SServerCommand
             {
                 Console.Error.WriteLine($"tessera s_server: {remote}: {Program.Describe(ex)}");
             }
+            finally
+            {
+                if (stream.IsAuthenticated && stream.Connection.RenegotiationsRefused > 0)
+                {
+                    Console.Error.WriteLine($"tessera s_server: {remote}: refused {stream.Connection.RenegotiationsRefused} renegotiation request(s) with no_renegotiation (client-initiated renegotiation is off)");
+                }
+            }
         }
     }
 

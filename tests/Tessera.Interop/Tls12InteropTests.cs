@@ -160,6 +160,26 @@ public sealed class Tls12InteropTests(PemFixture pem)
     }
 
     [Fact]
+    public void OpenSslRenegotiationRequestIsRefusedAndSaidSo()
+    {
+        using var server = PeerProcess.StartTessera("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-naccept", "1", "-quiet");
+        int port = server.WaitForAcceptPort(Bound);
+        using var client = PeerProcess.StartOpenSsl("s_client", "-connect", $"127.0.0.1:{port}", "-tls1_2", "-CAfile", pem.CaFile, "-servername", "localhost");
+        client.WaitFor(new System.Text.RegularExpressions.Regex("Secure Renegotiation IS supported"), Bound);
+        client.Stdin.Write("hello\n");
+        client.Stdin.Flush();
+        server.WaitFor(new System.Text.RegularExpressions.Regex("hello"), Bound);
+        client.Stdin.Write("R\n");
+        client.Stdin.Flush();
+        client.WaitForExit(Bound, closeStdin: false);
+        Assert.Contains("no renegotiation", client.Stderr + client.Stdout, StringComparison.Ordinal);
+        server.WaitForExit(Bound);
+        Assert.Contains("refused 1 renegotiation request(s)", server.Stderr, StringComparison.Ordinal);
+        Assert.Contains("hello", server.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task KeyLogForTls12MatchesOpenSsl()
     {
         var serverLog = Path.Combine(pem.Directory, $"tls12-{Guid.NewGuid():N}.keys");
