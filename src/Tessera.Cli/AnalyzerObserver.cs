@@ -16,9 +16,9 @@ internal sealed class AnalyzerObserver(TextWriter output, bool showRecords, stri
             return;
         }
 
-        string what = record.IsProtected
-            ? $"application_data (protected: {Name(record.InnerType)}, {record.ContentLength} bytes inside)"
-            : Name(record.OuterType);
+        string what = !record.IsProtected ? Name(record.OuterType)
+            : record.OuterType != record.InnerType ? $"{Name(record.OuterType)} (protected: {Name(record.InnerType)}, {record.ContentLength} bytes inside)"
+            : $"{Name(record.OuterType)} (protected, {record.ContentLength} bytes inside)";
         Write($"[{Arrow(direction)}] record: {what}, legacy_record_version 0x{record.LegacyVersion:X4}, length {record.Length}");
     }
 

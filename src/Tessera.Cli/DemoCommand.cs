@@ -19,12 +19,14 @@ internal static class DemoCommand
         keyType.DefaultValueFactory = _ => "ecdsa-p256";
         var groups = CliOptions.Create<string?>("groups", "colon-separated groups the client offers, e.g. P-384:X25519");
         var hrr = CliOptions.Flag("hrr", "let the server accept only P-256, so a client leading with X25519 gets a HelloRetryRequest");
+        var tls12 = CliOptions.Flag("tls1_2", "show a TLS 1.2 handshake instead");
         var command = new Command("demo", "run a TLS 1.3 handshake on loopback and show every message");
         command.Options.Add(keyType);
         command.Options.Add(groups);
         command.Options.Add(hrr);
+        command.Options.Add(tls12);
         command.SetAction((parse, cancellationToken) => Program.Guarded(() =>
-            RunAsync(ParseKeyType(parse.GetValue(keyType)!), parse.GetValue(groups), parse.GetValue(hrr), Console.Out, cancellationToken)));
+            RunAsync(ParseKeyType(parse.GetValue(keyType)!), parse.GetValue(groups), parse.GetValue(hrr), parse.GetValue(tls12), Console.Out, cancellationToken)));
         return command;
     }
 
@@ -38,9 +40,14 @@ internal static class DemoCommand
         _ => throw new CliException($"--key-type: unknown key type '{text}' (ecdsa-p256, ecdsa-p384, rsa2048, rsa-pss, ed25519)"),
     };
 
-    internal static async Task<int> RunAsync(CertificateKeyType keyType, string? groups, bool helloRetry, TextWriter output, CancellationToken cancellationToken)
+    internal static async Task<int> RunAsync(CertificateKeyType keyType, string? groups, bool helloRetry, bool tls12, TextWriter output, CancellationToken cancellationToken)
     {
-        output.WriteLine("Tessera demo: a throwaway CA, a server certificate, and a TLS 1.3 connection over 127.0.0.1");
+        if (tls12 && helloRetry)
+        {
+            throw new CliException("--hrr is a TLS 1.3 feature; drop -tls1_2 to see it");
+        }
+
+        output.WriteLine($"Tessera demo: a throwaway CA, a server certificate, and a TLS {(tls12 ? "1.2" : "1.3")} connection over 127.0.0.1");
         var ca = TestCertificateAuthority.Create(CertificateKeyType.EcdsaP256, "Tessera Demo CA");
         var certificate = ca.IssueServerCertificate(["localhost"], keyType);
         output.WriteLine($"CA: {SessionReport.Subject([ca.RootCertificateDer])}; server certificate: {SessionReport.Subject(certificate.Chain)} ({keyType})");
@@ -59,6 +66,11 @@ internal static class DemoCommand
             CertificateVerifier = new X509CertificateVerifier([ca.RootCertificateDer]),
             Observer = new AnalyzerObserver(output, showRecords: true),
         };
+        if (tls12)
+        {
+            clientOptions.MaxProtocolVersion = TlsProtocolVersion.Tls12;
+        }
+
         if (groups is not null)
         {
             clientOptions.Groups = [.. groups.Split(':').Select(g => NamedGroups.FromName(g) ?? throw new CliException($"--groups: unknown group '{g}'"))];

@@ -199,6 +199,23 @@ public sealed class CliTests(PemFixture pem)
     }
 
     [Fact]
+    public void DemoShowsATls12HandshakeToo()
+    {
+        using var demo = PeerProcess.StartTessera("demo", "-tls1_2", "--key-type", "rsa2048");
+        Assert.True(demo.WaitForExit(Timeout) == 0, demo.Stdout + demo.Stderr);
+        var output = demo.Stdout;
+        foreach (var expected in new[]
+        {
+            "ServerKeyExchange", "ServerHelloDone", "ClientKeyExchange", "record: change_cipher_spec", "extended_master_secret",
+            "renegotiation_info", "secret derived: \"extended master secret\"", "Protocol: TLSv1.2", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", "HTTP/1.0 200 OK",
+            "record: handshake (protected, 16 bytes inside)", "named_curve: x25519", "signature algorithm: rsa_pss_rsae_sha256",
+        })
+        {
+            Assert.Contains(expected, output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void DemoWithHelloRetryRequestShowsBothClientHellosAndTheCookie()
     {
         using var demo = PeerProcess.StartTessera("demo", "--hrr", "--key-type", "rsa-pss");

@@ -25,13 +25,37 @@ internal static class HandshakeMessageDescriber
                 case HandshakeType.EncryptedExtensions:
                     DescribeExtensions(EncryptedExtensions.Parse(body).Extensions, lines, HandshakeType.EncryptedExtensions);
                     break;
+                case HandshakeType.Certificate when IsTls12Certificate(body):
+                    DescribeCertificates(Certificate12.Parse(body).Certificates.Select(c => new CertificateEntry(c, [])).ToList(), lines);
+                    break;
                 case HandshakeType.Certificate:
-                    DescribeCertificate(CertificateMessage.Parse(body), lines);
+                    var certificate = CertificateMessage.Parse(body);
+                    lines.Add($"certificate_request_context: {certificate.RequestContext.Length} bytes");
+                    DescribeCertificates(certificate.Entries, lines);
+                    break;
+                case HandshakeType.CertificateRequest when body.Length > 0 && body[0] > 0 && TryParse(CertificateRequest12.Parse, body.ToArray()) is { } request12:
+                    lines.Add($"certificate_types: {string.Join(", ", request12.CertificateTypes.Select(t => t switch { 1 => "rsa_sign", 64 => "ecdsa_sign", _ => t.ToString(System.Globalization.CultureInfo.InvariantCulture) }))}");
+                    lines.Add($"supported_signature_algorithms: {string.Join(", ", request12.SignatureAlgorithms.Select(SignatureSchemes.NameOf))}");
+                    lines.Add($"certificate_authorities: {request12.CertificateAuthorities.Count}");
                     break;
                 case HandshakeType.CertificateRequest:
                     var request = CertificateRequest.Parse(body);
                     lines.Add($"certificate_request_context: {request.RequestContext.Length} bytes");
                     DescribeExtensions(request.Extensions, lines, HandshakeType.CertificateRequest);
+                    break;
+                case HandshakeType.ServerKeyExchange:
+                    var ske = ServerKeyExchangeEcdhe.Parse(body);
+                    lines.Add($"curve_type: named_curve, named_curve: {NamedGroups.NameOf(ske.Group)}");
+                    lines.Add($"public: {ske.PublicKey.Length} bytes {Short(ske.PublicKey)}");
+                    lines.Add($"signature algorithm: {SignatureSchemes.NameOf(ske.SignatureAlgorithm)} (0x{ske.SignatureAlgorithm:X4}), signature: {ske.Signature.Length} bytes");
+                    break;
+                case HandshakeType.ClientKeyExchange:
+                    var cke = ClientKeyExchangeEcdhe.Parse(body);
+                    lines.Add($"ecdh_Yc (public): {cke.PublicKey.Length} bytes {Short(cke.PublicKey)}");
+                    break;
+                case HandshakeType.ServerHelloDone or HandshakeType.HelloRequest:
+                    EmptyHandshakeMessage.Parse(body, type);
+                    lines.Add("(empty)");
                     break;
                 case HandshakeType.CertificateVerify:
                     var cv = CertificateVerify.Parse(body);
@@ -39,7 +63,7 @@ internal static class HandshakeMessageDescriber
                     lines.Add($"signature: {cv.Signature.Length} bytes");
                     break;
                 case HandshakeType.Finished:
-                    lines.Add($"verify_data: {body.Length} bytes (HMAC over the transcript)");
+                    lines.Add(body.Length == 12 ? "verify_data: 12 bytes (TLS 1.2 PRF over the handshake hash)" : $"verify_data: {body.Length} bytes (HMAC over the transcript hash)");
                     break;
                 case HandshakeType.NewSessionTicket:
                     var ticket = NewSessionTicket.Parse(body);
@@ -98,11 +122,27 @@ internal static class HandshakeMessageDescriber
         DescribeExtensions(hello.Extensions, lines, hello.IsHelloRetryRequest ? HandshakeType.HelloRequest : HandshakeType.ServerHello);
     }
 
-    private static void DescribeCertificate(CertificateMessage message, List<string> lines)
+    /// <summary>A TLS 1.2 Certificate is just a 3-byte-length list; a TLS 1.3 one starts with a context vector.</summary>
+    private static bool IsTls12Certificate(ReadOnlySpan<byte> body) =>
+        body.Length >= 3 && ((body[0] << 16) | (body[1] << 8) | body[2]) == body.Length - 3;
+
+    private static T? TryParse<T>(Func<byte[], T> parse, byte[] body)
+        where T : class
     {
-        lines.Add($"certificate_request_context: {message.RequestContext.Length} bytes");
-        lines.Add($"certificate_list ({message.Entries.Count}):");
-        foreach (var entry in message.Entries)
+        try
+        {
+            return parse(body);
+        }
+        catch (TlsException)
+        {
+            return null;
+        }
+    }
+
+    private static void DescribeCertificates(List<CertificateEntry> entries, List<string> lines)
+    {
+        lines.Add($"certificate_list ({entries.Count}):");
+        foreach (var entry in entries)
         {
             string who;
             try
@@ -174,6 +214,13 @@ internal static class HandshakeMessageDescriber
                 return $"{RecordSizeLimitExtension.Parse(data)} bytes";
             case ExtensionType.Cookie:
                 return $"{CookieExtension.Parse(data).Length} bytes";
+            case ExtensionType.RenegotiationInfo:
+                var renegotiated = RenegotiationInfoExtension.Parse(data);
+                return renegotiated.Length == 0 ? "renegotiated_connection: empty (initial handshake)" : $"renegotiated_connection: {renegotiated.Length} bytes";
+            case ExtensionType.EcPointFormats:
+                return string.Join(", ", EcPointFormatsExtension.Parse(data).Select(f => f == 0 ? "uncompressed" : f.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            case ExtensionType.ExtendedMasterSecret:
+                return data.Length == 0 ? "on" : "malformed: not empty";
             case ExtensionType.PskKeyExchangeModes:
                 return string.Join(", ", PskKeyExchangeModesExtension.Parse(data).Select(m => m switch { 0 => "psk_ke", 1 => "psk_dhe_ke", _ => m.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
             default:

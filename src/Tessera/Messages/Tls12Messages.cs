@@ -126,6 +126,8 @@ internal sealed class CertificateRequest12
 
     public List<byte[]> CertificateAuthorities { get; set; } = [];
 
+    public static CertificateRequest12 Parse(byte[] body) => Parse(body.AsSpan());
+
     public static CertificateRequest12 Parse(ReadOnlySpan<byte> body)
     {
         var reader = new TlsReader(body);
