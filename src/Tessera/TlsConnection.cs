@@ -3,6 +3,7 @@ using Tessera.Handshake;
 using Tessera.KeySchedule;
 using Tessera.Messages;
 using Tessera.Records;
+using Tessera.Sessions;
 
 namespace Tessera;
 
@@ -437,7 +438,7 @@ public sealed class TlsConnection : IDisposable
         _records.Write(ContentType.Alert, [1, (byte)description]);
     }
 
-    internal void SetNegotiated(TlsProtocolVersion version, CipherSuite suite, NamedGroup group)
+    internal void SetNegotiated(TlsProtocolVersion version, CipherSuite suite, NamedGroup? group)
     {
         NegotiatedProtocol = version;
         NegotiatedCipherSuite = suite;
@@ -718,6 +719,12 @@ public sealed class TlsConnection : IDisposable
                 throw new TlsException(AlertDescription.UnexpectedMessage, $"unexpected post-handshake {type} message in TLS 1.2");
         }
     }
+
+    /// <summary>The TLS 1.2 session this connection can be resumed from (only with the extended master secret), or null.</summary>
+    public TlsSession? Session { get; internal set; }
+
+    /// <summary>True when this TLS 1.2 connection resumed an earlier session (abbreviated handshake).</summary>
+    public bool IsResumed { get; internal set; }
 
     /// <summary>Renegotiation attempts refused with no_renegotiation (TLS 1.2).</summary>
     public int RenegotiationsRefused { get; private set; }

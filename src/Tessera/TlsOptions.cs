@@ -1,6 +1,7 @@
 using Tessera.Crypto;
 using Tessera.KeySchedule;
 using Tessera.Pki;
+using Tessera.Sessions;
 
 namespace Tessera;
 
@@ -77,6 +78,12 @@ public sealed class TlsClientOptions : TlsOptions
 
     /// <summary>Send a ChangeCipherSpec and a fake session id so middleboxes see a resumed TLS 1.2 session (RFC 8446 §D.4).</summary>
     public bool MiddleboxCompatibility { get; set; } = true;
+
+    /// <summary>A TLS 1.2 session to resume (from <see cref="TlsConnection.Session"/> of an earlier connection).</summary>
+    public TlsSession? ResumeSession { get; set; }
+
+    /// <summary>Ask TLS 1.2 servers for session tickets (RFC 5077).</summary>
+    public bool EnableSessionTickets { get; set; } = true;
 }
 
 /// <summary>Server settings.</summary>
@@ -93,4 +100,13 @@ public sealed class TlsServerOptions : TlsOptions
 
     /// <summary>Answer a ClientHello whose key shares do not fit with a HelloRetryRequest (otherwise: handshake_failure).</summary>
     public bool AllowHelloRetryRequest { get; set; } = true;
+
+    /// <summary>TLS 1.2 session-ID cache; null turns session-ID resumption off. Share one across the server's connections.</summary>
+    public TlsSessionCache? SessionCache { get; set; } = new();
+
+    /// <summary>Keys for TLS 1.2 session tickets (RFC 5077); null turns tickets off.</summary>
+    public TicketKeyRing? TicketKeys { get; set; } = new();
+
+    /// <summary>How long a TLS 1.2 session may be resumed.</summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(2);
 }

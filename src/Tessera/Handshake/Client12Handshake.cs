@@ -20,8 +20,12 @@ internal sealed class Client12Handshake : Tls12Handshake
     private IKeyExchangeClientState? _keyShare;
     private byte[]? _serverPublicKey;
     private CertificateRequest12? _certificateRequest;
+    private byte[] _sessionId = [];
+    private bool _expectTicket;
+    private bool _abbreviated;
+    private NewSessionTicket12? _ticket;
 
-    private enum State { WaitServerHello, WaitCertificate, WaitServerKeyExchange, WaitCertificateRequestOrDone, WaitServerHelloDone, WaitChangeCipherSpec, WaitFinished, Complete }
+    private enum State { WaitServerHello, WaitCertificate, WaitServerKeyExchange, WaitCertificateRequestOrDone, WaitServerHelloDone, WaitNewSessionTicket, WaitChangeCipherSpec, WaitFinished, Complete }
 
     public Client12Handshake(TlsConnection connection, TlsClientOptions options, byte[] clientHelloMessage, ClientHello clientHello, HashSet<ushort> offeredExtensions)
         : base(connection, options)
@@ -52,6 +56,11 @@ internal sealed class Client12Handshake : Tls12Handshake
                 break;
             case State.WaitCertificateRequestOrDone or State.WaitServerHelloDone when type == HandshakeType.ServerHelloDone:
                 HandleServerHelloDone(message);
+                break;
+            case State.WaitNewSessionTicket when type == HandshakeType.NewSessionTicket:
+                _ticket = NewSessionTicket12.Parse(Body(message));
+                Transcript.Add(message);
+                _state = State.WaitChangeCipherSpec;
                 break;
             case State.WaitFinished when type == HandshakeType.Finished:
                 HandleFinished(message);
@@ -92,11 +101,20 @@ internal sealed class Client12Handshake : Tls12Handshake
             throw new TlsException(AlertDescription.IllegalParameter, "ServerHello selected compression");
         }
 
-        if (hello.LegacySessionIdEcho.Length > 0 && hello.LegacySessionIdEcho.AsSpan().SequenceEqual(_clientHello.LegacySessionId))
+        var resumable = _options.ResumeSession;
+        _abbreviated = hello.LegacySessionIdEcho.Length > 0 && hello.LegacySessionIdEcho.AsSpan().SequenceEqual(_clientHello.LegacySessionId);
+        if (_abbreviated && resumable is null)
         {
             // The session id we sent is random: no server can resume it.
             throw new TlsException(AlertDescription.IllegalParameter, "server claims to resume a session that was never established");
         }
+
+        if (_abbreviated && (CipherSuite)hello.CipherSuite != resumable!.CipherSuite)
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "server resumed the session with a different cipher suite");
+        }
+
+        _sessionId = hello.LegacySessionIdEcho;
 
         bool secureRenegotiation = false;
         foreach (var ext in hello.Extensions)
@@ -132,6 +150,10 @@ internal sealed class Client12Handshake : Tls12Handshake
                     EmptyExtension.Check(ext);
                     Connection.ServerName = _options.ServerName;
                     break;
+                case ExtensionType.SessionTicket:
+                    EmptyExtension.Check(ext);
+                    _expectTicket = true;
+                    break;
                 case ExtensionType.ApplicationLayerProtocolNegotiation:
                     var names = AlpnExtension.Parse(ext.Data);
                     if (names.Length != 1 || !_options.ApplicationProtocols.Contains(names[0], StringComparer.Ordinal))
@@ -157,7 +179,22 @@ internal sealed class Client12Handshake : Tls12Handshake
         Transcript.Add(message);
         Connection.SecureRenegotiation = secureRenegotiation;
         Connection.ExtendedMasterSecret = UseExtendedMasterSecret;
-        _state = State.WaitCertificate;
+        if (!_abbreviated)
+        {
+            _state = State.WaitCertificate;
+            return;
+        }
+
+        // RFC 7627 §5.3: a session with an extended master secret resumes only with one.
+        if (!UseExtendedMasterSecret)
+        {
+            throw new TlsException(AlertDescription.HandshakeFailure, "server resumed an extended-master-secret session without the extension");
+        }
+
+        Connection.SetNegotiated(TlsProtocolVersion.Tls12, suite.Suite, null);
+        Connection.IsResumed = true;
+        ResumeMasterSecret(resumable!.MasterSecret, isClient: true);
+        _state = _expectTicket ? State.WaitNewSessionTicket : State.WaitChangeCipherSpec;
     }
 
     private void HandleCertificate(byte[] message)
@@ -269,13 +306,30 @@ internal sealed class Client12Handshake : Tls12Handshake
     {
         SendChangeCipherSpec("client write keys");
         Send(BuildFinished(client: true));
-        _state = State.WaitChangeCipherSpec;
+        _state = _expectTicket ? State.WaitNewSessionTicket : State.WaitChangeCipherSpec;
     }
 
     private void HandleFinished(byte[] message)
     {
         VerifyFinished(message, fromClient: false);
         Transcript.Add(message);
+        if (_abbreviated)
+        {
+            // Abbreviated handshake: the server finished first; now the client (RFC 5246 §7.3, figure 2).
+            SendChangeCipherSpec("client write keys");
+            Send(BuildFinished(client: true));
+        }
+
+        var ticket = _ticket?.Ticket ?? (_abbreviated ? _options.ResumeSession!.Ticket : []);
+        if (UseExtendedMasterSecret && (_sessionId.Length > 0 || ticket.Length > 0))
+        {
+            var previous = _options.ResumeSession;
+            Connection.Session = new Sessions.TlsSession(Suite!.Suite, (byte[])MasterSecret!.Clone(), true, _sessionId,
+                ticket, _options.ServerName,
+                _abbreviated ? previous!.CreatedAt : Options.TimeProvider.GetUtcNow(),
+                _ticket is { LifetimeHint: > 0 } t ? TimeSpan.FromSeconds(t.LifetimeHint) : _abbreviated ? previous!.Lifetime : TimeSpan.FromHours(2));
+        }
+
         _state = State.Complete;
         IsComplete = true;
         Connection.CompleteTls12Handshake(MasterSecret!, ClientRandom, ServerRandom);

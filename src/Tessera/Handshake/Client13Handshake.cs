@@ -43,8 +43,13 @@ internal sealed class Client13Handshake : Tls13Handshake
 
         ClientRandom = new byte[32];
         Crypto.GetRandomBytes(ClientRandom);
-        _sessionId = new byte[_options.MiddleboxCompatibility ? 32 : 0];
+        _sessionId = new byte[_options.MiddleboxCompatibility || ResumableSession is not null ? 32 : 0];
         Crypto.GetRandomBytes(_sessionId);
+        if (ResumableSession is { SessionId.Length: > 0 } byId)
+        {
+            // Resuming by session ID (RFC 5246 §7.4.1.2); with a ticket alone the random ID lets the server signal acceptance (RFC 5077 §3.4).
+            _sessionId = (byte[])byId.SessionId.Clone();
+        }
 
         var groups = _options.Groups.Where(Crypto.SupportsGroup).ToList();
         if (groups.Count == 0 || !OfferedSuites.Any())
@@ -105,6 +110,12 @@ internal sealed class Client13Handshake : Tls13Handshake
 
     private bool Offers13 => _options.Allows(TlsProtocolVersion.Tls13);
 
+    /// <summary>The TLS 1.2 session to offer, if it is still usable with this configuration.</summary>
+    private Sessions.TlsSession? ResumableSession =>
+        _options.ResumeSession is { } session && Offers12 && session.ExtendedMasterSecret &&
+        !session.IsExpiredAt(Options.TimeProvider.GetUtcNow()) && _options.CipherSuites.Contains(session.CipherSuite)
+            ? session : null;
+
     private bool Offers12 => _options.Allows(TlsProtocolVersion.Tls12);
 
     private IEnumerable<CipherSuiteInfo> OfferedSuites => _options.CipherSuites
@@ -161,6 +172,10 @@ internal sealed class Client13Handshake : Tls13Handshake
             Add(ExtensionType.ExtendedMasterSecret, []);
             Add(ExtensionType.RenegotiationInfo, RenegotiationInfoExtension.Encode([]));
             Add(ExtensionType.EcPointFormats, EcPointFormatsExtension.Encode());
+            if (_options.EnableSessionTickets)
+            {
+                Add(ExtensionType.SessionTicket, ResumableSession?.Ticket ?? []);
+            }
         }
 
         return new ClientHello

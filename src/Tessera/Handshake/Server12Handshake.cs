@@ -21,6 +21,9 @@ internal sealed class Server12Handshake : Tls12Handshake
     private IKeyExchangeClientState? _keyPair;
     private bool _requestCertificate;
     private List<byte[]> _clientChain = [];
+    private bool _abbreviated;
+    private bool _issueTicket;
+    private byte[] _sessionId = [];
 
     private enum State { WaitClientHello, WaitClientCertificate, WaitClientKeyExchange, WaitCertificateVerify, WaitChangeCipherSpec, WaitFinished, Complete }
 
@@ -99,6 +102,14 @@ internal sealed class Server12Handshake : Tls12Handshake
         }
 
         string? serverName = ExtensionBlock.Find(hello.Extensions, ExtensionType.ServerName) is { } sni ? ServerNameExtension.Parse(sni.Data) : null;
+        bool clientOffersEms = ExtensionBlock.Find(hello.Extensions, ExtensionType.ExtendedMasterSecret) is { } emsOffer && CheckEmpty(emsOffer);
+        var ticketExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SessionTicket);
+        if (FindSession(hello, ticketExt, serverName, clientOffersEms) is { } session)
+        {
+            ResumeSession(hello, message, session, serverName, clientGroups);
+            return;
+        }
+
         var (suite, certificate, scheme) = Choose(hello, serverName, clientSchemes, clientGroups);
 
         // RFC 5746 §3.6: the SCSV or an empty renegotiation_info means the client renegotiates securely.
@@ -157,18 +168,25 @@ internal sealed class Server12Handshake : Tls12Handshake
             extensions.Add(new TlsExtension((ushort)ExtensionType.RecordSizeLimit, RecordSizeLimitExtension.Encode((ushort)Math.Min(16384, _options.RecordSizeLimit ?? 16384))));
         }
 
-        ServerRandom = new byte[32];
-        Crypto.GetRandomBytes(ServerRandom);
-        if (_options.Allows(TlsProtocolVersion.Tls13))
+        // Resumable later only with the extended master secret (RFC 7627 §5.3).
+        if (UseExtendedMasterSecret && _options.SessionCache is not null)
         {
-            DowngradeTls12.CopyTo(ServerRandom, 24);
+            _sessionId = new byte[32];
+            Crypto.GetRandomBytes(_sessionId);
         }
 
+        _issueTicket = UseExtendedMasterSecret && _options.TicketKeys is not null && ticketExt is not null;
+        if (_issueTicket)
+        {
+            extensions.Add(new TlsExtension((ushort)ExtensionType.SessionTicket, []));
+        }
+
+        NewServerRandom();
         Send(new ServerHello
         {
             LegacyVersion = (ushort)TlsProtocolVersion.Tls12,
             Random = ServerRandom,
-            LegacySessionIdEcho = [],
+            LegacySessionIdEcho = _sessionId,
             CipherSuite = (ushort)suite.Suite,
             LegacyCompressionMethod = 0,
             Extensions = extensions,
@@ -194,6 +212,107 @@ internal sealed class Server12Handshake : Tls12Handshake
             Send(EmptyHandshakeMessage.ToMessageBytes(HandshakeType.ServerHelloDone));
             _state = _requestCertificate ? State.WaitClientCertificate : State.WaitClientKeyExchange;
         });
+    }
+
+    private void NewServerRandom()
+    {
+        ServerRandom = new byte[32];
+        Crypto.GetRandomBytes(ServerRandom);
+        if (_options.Allows(TlsProtocolVersion.Tls13))
+        {
+            DowngradeTls12.CopyTo(ServerRandom, 24);
+        }
+    }
+
+    /// <summary>
+    /// A session the client may resume: from its ticket, else from the session-ID cache; only with the
+    /// extended master secret offered again (RFC 7627 §5.3), a suite both sides still accept, and the
+    /// same server name (RFC 6066 §3). Anything else means a full handshake.
+    /// </summary>
+    private Sessions.TlsSession? FindSession(ClientHello hello, TlsExtension? ticketExt, string? serverName, bool clientOffersEms)
+    {
+        if (!clientOffersEms)
+        {
+            return null;
+        }
+
+        var now = Options.TimeProvider.GetUtcNow();
+        Sessions.TlsSession? session = null;
+        if (ticketExt is { Data.Length: > 0 } && _options.TicketKeys?.Open(ticketExt.Data) is { } state)
+        {
+            try
+            {
+                session = Sessions.TlsSession.Import(state);
+            }
+            catch (FormatException)
+            {
+                session = null;
+            }
+            finally
+            {
+                System.Security.Cryptography.CryptographicOperations.ZeroMemory(state);
+            }
+        }
+        else if (hello.LegacySessionId.Length > 0)
+        {
+            session = _options.SessionCache?.Find(hello.LegacySessionId, now);
+        }
+
+        if (session is null || session.IsExpiredAt(now) || !session.ExtendedMasterSecret ||
+            !hello.CipherSuites.Contains((ushort)session.CipherSuite) || !_options.CipherSuites.Contains(session.CipherSuite) ||
+            !string.Equals(session.ServerName, serverName, StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
+        return session;
+    }
+
+    /// <summary>The abbreviated handshake (RFC 5246 §7.3, figure 2): ServerHello, ChangeCipherSpec, Finished from the server first.</summary>
+    private void ResumeSession(ClientHello hello, byte[] message, Sessions.TlsSession session, string? serverName, ushort[] clientGroups)
+    {
+        _ = clientGroups;
+        _abbreviated = true;
+        Suite = CipherSuites.Get(session.CipherSuite);
+        UseExtendedMasterSecret = true;
+        bool secureRenegotiation = ExtensionBlock.Find(hello.Extensions, ExtensionType.RenegotiationInfo) is not null || hello.CipherSuites.Contains(EmptyRenegotiationInfoScsv);
+        string? alpn = ChooseApplicationProtocol(hello);
+        Transcript.SetAlgorithm(Suite.Hash);
+        Transcript.Add(message);
+        Connection.SetNegotiated(TlsProtocolVersion.Tls12, Suite.Suite, null);
+        Connection.ServerName = serverName;
+        Connection.NegotiatedApplicationProtocol = alpn;
+        Connection.SecureRenegotiation = secureRenegotiation;
+        Connection.ExtendedMasterSecret = true;
+        Connection.IsResumed = true;
+        Connection.Session = session;
+
+        var extensions = new List<TlsExtension>();
+        if (secureRenegotiation)
+        {
+            extensions.Add(new TlsExtension((ushort)ExtensionType.RenegotiationInfo, RenegotiationInfoExtension.Encode([])));
+        }
+
+        extensions.Add(new TlsExtension((ushort)ExtensionType.ExtendedMasterSecret, []));
+        if (alpn is not null)
+        {
+            extensions.Add(new TlsExtension((ushort)ExtensionType.ApplicationLayerProtocolNegotiation, AlpnExtension.Encode([alpn])));
+        }
+
+        NewServerRandom();
+        Send(new ServerHello
+        {
+            LegacyVersion = (ushort)TlsProtocolVersion.Tls12,
+            Random = ServerRandom,
+            LegacySessionIdEcho = hello.LegacySessionId,
+            CipherSuite = (ushort)Suite.Suite,
+            LegacyCompressionMethod = 0,
+            Extensions = extensions,
+        }.ToMessageBytes());
+        ResumeMasterSecret(session.MasterSecret, isClient: false);
+        SendChangeCipherSpec("server write keys");
+        Send(BuildFinished(client: false));
+        _state = State.WaitChangeCipherSpec;
     }
 
     private static bool CheckEmpty(TlsExtension extension)
@@ -317,8 +436,30 @@ internal sealed class Server12Handshake : Tls12Handshake
     {
         VerifyFinished(message, fromClient: true);
         Transcript.Add(message);
-        SendChangeCipherSpec("server write keys");
-        Send(BuildFinished(client: false));
+        if (!_abbreviated)
+        {
+            Sessions.TlsSession? session = UseExtendedMasterSecret
+                ? new(Suite!.Suite, (byte[])MasterSecret!.Clone(), true, _sessionId, [], Connection.ServerName, Options.TimeProvider.GetUtcNow(), _options.SessionLifetime)
+                : null;
+            if (_issueTicket && session is not null)
+            {
+                Send(new NewSessionTicket12
+                {
+                    LifetimeHint = (uint)_options.SessionLifetime.TotalSeconds,
+                    Ticket = _options.TicketKeys!.Seal(session.Export()),
+                }.ToMessageBytes());
+            }
+
+            SendChangeCipherSpec("server write keys");
+            Send(BuildFinished(client: false));
+            if (session is not null && _sessionId.Length > 0)
+            {
+                _options.SessionCache?.Add(session);
+            }
+
+            Connection.Session = session;
+        }
+
         _state = State.Complete;
         IsComplete = true;
         Connection.CompleteTls12Handshake(MasterSecret!, ClientRandom, ServerRandom);

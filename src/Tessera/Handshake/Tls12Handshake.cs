@@ -57,11 +57,25 @@ internal abstract class Tls12Handshake : HandshakeBase
         }
 
         Options.Observer?.OnSecretDerived(UseExtendedMasterSecret ? "extended master secret" : "master secret");
-        KeyLogLabels.Log(Options.KeyLog, KeyLogLabels.ClientRandom, ClientRandom, MasterSecret);
+        DeriveKeyBlock(isClient);
+    }
+
+    /// <summary>An abbreviated handshake reuses the session's master secret with the new randoms (RFC 5246 §7.3).</summary>
+    protected void ResumeMasterSecret(byte[] masterSecret, bool isClient)
+    {
+        MasterSecret = (byte[])masterSecret.Clone();
+        Options.Observer?.OnSecretDerived("master secret (resumed)");
+        DeriveKeyBlock(isClient);
+    }
+
+    private void DeriveKeyBlock(bool isClient)
+    {
+        var suite = Suite!;
+        KeyLogLabels.Log(Options.KeyLog, KeyLogLabels.ClientRandom, ClientRandom, MasterSecret!);
 
         int keyLength = suite.KeyLength;
         int ivLength = suite.FixedIvLength12;
-        var block = Tls12Prf.KeyBlock(Crypto, suite.Hash, MasterSecret, ClientRandom, ServerRandom, 2 * (keyLength + ivLength));
+        var block = Tls12Prf.KeyBlock(Crypto, suite.Hash, MasterSecret!, ClientRandom, ServerRandom, 2 * (keyLength + ivLength));
         try
         {
             var span = block.AsSpan();

@@ -183,3 +183,27 @@ internal static class EmptyHandshakeMessage
 
     public static byte[] ToMessageBytes(HandshakeType type) => HandshakeFraming.Frame(type, []);
 }
+
+/// <summary>TLS 1.2 NewSessionTicket (RFC 5077 §3.3): ticket_lifetime_hint and the opaque ticket.</summary>
+internal sealed class NewSessionTicket12
+{
+    public uint LifetimeHint { get; set; }
+
+    public byte[] Ticket { get; set; } = [];
+
+    public static NewSessionTicket12 Parse(ReadOnlySpan<byte> body)
+    {
+        var reader = new TlsReader(body);
+        var message = new NewSessionTicket12 { LifetimeHint = reader.ReadUInt32(), Ticket = reader.ReadVector16().ToArray() };
+        reader.EnsureEmpty("NewSessionTicket");
+        return message;
+    }
+
+    public byte[] ToMessageBytes()
+    {
+        var w = new TlsWriter(Ticket.Length + 8);
+        w.WriteUInt32(LifetimeHint);
+        w.WriteVector16(Ticket);
+        return HandshakeFraming.Frame(HandshakeType.NewSessionTicket, w);
+    }
+}

@@ -1,0 +1,78 @@
+namespace Tessera.Sessions;
+
+/// <summary>
+/// The server's TLS 1.2 session-ID cache: bounded (the oldest entry leaves first), entries expire,
+/// safe to share between connections on many threads.
+/// </summary>
+public sealed class TlsSessionCache
+{
+    private readonly Dictionary<string, TlsSession> _sessions = new(StringComparer.Ordinal);
+    private readonly Queue<string> _order = new();
+    private readonly Lock _gate = new();
+
+    /// <summary>Creates a cache holding at most <paramref name="capacity"/> sessions.</summary>
+    public TlsSessionCache(int capacity = 10_000)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        Capacity = capacity;
+    }
+
+    /// <summary>The most sessions held at once.</summary>
+    public int Capacity { get; }
+
+    /// <summary>Sessions held now.</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _sessions.Count;
+            }
+        }
+    }
+
+    internal void Add(TlsSession session)
+    {
+        var key = Convert.ToHexString(session.SessionId);
+        lock (_gate)
+        {
+            if (_sessions.ContainsKey(key))
+            {
+                return;
+            }
+
+            while (_sessions.Count >= Capacity && _order.TryDequeue(out var oldest))
+            {
+                if (_sessions.Remove(oldest, out var evicted))
+                {
+                    evicted.Clear();
+                }
+            }
+
+            _sessions[key] = session;
+            _order.Enqueue(key);
+        }
+    }
+
+    internal TlsSession? Find(ReadOnlySpan<byte> sessionId, DateTimeOffset now)
+    {
+        var key = Convert.ToHexString(sessionId);
+        lock (_gate)
+        {
+            if (!_sessions.TryGetValue(key, out var session))
+            {
+                return null;
+            }
+
+            if (session.IsExpiredAt(now))
+            {
+                _sessions.Remove(key);
+                session.Clear();
+                return null;
+            }
+
+            return session;
+        }
+    }
+}
