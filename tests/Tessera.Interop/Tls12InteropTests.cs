@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using Tessera.Pki;
+using Tessera.Sessions;
 
 namespace Tessera.Interop;
 
@@ -177,6 +178,60 @@ public sealed class Tls12InteropTests(PemFixture pem)
         server.WaitForExit(Bound);
         Assert.Contains("refused 1 renegotiation request(s)", server.Stderr, StringComparison.Ordinal);
         Assert.Contains("hello", server.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task OpenSslResumesWithTesseraServer(bool sessionIdOnly)
+    {
+        var options = new TlsServerOptions();
+        options.Certificates.Add(pem.Certificates[CertificateKeyType.EcdsaP256]);
+        if (sessionIdOnly)
+        {
+            options.TicketKeys = null;
+        }
+
+        await using var host = new TesseraServerHost(options);
+        var sessionFile = Path.Combine(pem.Directory, $"sess-{Guid.NewGuid():N}.pem");
+        string Run(string sessionOption)
+        {
+            using var client = PeerProcess.StartOpenSsl("s_client", "-connect", $"127.0.0.1:{host.Port}", "-servername", "localhost", "-CAfile", pem.CaFile,
+                "-verify_return_error", "-ign_eof", "-tls1_2", sessionOption, sessionFile);
+            client.Stdin.Write("x\n");
+            client.Stdin.Flush();
+            Assert.True(client.WaitForExit(Bound) == 0, client.Stdout + client.Stderr);
+            return client.Stdout;
+        }
+
+        Assert.Contains("New, TLSv1.2", Run("-sess_out"), StringComparison.Ordinal);
+        Assert.Contains("Reused, TLSv1.2", Run("-sess_in"), StringComparison.Ordinal);
+        Assert.Equal([false, true], host.Completed.Select(c => c.IsResumed));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task TesseraResumesWithOpenSslServer(bool noTicket)
+    {
+        using var server = PeerProcess.StartOpenSsl(["s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.Rsa2048),
+            "-key", pem.KeyFile(CertificateKeyType.Rsa2048), "-tls1_2", "-www", "-naccept", "2", .. noTicket ? new[] { "-no_ticket" } : []]);
+        int port = server.WaitForAcceptPort();
+        TlsSession session;
+        await using (var first = await ConnectAsync(port, new TlsClientOptions { ServerName = "localhost", CertificateVerifier = pem.Verifier() }))
+        {
+            await first.WriteAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray());
+            await ReadAllAsync(first);
+            session = first.Connection.Session!;
+            Assert.NotNull(session);
+            Assert.Equal(noTicket, session.Ticket.Length == 0);
+        }
+
+        await using var second = await ConnectAsync(port, new TlsClientOptions { ServerName = "localhost", CertificateVerifier = pem.Verifier(), ResumeSession = session });
+        Assert.True(second.Connection.IsResumed);
+        await second.WriteAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray());
+        var page = await ReadAllAsync(second);
+        Assert.Contains("Reused, TLSv1.2", page, StringComparison.Ordinal);
     }
 
     [Fact]
