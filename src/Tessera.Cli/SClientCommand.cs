@@ -17,9 +17,13 @@ internal static class SClientCommand
         var noServerName = CliOptions.Flag("noservername", "send no SNI");
         var insecure = CliOptions.Flag("insecure", "continue even when the server certificate does not verify");
         var ignEof = CliOptions.Flag("ign_eof", "keep reading after stdin ends");
+        var sessOut = CliOptions.Create<string?>("sess_out", "write the TLS 1.2 session to this file (it holds the master secret)");
+        var sessIn = CliOptions.Create<string?>("sess_in", "resume the TLS 1.2 session in this file");
+        var reconnect = CliOptions.Flag("reconnect", "after the handshake, reconnect five times resuming the session");
+        var noTicket = CliOptions.Flag("no_ticket", "do not ask for session tickets (resume by session ID)");
         var command = new Command("s_client", "connect to a TLS server (OpenSSL-style options)");
         common.AddTo(command);
-        foreach (var option in new Option[] { connect, serverName, noServerName, insecure, ignEof })
+        foreach (var option in new Option[] { connect, serverName, noServerName, insecure, ignEof, sessOut, sessIn, reconnect, noTicket })
         {
             command.Options.Add(option);
         }
@@ -40,6 +44,17 @@ internal static class SClientCommand
             if (parse.GetValue(common.Cert) is { } cert)
             {
                 options.ClientCertificate = PemFiles.LoadTlsCertificate(cert, parse.GetValue(common.Key) ?? cert);
+            }
+
+            options.EnableSessionTickets = !parse.GetValue(noTicket);
+            if (parse.GetValue(sessIn) is { } sessionFile)
+            {
+                options.ResumeSession = SessionFiles.Read(sessionFile);
+            }
+
+            if (parse.GetValue(reconnect))
+            {
+                await ReconnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
             }
 
             using var tcp = new TcpClient();
@@ -74,6 +89,18 @@ internal static class SClientCommand
                 }
             }
 
+            if (parse.GetValue(sessOut) is { } sessionOut)
+            {
+                if (stream.Connection.Session is { } session)
+                {
+                    SessionFiles.Write(sessionOut, session);
+                }
+                else
+                {
+                    await Console.Error.WriteLineAsync("tessera: no resumable session to write (TLS 1.3, or the server keeps no sessions)").ConfigureAwait(false);
+                }
+            }
+
             string verification = options.SkipCertificateVerification
                 ? await CheckAfterwardsAsync(verifier, stream.Connection, sni).ConfigureAwait(false)
                 : "OK";
@@ -96,6 +123,23 @@ internal static class SClientCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>As openssl's -reconnect: a full handshake, then five more that resume its session, one line each.</summary>
+    private static async Task ReconnectAsync(string host, int port, TlsClientOptions options, CancellationToken cancellationToken)
+    {
+        for (int i = 0; i < 6; i++)
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
+            await using var stream = new TlsStream(tcp.GetStream());
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(30));
+            await stream.AuthenticateAsClientAsync(options, timeout.Token).ConfigureAwait(false);
+            Console.WriteLine($"{(i == 0 ? "connect" : "reconnect")}: {(stream.Connection.IsResumed ? "Reused" : "New")}, {SessionReport.Brief(stream.Connection)}");
+            options.ResumeSession = stream.Connection.Session ?? options.ResumeSession;
+            await stream.ShutdownAsync(timeout.Token).ConfigureAwait(false);
+        }
     }
 
     internal static (string Host, int Port) ParseHostPort(string text)

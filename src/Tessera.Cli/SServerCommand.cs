@@ -17,9 +17,10 @@ internal static class SServerCommand
         var naccept = CliOptions.Create<int?>("naccept", "stop after this many connections");
         var verify = CliOptions.Flag("verify_client", "ask for a client certificate", "-verify");
         var requireClient = CliOptions.Flag("Verify", "require a client certificate");
+        var noTicket = CliOptions.Flag("no_ticket", "issue no TLS 1.2 session tickets (session IDs still resume)");
         var command = new Command("s_server", "run a TLS server (OpenSSL-style options)");
         common.AddTo(command);
-        foreach (var option in new Option[] { accept, www, naccept, verify, requireClient })
+        foreach (var option in new Option[] { accept, www, naccept, verify, requireClient, noTicket })
         {
             command.Options.Add(option);
         }
@@ -31,6 +32,11 @@ internal static class SServerCommand
                 RequestClientCertificate = parse.GetValue(verify),
                 RequireClientCertificate = parse.GetValue(requireClient),
             };
+            if (parse.GetValue(noTicket))
+            {
+                options.TicketKeys = null;
+            }
+
             var endpoint = ParseEndpoint(parse.GetValue(accept)!);
             common.Apply(parse, options, Console.Out);
             options.Certificates.Add(LoadServerCertificate(parse.GetValue(common.Cert), parse.GetValue(common.Key)));

@@ -41,8 +41,13 @@ internal static class SessionReport
         {
             yield return "HelloRetryRequest: yes";
         }
+
+        if (c.NegotiatedProtocol == TlsProtocolVersion.Tls12)
+        {
+            yield return $"Session: {(c.IsResumed ? "Reused" : "New")}; extended master secret: {(c.ExtendedMasterSecret ? "yes" : "no")}; secure renegotiation: {(c.SecureRenegotiation ? "yes" : "no")}";
+        }
     }
 
     public static string Brief(TlsConnection c) =>
-        $"{c.NegotiatedProtocol.ToDisplayName()} {(c.NegotiatedCipherSuite is { } s ? CipherSuites.Get(s).Name : "?")} {(c.NegotiatedGroup is { } g ? NamedGroups.Find(g)?.OpenSslName : "?")}";
+        $"{c.NegotiatedProtocol.ToDisplayName()} {(c.NegotiatedCipherSuite is { } s ? CipherSuites.Get(s).Name : "?")} {(c.NegotiatedGroup is { } g ? NamedGroups.Find(g)?.OpenSslName : c.IsResumed ? "(resumed, no key exchange)" : "?")}";
 }

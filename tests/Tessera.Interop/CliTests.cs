@@ -117,6 +117,31 @@ public sealed class CliTests(PemFixture pem)
     }
 
     [Fact]
+    public void SessOutSessInAndReconnectResumeAgainstOpenSsl()
+    {
+        using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-tls1_2", "-www", "-naccept", "9");
+        int port = server.WaitForAcceptPort();
+        var sessionFile = Path.Combine(pem.Directory, $"cli-{Guid.NewGuid():N}.sess");
+        string Client(params string[] extra)
+        {
+            using var client = PeerProcess.StartTessera(["s_client", "-connect", $"127.0.0.1:{port}", "-CAfile", pem.CaFile, "-servername", "localhost", .. extra]);
+            client.Stdin.Write("GET / HTTP/1.0\r\n\r\n");
+            client.Stdin.Flush();
+            Assert.True(client.WaitForExit(Timeout) == 0, client.Stdout + client.Stderr);
+            return client.Stdout;
+        }
+
+        Assert.Contains("Session: New", Client("-sess_out", sessionFile), StringComparison.Ordinal);
+        var resumed = Client("-sess_in", sessionFile);
+        Assert.Contains("Session: Reused", resumed, StringComparison.Ordinal);
+        Assert.Contains("Reused, TLSv1.2", resumed, StringComparison.Ordinal);   // openssl's own -www page says so too
+
+        var reconnect = Client("-reconnect", "-no_ticket");
+        Assert.Equal(5, Regex.Matches(reconnect, "reconnect: Reused").Count);
+    }
+
+    [Fact]
     public void UntrustedServerIsOneLineAndExitCodeOne()
     {
         using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
@@ -153,6 +178,8 @@ public sealed class CliTests(PemFixture pem)
     [InlineData("s_server -accept 127.0.0.1:0 -cert CERTFILE -key OTHERKEY", "does not match")]
     [InlineData("s_server -accept notaport", "-accept")]
     [InlineData("demo --key-type dsa", "unknown key type")]
+    [InlineData("s_client -connect 127.0.0.1:1 -sess_in /nonexistent/session", "-sess_in")]
+    [InlineData("s_client -connect 127.0.0.1:1 -sess_in KEYFILE", "not a session")]
     public void UserMistakesAreOneClearLine(string arguments, string expected)
     {
         var args = arguments.Split(' ').Select(a => a switch
