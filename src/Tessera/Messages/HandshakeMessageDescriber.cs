@@ -65,6 +65,11 @@ internal static class HandshakeMessageDescriber
                 case HandshakeType.Finished:
                     lines.Add(body.Length == 12 ? "verify_data: 12 bytes (TLS 1.2 PRF over the handshake hash)" : $"verify_data: {body.Length} bytes (HMAC over the transcript hash)");
                     break;
+                case HandshakeType.NewSessionTicket when body.Length >= 6 && ((body[4] << 8) | body[5]) == body.Length - 6:
+                    var ticket12 = NewSessionTicket12.Parse(body);
+                    lines.Add($"ticket_lifetime_hint: {ticket12.LifetimeHint} s (TLS 1.2, RFC 5077)");
+                    lines.Add($"ticket: {ticket12.Ticket.Length} bytes");
+                    break;
                 case HandshakeType.NewSessionTicket:
                     var ticket = NewSessionTicket.Parse(body);
                     lines.Add($"ticket_lifetime: {ticket.TicketLifetime} s");
@@ -221,6 +226,8 @@ internal static class HandshakeMessageDescriber
                 return string.Join(", ", EcPointFormatsExtension.Parse(data).Select(f => f == 0 ? "uncompressed" : f.ToString(System.Globalization.CultureInfo.InvariantCulture)));
             case ExtensionType.ExtendedMasterSecret:
                 return data.Length == 0 ? "on" : "malformed: not empty";
+            case ExtensionType.SessionTicket:
+                return data.Length == 0 ? "empty (asks for / promises a ticket)" : $"ticket of {data.Length} bytes (resumption)";
             case ExtensionType.PskKeyExchangeModes:
                 return string.Join(", ", PskKeyExchangeModesExtension.Parse(data).Select(m => m switch { 0 => "psk_ke", 1 => "psk_dhe_ke", _ => m.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
             default:

@@ -167,6 +167,19 @@ public sealed class CodecTests
     }
 
     [Fact]
+    public void DescriberTellsTls12FormsFromTls13Ones()
+    {
+        var nst12 = new NewSessionTicket12 { LifetimeHint = 7200, Ticket = new byte[100] }.ToMessageBytes();
+        Assert.Contains("ticket_lifetime_hint: 7200 s (TLS 1.2, RFC 5077)", HandshakeMessageDescriber.Describe(HandshakeType.NewSessionTicket, nst12.AsSpan(4)));
+        var nst13 = new NewSessionTicket { TicketLifetime = 60, TicketAgeAdd = 1, TicketNonce = [0], Ticket = [1, 2], Extensions = [] }.ToMessageBytes();
+        Assert.Contains("ticket_lifetime: 60 s", HandshakeMessageDescriber.Describe(HandshakeType.NewSessionTicket, nst13.AsSpan(4)));
+        var cert12 = new Certificate12 { Certificates = [[1, 2, 3]] }.ToMessageBytes();
+        Assert.Contains("certificate_list (1):", HandshakeMessageDescriber.Describe(HandshakeType.Certificate, cert12.AsSpan(4)));
+        var ske = new ServerKeyExchangeEcdhe { Group = 29, PublicKey = new byte[32], SignatureAlgorithm = 0x0804, Signature = new byte[8] }.ToMessageBytes();
+        Assert.Contains("curve_type: named_curve, named_curve: x25519", HandshakeMessageDescriber.Describe(HandshakeType.ServerKeyExchange, ske.AsSpan(4)));
+    }
+
+    [Fact]
     public void DescriberNamesEverythingAndNeverThrows()
     {
         var text = string.Join("\n", HandshakeMessageDescriber.Describe(HandshakeType.ClientHello, Rfc8448ClientHello.AsSpan(4)));
