@@ -208,8 +208,7 @@ internal sealed class Client12Handshake : Tls12Handshake
         Transcript.Add(message);
         _serverChain = certificate.Certificates;
         Connection.PeerCertificateChain = _serverChain;
-        var spki = LeafPublicKey(_serverChain[0]);
-        var keyOid = SignatureVerifier.ParseSpki(spki).Oid;
+        var keyOid = KeyAlgorithmOf(LeafPublicKey(_serverChain[0]));
         bool fits = Suite!.Authentication switch
         {
             SuiteAuthentication.Ecdsa => keyOid is "1.2.840.10045.2.1" or "1.3.101.112",   // ECDSA or, per RFC 8422 §5.1.1, Ed25519

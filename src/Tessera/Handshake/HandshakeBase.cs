@@ -117,6 +117,19 @@ internal abstract class HandshakeBase : IDisposable
         }
     }
 
+    /// <summary>The algorithm OID of a SubjectPublicKeyInfo, or bad_certificate when it cannot be read.</summary>
+    protected static string KeyAlgorithmOf(byte[] subjectPublicKeyInfo)
+    {
+        try
+        {
+            return SignatureVerifier.ParseSpki(subjectPublicKeyInfo).Oid;
+        }
+        catch (Exception ex) when (ex is System.Formats.Asn1.AsnContentException or CryptographicException)
+        {
+            throw new TlsException(AlertDescription.BadCertificate, "the peer certificate's public key cannot be parsed");
+        }
+    }
+
     protected void Observe(string label, string keyLogLabel, byte[] secret)
     {
         Options.Observer?.OnSecretDerived(label);
