@@ -21,9 +21,10 @@ internal static class SClientCommand
         var sessIn = CliOptions.Create<string?>("sess_in", "resume the TLS 1.2 session in this file");
         var reconnect = CliOptions.Flag("reconnect", "after the handshake, reconnect five times resuming the session");
         var noTicket = CliOptions.Flag("no_ticket", "do not ask for session tickets (resume by session ID)");
+        var noCommands = CliOptions.Flag("nocommands", "send lines Q, R, k and K as data instead of acting on them");
         var command = new Command("s_client", "connect to a TLS server (OpenSSL-style options)");
         common.AddTo(command);
-        foreach (var option in new Option[] { connect, serverName, noServerName, insecure, ignEof, sessOut, sessIn, reconnect, noTicket })
+        foreach (var option in new Option[] { connect, serverName, noServerName, insecure, ignEof, sessOut, sessIn, reconnect, noTicket, noCommands })
         {
             command.Options.Add(option);
         }
@@ -47,6 +48,7 @@ internal static class SClientCommand
             }
 
             options.EnableSessionTickets = !parse.GetValue(noTicket);
+            options.AllowRenegotiation = true;   // as openssl: R on a line renegotiates (RFC 5746 only)
             if (parse.GetValue(sessIn) is { } sessionFile)
             {
                 options.ResumeSession = SessionFiles.Read(sessionFile);
@@ -119,7 +121,18 @@ internal static class SClientCommand
                 Console.WriteLine("---");
             }
 
-            await PipeAsync(stream, ignoreStdinEof: parse.GetValue(ignEof) || quiet, cancellationToken).ConfigureAwait(false);
+            bool ignoreEof = parse.GetValue(ignEof) || quiet;
+            await PipeAsync(stream, ignoreEof, commands: !ignoreEof && !parse.GetValue(noCommands), cancellationToken).ConfigureAwait(false);
+            if (stream.Connection.Renegotiations > 0)
+            {
+                await Console.Error.WriteLineAsync($"tessera s_client: {stream.Connection.Renegotiations} secure renegotiation(s) (RFC 5746)").ConfigureAwait(false);
+            }
+
+            if (stream.Connection.RenegotiationsRefused > 0)
+            {
+                await Console.Error.WriteLineAsync($"tessera s_client: the server refused {stream.Connection.RenegotiationsRefused} renegotiation request(s) with no_renegotiation").ConfigureAwait(false);
+            }
+
             return 0;
         }));
         return command;
@@ -140,6 +153,34 @@ internal static class SClientCommand
             options.ResumeSession = stream.Connection.Session ?? options.ResumeSession;
             await stream.ShutdownAsync(timeout.Token).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>One of openssl's command letters; false when the user asked to quit.</summary>
+    private static async Task<bool> RunCommandAsync(TlsStream stream, char letter, CancellationToken cancellationToken)
+    {
+        try
+        {
+            switch (letter)
+            {
+                case 'Q':
+                    await Console.Error.WriteLineAsync("DONE").ConfigureAwait(false);
+                    return false;
+                case 'R':
+                    await Console.Error.WriteLineAsync("RENEGOTIATING").ConfigureAwait(false);
+                    await stream.RenegotiateAsync(cancellationToken).ConfigureAwait(false);
+                    break;
+                default:
+                    await Console.Error.WriteLineAsync(letter == 'K' ? "KEYUPDATE (peer asked to update too)" : "KEYUPDATE").ConfigureAwait(false);
+                    await stream.UpdateKeysAsync(requestPeerUpdate: letter == 'K', cancellationToken).ConfigureAwait(false);
+                    break;
+            }
+        }
+        catch (InvalidOperationException ex)
+        {
+            await Console.Error.WriteLineAsync($"tessera: {ex.Message}").ConfigureAwait(false);
+        }
+
+        return true;
     }
 
     internal static (string Host, int Port) ParseHostPort(string text)
@@ -163,7 +204,11 @@ internal static class SClientCommand
         return result.IsValid ? "OK" : $"error: {result.Alert.ToRfcName()}: {result.Reason} (continuing: -insecure)";
     }
 
-    private static async Task PipeAsync(TlsStream stream, bool ignoreStdinEof, CancellationToken cancellationToken)
+    /// <summary>
+    /// Pipes stdin to the peer and the peer to stdout. With <paramref name="commands"/> a line holding only
+    /// Q quits, R renegotiates (TLS 1.2), k / K sends a KeyUpdate (TLS 1.3; K asks the peer to update too), as in openssl.
+    /// </summary>
+    private static async Task PipeAsync(TlsStream stream, bool ignoreStdinEof, bool commands, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var fromPeer = Task.Run(async () =>
@@ -183,9 +228,48 @@ internal static class SClientCommand
             var stdin = Console.OpenStandardInput();
             var buffer = new byte[16384];
             int n;
+            bool atLineStart = true;
             while ((n = await stdin.ReadAsync(buffer, stop.Token).ConfigureAwait(false)) > 0)
             {
-                await stream.WriteAsync(buffer.AsMemory(0, n), stop.Token).ConfigureAwait(false);
+                if (!commands)
+                {
+                    await stream.WriteAsync(buffer.AsMemory(0, n), stop.Token).ConfigureAwait(false);
+                    continue;
+                }
+
+                int dataStart = 0, lineStart = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    if (buffer[i] != (byte)'\n')
+                    {
+                        continue;
+                    }
+
+                    var line = buffer.AsSpan(lineStart, i - lineStart).TrimEnd((byte)'\r');
+                    char letter = line.Length == 1 && (lineStart > 0 || atLineStart) ? (char)line[0] : '\0';
+                    if (letter is 'Q' or 'R' or 'k' or 'K')
+                    {
+                        if (lineStart > dataStart)
+                        {
+                            await stream.WriteAsync(buffer.AsMemory(dataStart, lineStart - dataStart), stop.Token).ConfigureAwait(false);
+                        }
+
+                        dataStart = i + 1;
+                        if (!await RunCommandAsync(stream, letter, stop.Token).ConfigureAwait(false))
+                        {
+                            return;
+                        }
+                    }
+
+                    lineStart = i + 1;
+                }
+
+                if (n > dataStart)
+                {
+                    await stream.WriteAsync(buffer.AsMemory(dataStart, n - dataStart), stop.Token).ConfigureAwait(false);
+                }
+
+                atLineStart = buffer[n - 1] == (byte)'\n';
             }
         }, stop.Token);
 

@@ -18,9 +18,10 @@ internal static class SServerCommand
         var verify = CliOptions.Flag("verify_client", "ask for a client certificate", "-verify");
         var requireClient = CliOptions.Flag("Verify", "require a client certificate");
         var noTicket = CliOptions.Flag("no_ticket", "issue no TLS 1.2 session tickets (session IDs still resume)");
+        var clientRenegotiation = CliOptions.Flag("client_renegotiation", "let TLS 1.2 clients renegotiate (RFC 5746 only, at most 3 a minute)");
         var command = new Command("s_server", "run a TLS server (OpenSSL-style options)");
         common.AddTo(command);
-        foreach (var option in new Option[] { accept, www, naccept, verify, requireClient, noTicket })
+        foreach (var option in new Option[] { accept, www, naccept, verify, requireClient, noTicket, clientRenegotiation })
         {
             command.Options.Add(option);
         }
@@ -31,6 +32,7 @@ internal static class SServerCommand
             {
                 RequestClientCertificate = parse.GetValue(verify),
                 RequireClientCertificate = parse.GetValue(requireClient),
+                AllowClientRenegotiation = parse.GetValue(clientRenegotiation),
             };
             if (parse.GetValue(noTicket))
             {
@@ -175,9 +177,17 @@ internal static class SServerCommand
             }
             finally
             {
+                if (stream.IsAuthenticated && stream.Connection.Renegotiations > 0)
+                {
+                    Console.Error.WriteLine($"tessera s_server: {remote}: {stream.Connection.Renegotiations} secure renegotiation(s) (RFC 5746)");
+                }
+
                 if (stream.IsAuthenticated && stream.Connection.RenegotiationsRefused > 0)
                 {
-                    Console.Error.WriteLine($"tessera s_server: {remote}: refused {stream.Connection.RenegotiationsRefused} renegotiation request(s) with no_renegotiation (client-initiated renegotiation is off)");
+                    string why = options.AllowClientRenegotiation
+                        ? "more than 3 a minute, or the client lacks RFC 5746"
+                        : "client-initiated renegotiation is off; -client_renegotiation allows it";
+                    Console.Error.WriteLine($"tessera s_server: {remote}: refused {stream.Connection.RenegotiationsRefused} renegotiation request(s) with no_renegotiation ({why})");
                 }
             }
         }

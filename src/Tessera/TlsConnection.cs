@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using Tessera.Handshake;
 using Tessera.KeySchedule;
@@ -37,6 +38,14 @@ public sealed class TlsConnection : IDisposable
     private byte[]? _tls12MasterSecret;
     private byte[] _randoms = [];
     private int _warningAlerts;
+    private byte[] _clientVerifyData = [];
+    private byte[] _serverVerifyData = [];
+    private readonly List<DateTimeOffset> _renegotiations = [];
+    private const int MaxDeferredApplicationData = 16 << 20;
+    private ArrayBufferWriter<byte>? _deferredApplicationData;
+    private HandshakeBase? _beforeRenegotiation;
+    private bool _closeAfterRenegotiation;
+    private bool _helloRequestSent;
     private CipherSuiteInfo? _suite;
     private byte[]? _readApplicationSecret;
     private byte[]? _writeApplicationSecret;
@@ -231,6 +240,20 @@ public sealed class TlsConnection : IDisposable
             throw new InvalidOperationException("close_notify was already sent.");
         }
 
+        if (IsRenegotiating)
+        {
+            // Many stacks (OpenSSL once it has sent ServerHello, BoringSSL always) reject application data in
+            // the middle of a renegotiation, so hold it until the new handshake completes.
+            _deferredApplicationData ??= new ArrayBufferWriter<byte>(Math.Max(256, data.Length));
+            if (_deferredApplicationData.WrittenCount + data.Length > MaxDeferredApplicationData)
+            {
+                throw new InvalidOperationException("A renegotiation is under way and 16 MiB of application data are already waiting for it.");
+            }
+
+            _deferredApplicationData.Write(data);
+            return;
+        }
+
         try
         {
             WriteRecords(data);
@@ -281,6 +304,13 @@ public sealed class TlsConnection : IDisposable
     {
         if (State == TlsConnectionState.Failed || IsWriteClosed || _disposed)
         {
+            return;
+        }
+
+        if (_deferredApplicationData is { WrittenCount: > 0 })
+        {
+            // Data is waiting for a renegotiation to finish; close_notify must not overtake it.
+            _closeAfterRenegotiation = true;
             return;
         }
 
@@ -358,6 +388,7 @@ public sealed class TlsConnection : IDisposable
         }
 
         _disposed = true;
+        _deferredApplicationData?.Clear();
         _handshake.Dispose();
         _records.Dispose();
         _reassembler.Dispose();
@@ -424,12 +455,63 @@ public sealed class TlsConnection : IDisposable
     /// <summary>A TLS 1.2 handshake finished: keep the master secret for the exporter, wipe the handshake.</summary>
     internal void CompleteTls12Handshake(byte[] masterSecret, ReadOnlySpan<byte> clientRandom, ReadOnlySpan<byte> serverRandom)
     {
+        if (IsHandshakeComplete)
+        {
+            Renegotiations++;
+        }
+
+        if (_tls12MasterSecret is not null)
+        {
+            CryptographicOperations.ZeroMemory(_tls12MasterSecret);
+        }
+
+        _beforeRenegotiation = null;
         _tls12MasterSecret = (byte[])masterSecret.Clone();
         _randoms = [.. clientRandom, .. serverRandom];
         IsHandshakeComplete = true;
         State = TlsConnectionState.Connected;
         _handshake.Dispose();
+        FlushDeferredApplicationData();
     }
+
+    /// <summary>True while a TLS 1.2 renegotiation runs on an established connection.</summary>
+    public bool IsRenegotiating => IsHandshakeComplete && !_handshake.IsComplete;
+
+    private void FlushDeferredApplicationData()
+    {
+        if (_deferredApplicationData is not { WrittenCount: > 0 })
+        {
+            return;
+        }
+
+        if (!IsWriteClosed)
+        {
+            WriteRecords(_deferredApplicationData.WrittenSpan);
+        }
+
+        _deferredApplicationData.Clear();   // Clear zeroes what was written
+        if (_closeAfterRenegotiation)
+        {
+            _closeAfterRenegotiation = false;
+            Close();
+        }
+    }
+
+    /// <summary>The last Finished verify_data of each side (RFC 5746 keeps them for renegotiation_info).</summary>
+    internal void RecordVerifyData(bool client, byte[] verifyData)
+    {
+        if (client)
+        {
+            _clientVerifyData = (byte[])verifyData.Clone();
+        }
+        else
+        {
+            _serverVerifyData = (byte[])verifyData.Clone();
+        }
+    }
+
+    /// <summary>Renegotiations completed on this connection (TLS 1.2, opt-in).</summary>
+    public int Renegotiations { get; private set; }
 
     /// <summary>Sends a warning-level alert (TLS 1.2 only: no_renegotiation).</summary>
     internal void SendWarningAlert(AlertDescription description)
@@ -452,7 +534,18 @@ public sealed class TlsConnection : IDisposable
         _records.MaxWriteFragment = Math.Min(RecordConstants.MaxPlaintextLength, tls12 ? limit : limit - 1);
     }
 
-    internal void WriteChangeCipherSpec() => _records.WriteChangeCipherSpec();
+    /// <summary>TLS 1.2 ChangeCipherSpec: in the clear at first, under the current keys on a renegotiation (RFC 5246 §6.1).</summary>
+    internal void WriteChangeCipherSpec()
+    {
+        if (_records.IsWriteProtected)
+        {
+            _records.Write(ContentType.ChangeCipherSpec, [1]);
+        }
+        else
+        {
+            _records.WriteChangeCipherSpec();
+        }
+    }
 
     /// <summary>
     /// Our record_size_limit takes effect only once both sides have sent the extension (RFC 8449 §4):
@@ -562,10 +655,11 @@ public sealed class TlsConnection : IDisposable
 
     private void HandleChangeCipherSpec(in ReceivedRecord record, ReadOnlySpan<byte> content)
     {
-        if (_handshake.UsesChangeCipherSpec && !IsHandshakeComplete)
+        if (_handshake.UsesChangeCipherSpec && !_handshake.IsComplete)
         {
-            // TLS 1.2 (RFC 5246 §7.1): one byte of value 1, in the clear, exactly where the state machine expects it.
-            if (record.WasProtected || content.Length != 1 || content[0] != 1)
+            // TLS 1.2 (RFC 5246 §7.1): one byte of value 1, under the current read state (in the clear at first,
+            // protected on a renegotiation), exactly where the state machine expects it.
+            if (record.WasProtected != _records.IsReadProtected || content.Length != 1 || content[0] != 1)
             {
                 throw new TlsException(AlertDescription.UnexpectedMessage, "malformed change_cipher_spec");
             }
@@ -608,6 +702,11 @@ public sealed class TlsConnection : IDisposable
                 throw new TlsException(AlertDescription.UnexpectedMessage, "too many warning alerts");
             }
 
+            if (description == AlertDescription.NoRenegotiation && IsClient && _beforeRenegotiation is not null && _handshake is Client13Handshake)
+            {
+                AbandonRenegotiation();
+            }
+
             return;
         }
 
@@ -641,7 +740,12 @@ public sealed class TlsConnection : IDisposable
         {
             int epoch = _readKeyEpoch;
             _options.Observer?.OnHandshakeMessage(TrafficDirection.Received, type, message);
-            if (!_handshake.IsComplete)
+            if (type == HandshakeType.HelloRequest && IsClient && IsHandshakeComplete && !_handshake.IsComplete)
+            {
+                // RFC 5246 §7.4.1.1: a HelloRequest that arrives while we are already renegotiating is ignored.
+                EmptyHandshakeMessage.Parse(message.AsSpan(4), type);
+            }
+            else if (!_handshake.IsComplete)
             {
                 _handshake.HandleMessage(type, message);
             }
@@ -693,8 +797,9 @@ public sealed class TlsConnection : IDisposable
     }
 
     /// <summary>
-    /// After a TLS 1.2 handshake the only legal handshake messages start a renegotiation, which
-    /// Tessera refuses with a no_renegotiation warning (RFC 5246 §7.2.2, RFC 5746); the connection goes on.
+    /// After a TLS 1.2 handshake the only legal handshake messages start a renegotiation. Unless the
+    /// options allow it, and only with RFC 5746 in force, Tessera refuses with a no_renegotiation
+    /// warning (RFC 5246 §7.2.2); the connection goes on.
     /// </summary>
     private void HandlePostHandshakeMessage12(HandshakeType type, byte[] message)
     {
@@ -702,11 +807,27 @@ public sealed class TlsConnection : IDisposable
         {
             case HandshakeType.HelloRequest when IsClient:
                 EmptyHandshakeMessage.Parse(message.AsSpan(4), type);
+                if (((TlsClientOptions)_options).AllowRenegotiation && SecureRenegotiation)
+                {
+                    StartRenegotiationAsClient();
+                    break;
+                }
+
                 SendWarningAlert(AlertDescription.NoRenegotiation);
                 RenegotiationsRefused++;
                 break;
             case HandshakeType.ClientHello when !IsClient:
-                _ = ClientHello.Parse(message.AsSpan(4));
+                var hello = ClientHello.Parse(message.AsSpan(4));
+                bool asked = _helloRequestSent;
+                _helloRequestSent = false;
+                if (SecureRenegotiation && (asked || (((TlsServerOptions)_options).AllowClientRenegotiation && WithinRenegotiationRate())))
+                {
+                    var renegotiation = new Server12Handshake(this, (TlsServerOptions)_options) { Renegotiating = (_clientVerifyData, _serverVerifyData) };
+                    ReplaceHandshake(renegotiation);
+                    renegotiation.HandleClientHello(hello, message);
+                    break;
+                }
+
                 SendWarningAlert(AlertDescription.NoRenegotiation);
                 RenegotiationsRefused++;
                 if (RenegotiationsRefused > 8)
@@ -725,6 +846,79 @@ public sealed class TlsConnection : IDisposable
 
     /// <summary>True when this TLS 1.2 connection resumed an earlier session (abbreviated handshake).</summary>
     public bool IsResumed { get; internal set; }
+
+    /// <summary>At most 3 client-initiated renegotiations a minute (RFC 5746 makes them safe, not cheap).</summary>
+    private bool WithinRenegotiationRate()
+    {
+        var now = _options.TimeProvider.GetUtcNow();
+        _renegotiations.RemoveAll(t => now - t > TimeSpan.FromMinutes(1));
+        if (_renegotiations.Count >= 3)
+        {
+            return false;
+        }
+
+        _renegotiations.Add(now);
+        return true;
+    }
+
+    /// <summary>Starts a renegotiation from the client side (after a HelloRequest, or on request).</summary>
+    private void StartRenegotiationAsClient()
+    {
+        var options = (TlsClientOptions)_options;
+        _beforeRenegotiation = _handshake;
+        var renegotiation = new Client13Handshake(this, options) { RenegotiationContext = (_clientVerifyData, _serverVerifyData) };
+        _handshake = renegotiation;
+        renegotiation.Start();
+    }
+
+    /// <summary>The server answered our renegotiating ClientHello with no_renegotiation: drop the attempt, keep the connection.</summary>
+    private void AbandonRenegotiation()
+    {
+        var abandoned = _handshake;
+        _handshake = _beforeRenegotiation!;
+        _beforeRenegotiation = null;
+        abandoned.Dispose();
+        RenegotiationsRefused++;
+        FlushDeferredApplicationData();
+    }
+
+    /// <summary>
+    /// Starts a TLS 1.2 renegotiation (RFC 5746 secure renegotiation only). A client sends a new
+    /// ClientHello (needs <see cref="TlsClientOptions.AllowRenegotiation"/>); a server sends a
+    /// HelloRequest and accepts the ClientHello that answers it. Application data keeps flowing
+    /// meanwhile; <see cref="Renegotiations"/> counts the ones completed.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Not a completed TLS 1.2 connection with secure renegotiation, a renegotiation is already under way, or (client) the option is off.</exception>
+    public void Renegotiate()
+    {
+        ThrowIfUnusable();
+        if (NegotiatedProtocol != TlsProtocolVersion.Tls12 || !IsHandshakeComplete || !_handshake.IsComplete || IsWriteClosed)
+        {
+            throw new InvalidOperationException("Only an open TLS 1.2 connection with no handshake under way can renegotiate.");
+        }
+
+        if (!SecureRenegotiation)
+        {
+            throw new InvalidOperationException("The peer does not support secure renegotiation (RFC 5746).");
+        }
+
+        if (!IsClient)
+        {
+            Guard(() =>
+            {
+                SendHandshakeMessage(EmptyHandshakeMessage.ToMessageBytes(HandshakeType.HelloRequest));
+                _helloRequestSent = true;
+            });
+            return;
+        }
+
+        if (!((TlsClientOptions)_options).AllowRenegotiation)
+        {
+            throw new InvalidOperationException("Renegotiation is off: set TlsClientOptions.AllowRenegotiation.");
+        }
+
+        Guard(StartRenegotiationAsClient);
+    }
 
     /// <summary>Renegotiation attempts refused with no_renegotiation (TLS 1.2).</summary>
     public int RenegotiationsRefused { get; private set; }

@@ -84,6 +84,9 @@ public sealed class TlsClientOptions : TlsOptions
 
     /// <summary>Ask TLS 1.2 servers for session tickets (RFC 5077).</summary>
     public bool EnableSessionTickets { get; set; } = true;
+
+    /// <summary>Accept a TLS 1.2 server's HelloRequest (and allow <see cref="TlsConnection.Renegotiate"/>); only ever with RFC 5746. Off by default.</summary>
+    public bool AllowRenegotiation { get; set; }
 }
 
 /// <summary>Server settings.</summary>
@@ -109,4 +112,7 @@ public sealed class TlsServerOptions : TlsOptions
 
     /// <summary>How long a TLS 1.2 session may be resumed.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>Let TLS 1.2 clients renegotiate (RFC 5746 secure renegotiation only, at most 3 a minute). Off by default: refused with no_renegotiation.</summary>
+    public bool AllowClientRenegotiation { get; set; }
 }

@@ -193,6 +193,29 @@ public sealed class TlsStream : Stream
         }
     }
 
+    /// <summary>
+    /// Starts a TLS 1.2 secure renegotiation (see <see cref="TlsConnection.Renegotiate"/>). The new handshake
+    /// completes as the stream is read; application data keeps flowing meanwhile.
+    /// </summary>
+    public async Task RenegotiateAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = Connection;
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            lock (_engineGate)
+            {
+                connection.Renegotiate();
+            }
+
+            await FlushOutputAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
     /// <inheritdoc />
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();

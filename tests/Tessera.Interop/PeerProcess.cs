@@ -86,12 +86,13 @@ internal sealed partial class PeerProcess : IDisposable
         return int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public Match WaitFor(Regex pattern, TimeSpan timeout)
+    public Match WaitFor(Regex pattern, TimeSpan timeout, bool inStderr = false)
     {
         var deadline = DateTime.UtcNow + timeout;
+        string Output() => inStderr ? Stderr : Stdout;
         while (DateTime.UtcNow < deadline)
         {
-            var m = pattern.Match(Stdout);
+            var m = pattern.Match(Output());
             if (m.Success)
             {
                 return m;
@@ -100,7 +101,7 @@ internal sealed partial class PeerProcess : IDisposable
             if (_process.HasExited)
             {
                 Thread.Sleep(50);
-                m = pattern.Match(Stdout);
+                m = pattern.Match(Output());
                 return m.Success ? m : throw new InvalidOperationException($"peer exited ({_process.ExitCode}) before printing {pattern}: {Stdout} {Stderr}");
             }
 

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using System.Net.Sockets;
 using System.Text;
 using Tessera.Pki;
@@ -178,6 +179,63 @@ public sealed class Tls12InteropTests(PemFixture pem)
         server.WaitForExit(Bound);
         Assert.Contains("refused 1 renegotiation request(s)", server.Stderr, StringComparison.Ordinal);
         Assert.Contains("hello", server.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OpenSslRenegotiatesSecurelyWithTesseraServerWhenAllowed()
+    {
+        using var server = PeerProcess.StartTessera("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-naccept", "1", "-quiet", "-client_renegotiation");
+        int port = server.WaitForAcceptPort(Bound);
+        using var client = PeerProcess.StartOpenSsl("s_client", "-connect", $"127.0.0.1:{port}", "-tls1_2", "-CAfile", pem.CaFile, "-servername", "localhost",
+            "-verify_return_error");
+        client.WaitFor(new Regex("Secure Renegotiation IS supported"), Bound);
+        client.Stdin.Write("before\n");
+        client.Stdin.Flush();
+        server.WaitFor(new Regex("before"), Bound);
+        client.Stdin.Write("R\n");
+        client.Stdin.Flush();
+        client.WaitFor(new Regex("RENEGOTIATING(.|\n)*verify return:1"), Bound, inStderr: true);
+        client.Stdin.Write("after\n");
+        client.Stdin.Flush();
+        server.WaitFor(new Regex("after"), Bound);
+        Assert.True(client.WaitForExit(Bound) == 0, client.Stdout + client.Stderr);
+        Assert.True(server.WaitForExit(Bound) == 0, server.Stderr);
+        Assert.Contains("1 secure renegotiation(s)", server.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("refused", server.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void TesseraClientRenegotiatesWithOpenSslServer(bool serverAllows)
+    {
+        string[] allow = serverAllows ? ["-client_renegotiation"] : [];
+        using var server = PeerProcess.StartOpenSsl(["s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-tls1_2", "-naccept", "1", .. allow]);
+        int port = server.WaitForAcceptPort(Bound);
+        using var client = PeerProcess.StartTessera("s_client", "-connect", $"127.0.0.1:{port}", "-CAfile", pem.CaFile, "-servername", "localhost", "-tls1_2");
+        client.WaitFor(new Regex("secure renegotiation: yes"), Bound);
+        client.Stdin.Write("before\n");
+        client.Stdin.Flush();
+        server.WaitFor(new Regex("before"), Bound);
+        client.Stdin.Write("R\n");
+        client.Stdin.Flush();
+        client.WaitFor(new Regex("RENEGOTIATING"), Bound, inStderr: true);
+        client.Stdin.Write("after\n");
+        client.Stdin.Flush();
+        server.WaitFor(new Regex("after"), Bound);
+        Assert.True(client.WaitForExit(Bound) == 0, client.Stdout + client.Stderr);
+        server.WaitForExit(Bound);
+        if (serverAllows)
+        {
+            Assert.Contains("1 secure renegotiation(s)", client.Stderr, StringComparison.Ordinal);
+            Assert.Contains("1 server renegotiates", server.Stdout, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Contains("the server refused 1 renegotiation request(s)", client.Stderr, StringComparison.Ordinal);
+        }
     }
 
     [Theory]

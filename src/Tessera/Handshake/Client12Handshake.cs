@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Tessera.Crypto;
 using Tessera.Messages;
 using Tessera.Pki;
@@ -127,10 +128,12 @@ internal sealed class Client12Handshake : Tls12Handshake
             switch ((ExtensionType)ext.Type)
             {
                 case ExtensionType.RenegotiationInfo:
-                    // RFC 5746 §3.4: on the first handshake renegotiated_connection must be empty.
-                    if (RenegotiationInfoExtension.Parse(ext.Data).Length != 0)
+                    // RFC 5746 §3.4: empty on the first handshake; §3.5: client_verify_data ‖ server_verify_data on a renegotiation.
+                    if (!CryptographicOperations.FixedTimeEquals(RenegotiationInfoExtension.Parse(ext.Data), ExpectedRenegotiationInfo(serverHello: true)))
                     {
-                        throw new TlsException(AlertDescription.HandshakeFailure, "renegotiation_info is not empty on an initial handshake");
+                        throw new TlsException(AlertDescription.HandshakeFailure, Renegotiating is null
+                            ? "renegotiation_info is not empty on an initial handshake"
+                            : "renegotiation_info does not carry the previous handshake's verify_data");
                     }
 
                     secureRenegotiation = true;
@@ -173,6 +176,16 @@ internal sealed class Client12Handshake : Tls12Handshake
             }
         }
 
+        if (Renegotiating is not null && !secureRenegotiation)
+        {
+            throw new TlsException(AlertDescription.HandshakeFailure, "server renegotiates without renegotiation_info (RFC 5746 §3.5)");
+        }
+
+        if (Renegotiating is not null && Connection.ExtendedMasterSecret && !UseExtendedMasterSecret)
+        {
+            throw new TlsException(AlertDescription.HandshakeFailure, "server dropped extended_master_secret on renegotiation");
+        }
+
         Suite = suite;
         ServerRandom = hello.Random;
         Transcript.SetAlgorithm(suite.Hash);
@@ -181,6 +194,7 @@ internal sealed class Client12Handshake : Tls12Handshake
         Connection.ExtendedMasterSecret = UseExtendedMasterSecret;
         if (!_abbreviated)
         {
+            Connection.IsResumed = false;
             _state = State.WaitCertificate;
             return;
         }
@@ -206,6 +220,13 @@ internal sealed class Client12Handshake : Tls12Handshake
         }
 
         Transcript.Add(message);
+        if (Renegotiating is not null && Connection.PeerCertificateChain.Count > 0 &&
+            !Connection.PeerCertificateChain[0].AsSpan().SequenceEqual(certificate.Certificates[0]))
+        {
+            // The peer's identity must not change under a renegotiation (the triple-handshake lesson).
+            throw new TlsException(AlertDescription.HandshakeFailure, "server presented a different certificate on renegotiation");
+        }
+
         _serverChain = certificate.Certificates;
         Connection.PeerCertificateChain = _serverChain;
         var keyOid = KeyAlgorithmOf(LeafPublicKey(_serverChain[0]));

@@ -31,6 +31,13 @@ internal sealed class Client13Handshake : Tls13Handshake
     public Client13Handshake(TlsConnection connection, TlsClientOptions options)
         : base(connection, options) => _options = options;
 
+    /// <summary>
+    /// Set for a TLS 1.2 renegotiation (RFC 5746): the previous handshake's verify_data. The new
+    /// ClientHello then offers TLS 1.2 only, carries client_verify_data in renegotiation_info and
+    /// resumes nothing.
+    /// </summary>
+    public (byte[] Client, byte[] Server)? RenegotiationContext { get; init; }
+
     private string? SniHostName =>
         string.IsNullOrEmpty(_options.ServerName) || IPAddress.TryParse(_options.ServerName, out _) ? null : _options.ServerName.TrimEnd('.');
 
@@ -43,7 +50,7 @@ internal sealed class Client13Handshake : Tls13Handshake
 
         ClientRandom = new byte[32];
         Crypto.GetRandomBytes(ClientRandom);
-        _sessionId = new byte[_options.MiddleboxCompatibility || ResumableSession is not null ? 32 : 0];
+        _sessionId = new byte[(_options.MiddleboxCompatibility && RenegotiationContext is null) || ResumableSession is not null ? 32 : 0];
         Crypto.GetRandomBytes(_sessionId);
         if (ResumableSession is { SessionId.Length: > 0 } byId)
         {
@@ -108,11 +115,11 @@ internal sealed class Client13Handshake : Tls13Handshake
         base.Dispose();
     }
 
-    private bool Offers13 => _options.Allows(TlsProtocolVersion.Tls13);
+    private bool Offers13 => RenegotiationContext is null && _options.Allows(TlsProtocolVersion.Tls13);
 
     /// <summary>The TLS 1.2 session to offer, if it is still usable with this configuration.</summary>
     private Sessions.TlsSession? ResumableSession =>
-        _options.ResumeSession is { } session && Offers12 && session.ExtendedMasterSecret &&
+        _options.ResumeSession is { } session && Offers12 && RenegotiationContext is null && session.ExtendedMasterSecret &&
         !session.IsExpiredAt(Options.TimeProvider.GetUtcNow()) && _options.CipherSuites.Contains(session.CipherSuite)
             ? session : null;
 
@@ -170,7 +177,7 @@ internal sealed class Client13Handshake : Tls13Handshake
         if (Offers12 && cookie is null && !_retried)
         {
             Add(ExtensionType.ExtendedMasterSecret, []);
-            Add(ExtensionType.RenegotiationInfo, RenegotiationInfoExtension.Encode([]));
+            Add(ExtensionType.RenegotiationInfo, RenegotiationInfoExtension.Encode(RenegotiationContext?.Client ?? []));
             Add(ExtensionType.EcPointFormats, EcPointFormatsExtension.Encode());
             if (_options.EnableSessionTickets)
             {
@@ -213,7 +220,7 @@ internal sealed class Client13Handshake : Tls13Handshake
 
             if (hello.LegacyVersion == (ushort)TlsProtocolVersion.Tls12 && Offers12 && !_retried && !hello.IsHelloRetryRequest)
             {
-                var tls12 = new Client12Handshake(Connection, _options, _clientHelloMessage, _clientHello!, _offeredExtensions);
+                var tls12 = new Client12Handshake(Connection, _options, _clientHelloMessage, _clientHello!, _offeredExtensions) { Renegotiating = RenegotiationContext };
                 Connection.ReplaceHandshake(tls12);
                 tls12.HandleServerHello(hello, message);
                 return;

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Tessera.Crypto;
 using Tessera.Messages;
 using Tessera.Pki;
@@ -104,7 +105,7 @@ internal sealed class Server12Handshake : Tls12Handshake
         string? serverName = ExtensionBlock.Find(hello.Extensions, ExtensionType.ServerName) is { } sni ? ServerNameExtension.Parse(sni.Data) : null;
         bool clientOffersEms = ExtensionBlock.Find(hello.Extensions, ExtensionType.ExtendedMasterSecret) is { } emsOffer && CheckEmpty(emsOffer);
         var ticketExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SessionTicket);
-        if (FindSession(hello, ticketExt, serverName, clientOffersEms) is { } session)
+        if (Renegotiating is null && FindSession(hello, ticketExt, serverName, clientOffersEms) is { } session)
         {
             ResumeSession(hello, message, session, serverName, clientGroups);
             return;
@@ -114,9 +115,26 @@ internal sealed class Server12Handshake : Tls12Handshake
 
         // RFC 5746 §3.6: the SCSV or an empty renegotiation_info means the client renegotiates securely.
         var renegotiationInfo = ExtensionBlock.Find(hello.Extensions, ExtensionType.RenegotiationInfo);
-        if (renegotiationInfo is not null && RenegotiationInfoExtension.Parse(renegotiationInfo.Data).Length != 0)
+        if (Renegotiating is not null)
         {
-            throw new TlsException(AlertDescription.HandshakeFailure, "renegotiation_info is not empty on an initial handshake");
+            // RFC 5746 §3.7: a renegotiating ClientHello carries client_verify_data in the extension, never the SCSV.
+            if (hello.CipherSuites.Contains(EmptyRenegotiationInfoScsv) || renegotiationInfo is null)
+            {
+                throw new TlsException(AlertDescription.HandshakeFailure, "renegotiation ClientHello without renegotiation_info (RFC 5746 §3.7)");
+            }
+
+            if (Connection.ExtendedMasterSecret && !clientOffersEms)
+            {
+                throw new TlsException(AlertDescription.HandshakeFailure, "client dropped extended_master_secret on renegotiation");
+            }
+        }
+
+        if (renegotiationInfo is not null &&
+            !CryptographicOperations.FixedTimeEquals(RenegotiationInfoExtension.Parse(renegotiationInfo.Data), ExpectedRenegotiationInfo(serverHello: false)))
+        {
+            throw new TlsException(AlertDescription.HandshakeFailure, Renegotiating is null
+                ? "renegotiation_info is not empty on an initial handshake"
+                : "renegotiation_info does not carry the previous handshake's client verify_data");
         }
 
         bool secureRenegotiation = renegotiationInfo is not null || hello.CipherSuites.Contains(EmptyRenegotiationInfoScsv);
@@ -133,11 +151,12 @@ internal sealed class Server12Handshake : Tls12Handshake
         Connection.SecureRenegotiation = secureRenegotiation;
         Connection.ExtendedMasterSecret = UseExtendedMasterSecret;
         Connection.LocalSignatureScheme = scheme;
+        Connection.IsResumed = false;
 
         var extensions = new List<TlsExtension>();
         if (secureRenegotiation)
         {
-            extensions.Add(new TlsExtension((ushort)ExtensionType.RenegotiationInfo, RenegotiationInfoExtension.Encode([])));
+            extensions.Add(new TlsExtension((ushort)ExtensionType.RenegotiationInfo, RenegotiationInfoExtension.Encode(ExpectedRenegotiationInfo(serverHello: true))));
         }
 
         if (UseExtendedMasterSecret)

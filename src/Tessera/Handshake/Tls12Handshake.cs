@@ -110,10 +110,18 @@ internal abstract class Tls12Handshake : HandshakeBase
         PendingRead = null;
     }
 
-    protected byte[] BuildFinished(bool client) => new Finished
+    /// <summary>
+    /// For a renegotiation (RFC 5746): the previous handshake's client and server verify_data, which
+    /// the new hellos must carry in renegotiation_info. Null on an initial handshake.
+    /// </summary>
+    public (byte[] Client, byte[] Server)? Renegotiating { get; init; }
+
+    protected byte[] BuildFinished(bool client)
     {
-        VerifyData = Tls12Prf.FinishedVerifyData(Crypto, Suite!.Hash, MasterSecret!, client, Transcript.CurrentHash()),
-    }.ToMessageBytes();
+        var verifyData = Tls12Prf.FinishedVerifyData(Crypto, Suite!.Hash, MasterSecret!, client, Transcript.CurrentHash());
+        Connection.RecordVerifyData(client, verifyData);
+        return new Finished { VerifyData = verifyData }.ToMessageBytes();
+    }
 
     /// <summary>Checks the peer's Finished in fixed time; decrypt_error when it does not match.</summary>
     protected void VerifyFinished(byte[] message, bool fromClient)
@@ -124,7 +132,14 @@ internal abstract class Tls12Handshake : HandshakeBase
         {
             throw new TlsException(AlertDescription.DecryptError, "Finished verify_data does not match the handshake");
         }
+
+        Connection.RecordVerifyData(fromClient, expected);
     }
+
+    /// <summary>The renegotiation_info a hello must carry: empty at first, the saved verify_data after (RFC 5746 §3.4–3.7).</summary>
+    protected byte[] ExpectedRenegotiationInfo(bool serverHello) => Renegotiating is { } r
+        ? serverHello ? [.. r.Client, .. r.Server] : r.Client
+        : [];
 
     /// <summary>The content a ServerKeyExchange signature covers: client_random + server_random + ServerECDHParams.</summary>
     protected byte[] ServerKeyExchangeSignedContent(ServerKeyExchangeEcdhe ske) => [.. ClientRandom, .. ServerRandom, .. ske.ParamsBytes()];

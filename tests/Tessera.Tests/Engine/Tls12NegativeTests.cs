@@ -4,6 +4,8 @@ using Tessera.Messages;
 using Tessera.Pki;
 using Tessera.Records;
 
+using static Tessera.Tests.Engine.Tls12Forgery;
+
 namespace Tessera.Tests.Engine;
 
 /// <summary>TLS 1.2 failure paths: each the right alert on the wire and on both sides, in bounded time.</summary>
@@ -14,37 +16,6 @@ public sealed class Tls12NegativeTests
         o.MaxProtocolVersion = TlsProtocolVersion.Tls12;
         configure?.Invoke(o);
     });
-
-    private static void ExpectAlert(TlsConnection victim, TlsConnection peer, byte[] input, AlertDescription alert)
-    {
-        var task = Task.Run(() => Assert.Throws<TlsException>(() => victim.ReceiveBytes(input)));
-        Assert.True(task.Wait(TimeSpan.FromSeconds(10)), "engine did not answer in time");
-        Assert.Equal(alert, task.Result.Alert);
-        Assert.Equal(AlertSource.Local, task.Result.AlertSource);
-        var remote = Assert.Throws<TlsException>(() => peer.ReceiveBytes(Wire.TakeOutput(victim)));
-        Assert.Equal(alert, remote.Alert);
-        Assert.Equal(AlertSource.Remote, remote.AlertSource);
-    }
-
-    /// <summary>The two directions' TLS 1.2 record protections, from the key log and the randoms on the wire.</summary>
-    private static (Tls12AeadRecordProtection ClientWrite, Tls12AeadRecordProtection ServerWrite) KeysFromKeyLog(MemoryKeyLog log, byte[] clientHelloRecord, byte[] serverHelloRecord, CipherSuite suiteCode)
-    {
-        var suite = CipherSuites.Get(suiteCode);
-        var clientRandom = clientHelloRecord.AsSpan(5 + 4 + 2, 32).ToArray();
-        var serverRandom = serverHelloRecord.AsSpan(5 + 4 + 2, 32).ToArray();
-        var master = log.Secret("CLIENT_RANDOM");
-        var block = Tls12Prf.KeyBlock(DefaultCryptoProvider.Instance, suite.Hash, master, clientRandom, serverRandom, 2 * (suite.KeyLength + suite.FixedIvLength12));
-        int k = suite.KeyLength, iv = suite.FixedIvLength12;
-        return (new Tls12AeadRecordProtection(DefaultCryptoProvider.Instance, suite, block.AsSpan(0, k), block.AsSpan(2 * k, iv)),
-                new Tls12AeadRecordProtection(DefaultCryptoProvider.Instance, suite, block.AsSpan(k, k), block.AsSpan(2 * k + iv, iv)));
-    }
-
-    private static byte[] Seal(IRecordProtection protection, ContentType type, byte[] content)
-    {
-        var record = new byte[protection.Overhead + content.Length];
-        int n = protection.Seal(type, content, 0, record);
-        return record[..n];
-    }
 
     [Fact]
     public void AServerSpeakingTls13MarksATls12ServerHelloAndATls12OnlyOneDoesNot()
@@ -173,18 +144,10 @@ public sealed class Tls12NegativeTests
         ExpectAlert(loop.Server, loop.Client, tampered, AlertDescription.DecryptError);
     }
 
-    /// <summary>A finished TLS 1.2 connection plus forged-record sealers for both directions, advanced past the Finished messages.</summary>
     private static (Loopback Loop, Tls12AeadRecordProtection ClientWrite, Tls12AeadRecordProtection ServerWrite) Connected12()
     {
         var clientLog = new MemoryKeyLog();
-        var loop = new Loopback(Client12(o => o.KeyLog = clientLog), TestCerts.ServerOptions());
-        loop.Handshake();
-        var clientHello = Wire.Split(loop.ClientToServer[0])[0].Bytes;
-        var serverHello = Wire.Split(loop.ServerToClient[0])[0].Bytes;
-        var (c, s) = KeysFromKeyLog(clientLog, clientHello, serverHello, loop.Client.NegotiatedCipherSuite!.Value);
-        _ = Seal(c, ContentType.Handshake, new byte[16]);   // each side's Finished used sequence number 0
-        _ = Seal(s, ContentType.Handshake, new byte[16]);
-        return (loop, c, s);
+        return Tls12Forgery.Connected(Client12(o => o.KeyLog = clientLog), TestCerts.ServerOptions(), clientLog);
     }
 
     [Fact]
