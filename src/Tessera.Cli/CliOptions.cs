@@ -31,10 +31,11 @@ internal sealed class CommonTlsOptions
     public Option<bool> Brief { get; } = CliOptions.Flag("brief", "print a short session summary on stderr");
     public Option<string?> KeyLogFile { get; } = CliOptions.Create<string?>("keylogfile", "append TLS secrets in NSS key log format (also: SSLKEYLOGFILE)");
     public Option<bool> Trace { get; } = CliOptions.Flag("trace", "print every record and handshake message", "-msg");
+    public Option<bool> Legacy { get; } = CliOptions.Flag("legacy", "also allow the legacy TLS 1.2 set: CBC suites, RSA key exchange (unsafe; for old peers only)");
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Cert, Key, CaFile, Alpn, Groups, CipherSuites, Cipher, SigAlgs, Tls13, Tls12, Quiet, Brief, KeyLogFile, Trace })
+        foreach (var option in new Option[] { Cert, Key, CaFile, Alpn, Groups, CipherSuites, Cipher, SigAlgs, Tls13, Tls12, Quiet, Brief, KeyLogFile, Trace, Legacy })
         {
             command.Options.Add(option);
         }
@@ -73,9 +74,16 @@ internal sealed class CommonTlsOptions
         var tls13 = parse.GetValue(CipherSuites) is { } suites
             ? ParseList(suites, "-ciphersuites", Tessera.CipherSuites.FromName, s => Tessera.CipherSuites.Find(s)?.Version == TlsProtocolVersion.Tls13, "is not a TLS 1.3 suite (TLS 1.2 suites go in -cipher)")
             : [.. Tessera.CipherSuites.Tls13Defaults];
+        bool legacy = parse.GetValue(Legacy);
+        options.Legacy = legacy ? LegacyPolicy.All : LegacyPolicy.None;
         var tls12 = parse.GetValue(Cipher) is { } ciphers
             ? ParseList(ciphers, "-cipher", Tessera.CipherSuites.FromName, s => Tessera.CipherSuites.Find(s)?.Version == TlsProtocolVersion.Tls12, "is not a TLS 1.2 suite (TLS 1.3 suites go in -ciphersuites)")
-            : [.. Tessera.CipherSuites.Tls12Defaults];
+            : [.. Tessera.CipherSuites.Tls12Defaults, .. Tessera.CipherSuites.Legacy];
+        if (!legacy && parse.GetValue(Cipher) is not null && tls12.FirstOrDefault(s => Tessera.CipherSuites.Get(s).RequiredLegacy != LegacyPolicy.None) is var named && named != default)
+        {
+            throw new CliException($"-cipher: {Tessera.CipherSuites.Get(named).OpenSslName} is a legacy suite; add -legacy to allow it");
+        }
+
         options.CipherSuites = [.. tls13, .. tls12];
 
         if (parse.GetValue(SigAlgs) is { } sigalgs)

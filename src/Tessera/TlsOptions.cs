@@ -8,8 +8,11 @@ namespace Tessera;
 /// <summary>Settings shared by both roles. Every default is the safe one.</summary>
 public abstract class TlsOptions
 {
-    /// <summary>Cipher suites (TLS 1.3 and 1.2), most preferred first (a server applies its own order).</summary>
-    public IReadOnlyList<CipherSuite> CipherSuites { get; set; } = Tessera.CipherSuites.Defaults;
+    /// <summary>
+    /// Cipher suites (TLS 1.3 and 1.2), most preferred first (a server applies its own order). The
+    /// default lists the modern suites, then the legacy ones, which stay unused unless <see cref="Legacy"/> allows them.
+    /// </summary>
+    public IReadOnlyList<CipherSuite> CipherSuites { get; set; } = [.. Tessera.CipherSuites.Defaults, .. Tessera.CipherSuites.Legacy];
 
     /// <summary>The lowest version to negotiate (TLS 1.2 by default).</summary>
     public TlsProtocolVersion MinProtocolVersion { get; set; } = TlsProtocolVersion.Tls12;
@@ -17,10 +20,21 @@ public abstract class TlsOptions
     /// <summary>The highest version to negotiate (TLS 1.3 by default).</summary>
     public TlsProtocolVersion MaxProtocolVersion { get; set; } = TlsProtocolVersion.Tls13;
 
-    /// <summary>A version is in play when it is within the bounds and at least one of its suites is configured.</summary>
+    /// <summary>
+    /// Legacy features to allow (none by default): a legacy suite in <see cref="CipherSuites"/> is used
+    /// only when this allows what it needs.
+    /// </summary>
+    public LegacyPolicy Legacy { get; set; }
+
+    /// <summary>The suites actually in play: those of <see cref="CipherSuites"/> that <see cref="Legacy"/> permits.</summary>
+    internal IReadOnlyList<CipherSuite> EnabledCipherSuites =>
+        [.. CipherSuites.Where(suite => Tessera.CipherSuites.Find(suite) is { } info && (info.RequiredLegacy & ~Legacy) == 0 &&
+            info.KeyExchange is TlsKeyExchange.Any or TlsKeyExchange.Ecdhe)];
+
+    /// <summary>A version is in play when it is within the bounds and at least one of its suites is enabled.</summary>
     internal bool Allows(TlsProtocolVersion version) =>
         version >= MinProtocolVersion && version <= MaxProtocolVersion &&
-        CipherSuites.Any(s => Tessera.CipherSuites.Find(s)?.Version == version);
+        EnabledCipherSuites.Any(s => Tessera.CipherSuites.Find(s)?.Version == version);
 
     /// <summary>Key-exchange groups, most preferred first.</summary>
     public IReadOnlyList<NamedGroup> Groups { get; set; } = NamedGroups.Defaults;

@@ -180,6 +180,7 @@ public sealed class CliTests(PemFixture pem)
     [InlineData("demo --key-type dsa", "unknown key type")]
     [InlineData("s_client -connect 127.0.0.1:1 -sess_in /nonexistent/session", "-sess_in")]
     [InlineData("s_client -connect 127.0.0.1:1 -sess_in KEYFILE", "not a session")]
+    [InlineData("s_client -connect 127.0.0.1:1 -tls1_2 -cipher ECDHE-RSA-AES128-SHA", "add -legacy")]
     public void UserMistakesAreOneClearLine(string arguments, string expected)
     {
         var args = arguments.Split(' ').Select(a => a switch

@@ -51,6 +51,12 @@ public sealed class DefaultCryptoProvider : ICryptoProvider
     public IAead CreateAead(AeadAlgorithm algorithm, ReadOnlySpan<byte> key) => new BclAead(algorithm, key);
 
     /// <inheritdoc />
+    public ICbcCipher CreateAesCbc(ReadOnlySpan<byte> key) => new BclAesCbc(key);
+
+    /// <inheritdoc />
+    public IRecordMac CreateRecordMac(TlsMacAlgorithm algorithm, ReadOnlySpan<byte> key) => new BclRecordMac(algorithm, key);
+
+    /// <inheritdoc />
     public bool SupportsGroup(NamedGroup group) => group is NamedGroup.X25519 or NamedGroup.Secp256r1 or NamedGroup.Secp384r1;
 
     /// <inheritdoc />

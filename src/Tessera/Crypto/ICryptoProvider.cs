@@ -28,6 +28,12 @@ public interface ICryptoProvider
     /// <summary>Creates an AEAD instance keyed with <paramref name="key"/>. The caller disposes it.</summary>
     IAead CreateAead(AeadAlgorithm algorithm, ReadOnlySpan<byte> key);
 
+    /// <summary>AES in CBC mode without padding (legacy CBC suites), keyed with a 16- or 32-byte key. The caller disposes it.</summary>
+    ICbcCipher CreateAesCbc(ReadOnlySpan<byte> key);
+
+    /// <summary>An incremental HMAC for the record MAC of legacy CBC suites. The caller disposes it.</summary>
+    IRecordMac CreateRecordMac(TlsMacAlgorithm algorithm, ReadOnlySpan<byte> key);
+
     /// <summary>Whether this provider implements a key-exchange group.</summary>
     bool SupportsGroup(NamedGroup group);
 
@@ -82,6 +88,32 @@ public interface IAead : IDisposable
 
     /// <summary>Decrypts and authenticates; returns false when the tag does not verify (nothing is thrown).</summary>
     bool Open(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> ciphertext, ReadOnlySpan<byte> tag, Span<byte> plaintext, ReadOnlySpan<byte> associatedData);
+}
+
+/// <summary>A block cipher in CBC mode, no padding: inputs are whole blocks.</summary>
+public interface ICbcCipher : IDisposable
+{
+    /// <summary>Encrypts whole blocks of <paramref name="plaintext"/> into <paramref name="destination"/> (same length; may be the same memory).</summary>
+    void Encrypt(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> plaintext, Span<byte> destination);
+
+    /// <summary>Decrypts whole blocks of <paramref name="ciphertext"/> into <paramref name="destination"/> (same length; may be the same memory).</summary>
+    void Decrypt(ReadOnlySpan<byte> iv, ReadOnlySpan<byte> ciphertext, Span<byte> destination);
+}
+
+/// <summary>An incremental keyed MAC (HMAC) over one record at a time.</summary>
+public interface IRecordMac : IDisposable
+{
+    /// <summary>Output length in bytes.</summary>
+    int MacLength { get; }
+
+    /// <summary>Absorbs bytes.</summary>
+    void Append(ReadOnlySpan<byte> data);
+
+    /// <summary>Writes the MAC of everything absorbed so far and keeps absorbing (no reset).</summary>
+    void GetCurrentMac(Span<byte> destination);
+
+    /// <summary>Writes the MAC of everything absorbed so far and starts over.</summary>
+    void GetMacAndReset(Span<byte> destination);
 }
 
 /// <summary>

@@ -142,6 +142,16 @@ internal sealed class Client12Handshake : Tls12Handshake
                     EmptyExtension.Check(ext);
                     UseExtendedMasterSecret = true;
                     break;
+                case ExtensionType.EncryptThenMac:
+                    // RFC 7366 §3: only ever with a CBC suite.
+                    EmptyExtension.Check(ext);
+                    if (!suite.IsCbc)
+                    {
+                        throw new TlsException(AlertDescription.IllegalParameter, "server sent encrypt_then_mac with an AEAD suite");
+                    }
+
+                    UseEncryptThenMac = true;
+                    break;
                 case ExtensionType.EcPointFormats:
                     if (!EcPointFormatsExtension.Parse(ext.Data).Contains(EcPointFormatsExtension.Uncompressed))
                     {
@@ -192,6 +202,7 @@ internal sealed class Client12Handshake : Tls12Handshake
         Transcript.Add(message);
         Connection.SecureRenegotiation = secureRenegotiation;
         Connection.ExtendedMasterSecret = UseExtendedMasterSecret;
+        Connection.EncryptThenMac = UseEncryptThenMac;
         if (!_abbreviated)
         {
             Connection.IsResumed = false;

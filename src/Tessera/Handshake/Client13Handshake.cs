@@ -120,12 +120,12 @@ internal sealed class Client13Handshake : Tls13Handshake
     /// <summary>The TLS 1.2 session to offer, if it is still usable with this configuration.</summary>
     private Sessions.TlsSession? ResumableSession =>
         _options.ResumeSession is { } session && Offers12 && RenegotiationContext is null && session.ExtendedMasterSecret &&
-        !session.IsExpiredAt(Options.TimeProvider.GetUtcNow()) && _options.CipherSuites.Contains(session.CipherSuite)
+        !session.IsExpiredAt(Options.TimeProvider.GetUtcNow()) && _options.EnabledCipherSuites.Contains(session.CipherSuite)
             ? session : null;
 
     private bool Offers12 => _options.Allows(TlsProtocolVersion.Tls12);
 
-    private IEnumerable<CipherSuiteInfo> OfferedSuites => _options.CipherSuites
+    private IEnumerable<CipherSuiteInfo> OfferedSuites => _options.EnabledCipherSuites
         .Select(CipherSuites.Find).OfType<CipherSuiteInfo>().Where(s => _options.Allows(s.Version));
 
     private ClientHello BuildClientHello(byte[]? cookie)
@@ -177,6 +177,11 @@ internal sealed class Client13Handshake : Tls13Handshake
         if (Offers12 && cookie is null && !_retried)
         {
             Add(ExtensionType.ExtendedMasterSecret, []);
+            if (OfferedSuites.Any(s => s.IsCbc))
+            {
+                Add(ExtensionType.EncryptThenMac, []);
+            }
+
             Add(ExtensionType.RenegotiationInfo, RenegotiationInfoExtension.Encode(RenegotiationContext?.Client ?? []));
             Add(ExtensionType.EcPointFormats, EcPointFormatsExtension.Encode());
             if (_options.EnableSessionTickets)

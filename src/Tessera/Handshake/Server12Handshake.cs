@@ -164,6 +164,8 @@ internal sealed class Server12Handshake : Tls12Handshake
             extensions.Add(new TlsExtension((ushort)ExtensionType.ExtendedMasterSecret, []));
         }
 
+        AddEncryptThenMac(hello, extensions);
+
         if (ExtensionBlock.Find(hello.Extensions, ExtensionType.EcPointFormats) is not null)
         {
             extensions.Add(new TlsExtension((ushort)ExtensionType.EcPointFormats, EcPointFormatsExtension.Encode()));
@@ -278,13 +280,24 @@ internal sealed class Server12Handshake : Tls12Handshake
         }
 
         if (session is null || session.IsExpiredAt(now) || !session.ExtendedMasterSecret ||
-            !hello.CipherSuites.Contains((ushort)session.CipherSuite) || !_options.CipherSuites.Contains(session.CipherSuite) ||
+            !hello.CipherSuites.Contains((ushort)session.CipherSuite) || !_options.EnabledCipherSuites.Contains(session.CipherSuite) ||
             !string.Equals(session.ServerName, serverName, StringComparison.OrdinalIgnoreCase))
         {
             return null;
         }
 
         return session;
+    }
+
+    /// <summary>RFC 7366: encrypt_then_mac when the client asks and the suite is CBC (never with an AEAD suite).</summary>
+    private void AddEncryptThenMac(ClientHello hello, List<TlsExtension> extensions)
+    {
+        UseEncryptThenMac = Suite!.IsCbc && ExtensionBlock.Find(hello.Extensions, ExtensionType.EncryptThenMac) is { } etm && CheckEmpty(etm);
+        Connection.EncryptThenMac = UseEncryptThenMac;
+        if (UseEncryptThenMac)
+        {
+            extensions.Add(new TlsExtension((ushort)ExtensionType.EncryptThenMac, []));
+        }
     }
 
     /// <summary>The abbreviated handshake (RFC 5246 §7.3, figure 2): ServerHello, ChangeCipherSpec, Finished from the server first.</summary>
@@ -313,6 +326,7 @@ internal sealed class Server12Handshake : Tls12Handshake
         }
 
         extensions.Add(new TlsExtension((ushort)ExtensionType.ExtendedMasterSecret, []));
+        AddEncryptThenMac(hello, extensions);
         if (alpn is not null)
         {
             extensions.Add(new TlsExtension((ushort)ExtensionType.ApplicationLayerProtocolNegotiation, AlpnExtension.Encode([alpn])));
@@ -353,7 +367,7 @@ internal sealed class Server12Handshake : Tls12Handshake
 
         var byName = serverName is null ? [] : _options.Certificates.Where(c => c.DnsNames.Any(n => HostNameMatcher.MatchesDnsName(n, serverName)));
         var candidates = byName.Concat(_options.Certificates).Distinct().ToList();
-        foreach (var suiteCode in _options.CipherSuites)
+        foreach (var suiteCode in _options.EnabledCipherSuites)
         {
             if (CipherSuites.Find(suiteCode) is not { Version: TlsProtocolVersion.Tls12 } suite || !hello.CipherSuites.Contains((ushort)suiteCode))
             {

@@ -248,7 +248,7 @@ internal sealed class Server13Handshake : Tls13Handshake
 
     private CipherSuiteInfo? ChooseSuite(ClientHello hello)
     {
-        foreach (var suite in _options.CipherSuites)
+        foreach (var suite in _options.EnabledCipherSuites)
         {
             if (hello.CipherSuites.Contains((ushort)suite) && CipherSuites.Find(suite) is { Version: TlsProtocolVersion.Tls13 } info)
             {

@@ -25,6 +25,9 @@ internal abstract class Tls12Handshake : HandshakeBase
 
     protected bool UseExtendedMasterSecret { get; set; }
 
+    /// <summary>encrypt_then_mac (RFC 7366) was negotiated; only ever with a CBC suite.</summary>
+    protected bool UseEncryptThenMac { get; set; }
+
     protected IRecordProtection? PendingRead { get; private set; }
 
     protected IRecordProtection? PendingWrite { get; private set; }
@@ -73,19 +76,34 @@ internal abstract class Tls12Handshake : HandshakeBase
         var suite = Suite!;
         KeyLogLabels.Log(Options.KeyLog, KeyLogLabels.ClientRandom, ClientRandom, MasterSecret!);
 
+        // RFC 5246 §6.3: client MAC key, server MAC key, client key, server key, client IV, server IV.
+        int macLength = suite.MacLength;
         int keyLength = suite.KeyLength;
         int ivLength = suite.FixedIvLength12;
-        var block = Tls12Prf.KeyBlock(Crypto, suite.Hash, MasterSecret!, ClientRandom, ServerRandom, 2 * (keyLength + ivLength));
+        var block = Tls12Prf.KeyBlock(Crypto, suite.Hash, MasterSecret!, ClientRandom, ServerRandom, 2 * (macLength + keyLength + ivLength));
         try
         {
             var span = block.AsSpan();
+            var clientMacKey = span[..macLength];
+            var serverMacKey = span.Slice(macLength, macLength);
+            span = span[(2 * macLength)..];
             var clientKey = span[..keyLength];
             var serverKey = span.Slice(keyLength, keyLength);
             var clientIv = span.Slice(2 * keyLength, ivLength);
             var serverIv = span.Slice(2 * keyLength + ivLength, ivLength);
-            var client = new Tls12AeadRecordProtection(Crypto, suite, clientKey, clientIv);
-            var server = new Tls12AeadRecordProtection(Crypto, suite, serverKey, serverIv);
-            (PendingWrite, PendingRead) = isClient ? (client, server) : ((IRecordProtection)server, client);
+            IRecordProtection client, server;
+            if (suite.IsCbc)
+            {
+                client = new Tls12CbcRecordProtection(Crypto, suite, clientMacKey, clientKey, UseEncryptThenMac);
+                server = new Tls12CbcRecordProtection(Crypto, suite, serverMacKey, serverKey, UseEncryptThenMac);
+            }
+            else
+            {
+                client = new Tls12AeadRecordProtection(Crypto, suite, clientKey, clientIv);
+                server = new Tls12AeadRecordProtection(Crypto, suite, serverKey, serverIv);
+            }
+
+            (PendingWrite, PendingRead) = isClient ? (client, server) : (server, client);
         }
         finally
         {
