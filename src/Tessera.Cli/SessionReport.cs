@@ -45,6 +45,15 @@ internal static class SessionReport
         if (c.NegotiatedProtocol == TlsProtocolVersion.Tls12)
         {
             yield return $"Session: {(c.IsResumed ? "Reused" : "New")}; extended master secret: {(c.ExtendedMasterSecret ? "yes" : "no")}; secure renegotiation: {(c.SecureRenegotiation ? "yes" : "no")}";
+            if (c.NegotiatedCipherSuite is { } suite && CipherSuites.Find(suite) is { } info && info.RequiredLegacy != LegacyPolicy.None)
+            {
+                string what = string.Join(", ", new[]
+                {
+                    info.KeyExchange == TlsKeyExchange.Rsa ? "RSA key exchange (no forward secrecy)" : null,
+                    info.IsCbc ? (c.EncryptThenMac ? "CBC with encrypt-then-MAC" : "CBC with MAC-then-encrypt") : null,
+                }.OfType<string>());
+                yield return $"Legacy: {what}";
+            }
         }
     }
 

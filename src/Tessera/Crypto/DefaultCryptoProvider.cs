@@ -51,6 +51,27 @@ public sealed class DefaultCryptoProvider : ICryptoProvider
     public IAead CreateAead(AeadAlgorithm algorithm, ReadOnlySpan<byte> key) => new BclAead(algorithm, key);
 
     /// <inheritdoc />
+    public byte[] RsaEncryptPkcs1(ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data)
+    {
+        using var rsa = RSA.Create();
+        try
+        {
+            rsa.ImportSubjectPublicKeyInfo(subjectPublicKeyInfo, out _);
+        }
+        catch (CryptographicException)
+        {
+            throw new TlsException(AlertDescription.BadCertificate, "the server certificate's key is not an RSA encryption key");
+        }
+
+        if (rsa.KeySize < 1024)
+        {
+            throw new TlsException(AlertDescription.InsufficientSecurity, $"the server's RSA key has only {rsa.KeySize} bits");
+        }
+
+        return rsa.Encrypt(data.ToArray(), RSAEncryptionPadding.Pkcs1);
+    }
+
+    /// <inheritdoc />
     public ICbcCipher CreateAesCbc(ReadOnlySpan<byte> key) => new BclAesCbc(key);
 
     /// <inheritdoc />

@@ -31,6 +31,13 @@ public interface ICryptoProvider
     /// <summary>AES in CBC mode without padding (legacy CBC suites), keyed with a 16- or 32-byte key. The caller disposes it.</summary>
     ICbcCipher CreateAesCbc(ReadOnlySpan<byte> key);
 
+    /// <summary>
+    /// RSAES-PKCS1-v1_5 encryption of <paramref name="data"/> to the rsaEncryption key in
+    /// <paramref name="subjectPublicKeyInfo"/> (legacy RSA key exchange). Throws <see cref="TlsException"/>
+    /// (bad_certificate) when the key is not a usable RSA encryption key.
+    /// </summary>
+    byte[] RsaEncryptPkcs1(ReadOnlySpan<byte> subjectPublicKeyInfo, ReadOnlySpan<byte> data);
+
     /// <summary>An incremental HMAC for the record MAC of legacy CBC suites. The caller disposes it.</summary>
     IRecordMac CreateRecordMac(TlsMacAlgorithm algorithm, ReadOnlySpan<byte> key);
 

@@ -21,4 +21,13 @@ public interface ITlsPrivateKey
 
     /// <summary>Signs <paramref name="data"/> (the whole to-be-signed content; the key hashes it as the scheme says).</summary>
     ValueTask<byte[]> SignAsync(SignatureScheme scheme, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Legacy RSA key exchange (rsaEncryption keys only): decrypts the client's PKCS#1 v1.5 encrypted
+    /// premaster secret as RFC 5246 §7.4.7.1 requires, never failing and taking the same time whatever
+    /// the input: when the padding or the length is wrong the result is <paramref name="fallback"/>.
+    /// Returns 48 bytes; the caller overwrites the first two with ClientHello.client_version.
+    /// </summary>
+    ValueTask<byte[]> DecryptPreMasterSecretAsync(ReadOnlyMemory<byte> encrypted, ReadOnlyMemory<byte> fallback, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("This key cannot decrypt an RSA key exchange.");
 }

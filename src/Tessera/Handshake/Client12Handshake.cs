@@ -244,6 +244,8 @@ internal sealed class Client12Handshake : Tls12Handshake
         bool fits = Suite!.Authentication switch
         {
             SuiteAuthentication.Ecdsa => keyOid is "1.2.840.10045.2.1" or "1.3.101.112",   // ECDSA or, per RFC 8422 §5.1.1, Ed25519
+            // RSA key exchange encrypts to the key: only rsaEncryption, never an RSASSA-PSS key.
+            SuiteAuthentication.Rsa when Suite.KeyExchange == TlsKeyExchange.Rsa => keyOid is "1.2.840.113549.1.1.1",
             SuiteAuthentication.Rsa => keyOid is "1.2.840.113549.1.1.1" or "1.2.840.113549.1.1.10",
             _ => true,
         };
@@ -252,7 +254,17 @@ internal sealed class Client12Handshake : Tls12Handshake
             throw new TlsException(AlertDescription.UnsupportedCertificate, $"the certificate's key does not fit {Suite.Name}");
         }
 
-        _state = State.WaitServerKeyExchange;
+        if (Suite.KeyExchange == TlsKeyExchange.Rsa)
+        {
+            // No ServerKeyExchange: the certificate's key is the key exchange (RFC 5246 §7.4.3).
+            Connection.SetNegotiated(TlsProtocolVersion.Tls12, Suite.Suite, null);
+            _state = State.WaitCertificateRequestOrDone;
+        }
+        else
+        {
+            _state = State.WaitServerKeyExchange;
+        }
+
         if (_options.SkipCertificateVerification)
         {
             return;
@@ -315,8 +327,22 @@ internal sealed class Client12Handshake : Tls12Handshake
             }
         }
 
-        var preMasterSecret = _keyShare!.Decapsulate(_serverPublicKey);
-        Send(new ClientKeyExchangeEcdhe { PublicKey = _keyShare.PublicShare.ToArray() }.ToMessageBytes());
+        byte[] preMasterSecret;
+        if (Suite!.KeyExchange == TlsKeyExchange.Rsa)
+        {
+            // RFC 5246 §7.4.7.1: client_version ‖ 46 random bytes, encrypted to the server's certificate key.
+            preMasterSecret = new byte[48];
+            Crypto.GetRandomBytes(preMasterSecret.AsSpan(2));
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(preMasterSecret, _clientHello.LegacyVersion);
+            var encrypted = Crypto.RsaEncryptPkcs1(LeafPublicKey(_serverChain[0]), preMasterSecret);
+            Send(new ClientKeyExchangeRsa { EncryptedPreMasterSecret = encrypted }.ToMessageBytes());
+        }
+        else
+        {
+            preMasterSecret = _keyShare!.Decapsulate(_serverPublicKey);
+            Send(new ClientKeyExchangeEcdhe { PublicKey = _keyShare.PublicShare.ToArray() }.ToMessageBytes());
+        }
+
         DeriveKeys(preMasterSecret, isClient: true);
 
         if (signingKey is null)

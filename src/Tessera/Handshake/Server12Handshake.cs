@@ -21,12 +21,14 @@ internal sealed class Server12Handshake : Tls12Handshake
     private State _state = State.WaitClientHello;
     private IKeyExchangeClientState? _keyPair;
     private bool _requestCertificate;
+    private TlsCertificate? _certificate;
+    private ushort _clientVersion;
     private List<byte[]> _clientChain = [];
     private bool _abbreviated;
     private bool _issueTicket;
     private byte[] _sessionId = [];
 
-    private enum State { WaitClientHello, WaitClientCertificate, WaitClientKeyExchange, WaitCertificateVerify, WaitChangeCipherSpec, WaitFinished, Complete }
+    private enum State { WaitClientHello, WaitClientCertificate, WaitClientKeyExchange, DecryptingPreMasterSecret, WaitCertificateVerify, WaitChangeCipherSpec, WaitFinished, Complete }
 
     public Server12Handshake(TlsConnection connection, TlsServerOptions options)
         : base(connection, options) => _options = options;
@@ -97,10 +99,7 @@ internal sealed class Server12Handshake : Tls12Handshake
         }
 
         var group = _options.Groups.FirstOrDefault(g => Crypto.SupportsGroup(g) && clientGroups.Contains((ushort)g));
-        if (group == default)
-        {
-            throw new TlsException(AlertDescription.HandshakeFailure, "no key-exchange group in common");
-        }
+        _clientVersion = hello.LegacyVersion;
 
         string? serverName = ExtensionBlock.Find(hello.Extensions, ExtensionType.ServerName) is { } sni ? ServerNameExtension.Parse(sni.Data) : null;
         bool clientOffersEms = ExtensionBlock.Find(hello.Extensions, ExtensionType.ExtendedMasterSecret) is { } emsOffer && CheckEmpty(emsOffer);
@@ -111,7 +110,7 @@ internal sealed class Server12Handshake : Tls12Handshake
             return;
         }
 
-        var (suite, certificate, scheme) = Choose(hello, serverName, clientSchemes, clientGroups);
+        var (suite, certificate, scheme) = Choose(hello, serverName, clientSchemes, clientGroups, haveGroup: group != default);
 
         // RFC 5746 §3.6: the SCSV or an empty renegotiation_info means the client renegotiates securely.
         var renegotiationInfo = ExtensionBlock.Find(hello.Extensions, ExtensionType.RenegotiationInfo);
@@ -145,7 +144,7 @@ internal sealed class Server12Handshake : Tls12Handshake
         Suite = suite;
         Transcript.SetAlgorithm(suite.Hash);
         Transcript.Add(message);
-        Connection.SetNegotiated(TlsProtocolVersion.Tls12, suite.Suite, group);
+        Connection.SetNegotiated(TlsProtocolVersion.Tls12, suite.Suite, suite.KeyExchange == TlsKeyExchange.Rsa ? null : group);
         Connection.ServerName = serverName;
         Connection.NegotiatedApplicationProtocol = alpn;
         Connection.SecureRenegotiation = secureRenegotiation;
@@ -213,6 +212,13 @@ internal sealed class Server12Handshake : Tls12Handshake
             Extensions = extensions,
         }.ToMessageBytes());
         Send(new Certificate12 { Certificates = [.. certificate.Chain] }.ToMessageBytes());
+        _certificate = certificate;
+        if (suite.KeyExchange == TlsKeyExchange.Rsa)
+        {
+            // RFC 5246 §7.4.3: no ServerKeyExchange; the client encrypts to the certificate's key.
+            FinishServerFlight();
+            return;
+        }
 
         _keyPair = Crypto.GetKeyExchange(group).GenerateClientShare();
         var ske = new ServerKeyExchangeEcdhe { Group = (ushort)group, PublicKey = _keyPair.PublicShare.ToArray(), SignatureAlgorithm = (ushort)scheme };
@@ -220,19 +226,25 @@ internal sealed class Server12Handshake : Tls12Handshake
         {
             ske.Signature = signature;
             Send(ske.ToMessageBytes());
-            _requestCertificate = _options.RequestClientCertificate || _options.RequireClientCertificate;
-            if (_requestCertificate)
-            {
-                Send(new CertificateRequest12
-                {
-                    CertificateTypes = [64, 1],   // ecdsa_sign, rsa_sign
-                    SignatureAlgorithms = [.. Tls12Schemes.Select(s => (ushort)s)],
-                }.ToMessageBytes());
-            }
-
-            Send(EmptyHandshakeMessage.ToMessageBytes(HandshakeType.ServerHelloDone));
-            _state = _requestCertificate ? State.WaitClientCertificate : State.WaitClientKeyExchange;
+            FinishServerFlight();
         });
+    }
+
+    /// <summary>[CertificateRequest] and ServerHelloDone.</summary>
+    private void FinishServerFlight()
+    {
+        _requestCertificate = _options.RequestClientCertificate || _options.RequireClientCertificate;
+        if (_requestCertificate)
+        {
+            Send(new CertificateRequest12
+            {
+                CertificateTypes = [64, 1],   // ecdsa_sign, rsa_sign
+                SignatureAlgorithms = [.. Tls12Schemes.Select(s => (ushort)s)],
+            }.ToMessageBytes());
+        }
+
+        Send(EmptyHandshakeMessage.ToMessageBytes(HandshakeType.ServerHelloDone));
+        _state = _requestCertificate ? State.WaitClientCertificate : State.WaitClientKeyExchange;
     }
 
     private void NewServerRandom()
@@ -358,7 +370,7 @@ internal sealed class Server12Handshake : Tls12Handshake
     /// The server's order of TLS 1.2 suites, each needing a certificate of its kind (by SNI first) whose
     /// key can sign a scheme the client accepts.
     /// </summary>
-    private (CipherSuiteInfo Suite, TlsCertificate Certificate, SignatureScheme Scheme) Choose(ClientHello hello, string? serverName, List<SignatureScheme> clientSchemes, ushort[] clientGroups)
+    private (CipherSuiteInfo Suite, TlsCertificate Certificate, SignatureScheme Scheme) Choose(ClientHello hello, string? serverName, List<SignatureScheme> clientSchemes, ushort[] clientGroups, bool haveGroup)
     {
         if (_options.Certificates.Count == 0)
         {
@@ -369,7 +381,8 @@ internal sealed class Server12Handshake : Tls12Handshake
         var candidates = byName.Concat(_options.Certificates).Distinct().ToList();
         foreach (var suiteCode in _options.EnabledCipherSuites)
         {
-            if (CipherSuites.Find(suiteCode) is not { Version: TlsProtocolVersion.Tls12 } suite || !hello.CipherSuites.Contains((ushort)suiteCode))
+            if (CipherSuites.Find(suiteCode) is not { Version: TlsProtocolVersion.Tls12 } suite || !hello.CipherSuites.Contains((ushort)suiteCode) ||
+                (suite.KeyExchange == TlsKeyExchange.Ecdhe && !haveGroup))
             {
                 continue;
             }
@@ -389,6 +402,17 @@ internal sealed class Server12Handshake : Tls12Handshake
                     continue;
                 }
 
+                if (suite.KeyExchange == TlsKeyExchange.Rsa)
+                {
+                    // The key decrypts rather than signs; only an rsaEncryption key can.
+                    if (certificate.PrivateKey.KeyType == SignatureKeyType.Rsa)
+                    {
+                        return (suite, certificate, default);
+                    }
+
+                    continue;
+                }
+
                 foreach (var scheme in Tls12Schemes)
                 {
                     if (clientSchemes.Contains(scheme) && certificate.PrivateKey.CanSign(scheme))
@@ -399,7 +423,9 @@ internal sealed class Server12Handshake : Tls12Handshake
             }
         }
 
-        throw new TlsException(AlertDescription.HandshakeFailure, "no TLS 1.2 cipher suite in common for the configured certificates");
+        throw new TlsException(AlertDescription.HandshakeFailure, haveGroup
+            ? "no TLS 1.2 cipher suite in common for the configured certificates"
+            : "no key-exchange group in common");
     }
 
     private string? ChooseApplicationProtocol(ClientHello hello)
@@ -439,11 +465,38 @@ internal sealed class Server12Handshake : Tls12Handshake
 
     private void HandleClientKeyExchange(byte[] message)
     {
+        if (Suite!.KeyExchange == TlsKeyExchange.Rsa)
+        {
+            HandleRsaClientKeyExchange(message);
+            return;
+        }
+
         var cke = ClientKeyExchangeEcdhe.Parse(Body(message));
         var preMasterSecret = _keyPair!.Decapsulate(cke.PublicKey);
         Transcript.Add(message);
         DeriveKeys(preMasterSecret, isClient: false);
         _state = _clientChain.Count > 0 ? State.WaitCertificateVerify : State.WaitChangeCipherSpec;
+    }
+
+    /// <summary>
+    /// RFC 5246 §7.4.7.1 (the Bleichenbacher countermeasure): a bad padding, a bad length and a wrong
+    /// version all continue with a random premaster secret, so the only outcome the client sees is a
+    /// Finished that fails to verify, the same for all three.
+    /// </summary>
+    private void HandleRsaClientKeyExchange(byte[] message)
+    {
+        var cke = ClientKeyExchangeRsa.Parse(Body(message));
+        Transcript.Add(message);
+        var fallback = new byte[48];
+        Crypto.GetRandomBytes(fallback);
+        _state = State.DecryptingPreMasterSecret;
+        Connection.Await(_certificate!.PrivateKey.DecryptPreMasterSecretAsync(cke.EncryptedPreMasterSecret, fallback), preMasterSecret =>
+        {
+            CryptographicOperations.ZeroMemory(fallback);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(preMasterSecret, _clientVersion);
+            DeriveKeys(preMasterSecret, isClient: false);
+            _state = _clientChain.Count > 0 ? State.WaitCertificateVerify : State.WaitChangeCipherSpec;
+        });
     }
 
     private void HandleCertificateVerify(byte[] message)

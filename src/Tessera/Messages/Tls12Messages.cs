@@ -117,6 +117,27 @@ internal sealed class ClientKeyExchangeEcdhe
     }
 }
 
+/// <summary>TLS 1.2 ClientKeyExchange for RSA key exchange (RFC 5246 §7.4.7.1): the encrypted premaster secret.</summary>
+internal sealed class ClientKeyExchangeRsa
+{
+    public byte[] EncryptedPreMasterSecret { get; set; } = [];
+
+    public static ClientKeyExchangeRsa Parse(ReadOnlySpan<byte> body)
+    {
+        var reader = new TlsReader(body);
+        var encrypted = reader.ReadVector16();
+        reader.EnsureEmpty("ClientKeyExchange");
+        return encrypted.IsEmpty ? throw new TlsException(AlertDescription.DecodeError, "empty encrypted premaster secret") : new ClientKeyExchangeRsa { EncryptedPreMasterSecret = encrypted.ToArray() };
+    }
+
+    public byte[] ToMessageBytes()
+    {
+        var w = new TlsWriter(EncryptedPreMasterSecret.Length + 2);
+        w.WriteVector16(EncryptedPreMasterSecret);
+        return HandshakeFraming.Frame(HandshakeType.ClientKeyExchange, w);
+    }
+}
+
 /// <summary>TLS 1.2 CertificateRequest (RFC 5246 §7.4.4).</summary>
 internal sealed class CertificateRequest12
 {

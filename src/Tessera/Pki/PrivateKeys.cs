@@ -19,6 +19,7 @@ public sealed class RsaPrivateKey : ITlsPrivateKey, IExportablePrivateKey, IDisp
 {
     internal const string RsaPssOid = "1.2.840.113549.1.1.10";
     private readonly RSA _rsa;
+    private readonly Lazy<Org.BouncyCastle.Crypto.Parameters.RsaPrivateCrtKeyParameters> _bouncyCastleKey;
 
     /// <summary>Wraps an RSA key; the key is owned by this object from now on.</summary>
     /// <param name="rsa">The key.</param>
@@ -27,6 +28,7 @@ public sealed class RsaPrivateKey : ITlsPrivateKey, IExportablePrivateKey, IDisp
     {
         ArgumentNullException.ThrowIfNull(rsa);
         _rsa = rsa;
+        _bouncyCastleKey = BouncyCastleKey();
         KeyType = pssOnly ? SignatureKeyType.RsaPss : SignatureKeyType.Rsa;
         SubjectPublicKeyInfo = pssOnly ? EncodePssSubjectPublicKeyInfo(rsa) : rsa.ExportSubjectPublicKeyInfo();
     }
@@ -55,6 +57,64 @@ public sealed class RsaPrivateKey : ITlsPrivateKey, IExportablePrivateKey, IDisp
         var padding = info.Padding == SignaturePadding.Pss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1;
         return ValueTask.FromResult(_rsa.SignData(data.Span, HashAlgorithms.ToBcl(info.Hash), padding));
     }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// The BCL's RSA decryption reports bad padding with an exception, and whether the platform's library
+    /// rejects implicitly differs by OS; BouncyCastle's PKCS#1 decoder with a fallback returns the fallback
+    /// in fixed time instead, the same everywhere.
+    /// </remarks>
+    public ValueTask<byte[]> DecryptPreMasterSecretAsync(ReadOnlyMemory<byte> encrypted, ReadOnlyMemory<byte> fallback, CancellationToken cancellationToken = default)
+    {
+        if (KeyType != SignatureKeyType.Rsa)
+        {
+            throw new NotSupportedException("An RSASSA-PSS key cannot decrypt.");
+        }
+
+        if (fallback.Length != 48)
+        {
+            throw new ArgumentException("The fallback premaster secret is 48 bytes.", nameof(fallback));
+        }
+
+        var decoder = new Org.BouncyCastle.Crypto.Encodings.Pkcs1Encoding(new Org.BouncyCastle.Crypto.Engines.RsaBlindedEngine(), fallback.ToArray());
+        decoder.Init(false, _bouncyCastleKey.Value);
+        int modulusLength = (_rsa.KeySize + 7) / 8;
+        var input = new byte[modulusLength];
+        if (encrypted.Length <= modulusLength)
+        {
+            // A short ciphertext is left-padded (as if its leading zeros had been dropped); a long one cannot decrypt: the fallback answers.
+            encrypted.Span.CopyTo(input.AsSpan(modulusLength - encrypted.Length));
+        }
+
+        try
+        {
+            return ValueTask.FromResult(decoder.ProcessBlock(input, 0, input.Length));
+        }
+        catch (Org.BouncyCastle.Crypto.DataLengthException)
+        {
+            // The ciphertext is not below the modulus: not an RSA ciphertext at all; the fallback, as for bad padding.
+            return ValueTask.FromResult(fallback.ToArray());
+        }
+    }
+
+    private Lazy<Org.BouncyCastle.Crypto.Parameters.RsaPrivateCrtKeyParameters> BouncyCastleKey() => new(() =>
+    {
+        var p = _rsa.ExportParameters(includePrivateParameters: true);
+        static Org.BouncyCastle.Math.BigInteger N(byte[]? bytes) => new(1, bytes ?? throw new CryptographicException("incomplete RSA key"));
+        try
+        {
+            return new Org.BouncyCastle.Crypto.Parameters.RsaPrivateCrtKeyParameters(N(p.Modulus), N(p.Exponent), N(p.D), N(p.P), N(p.Q), N(p.DP), N(p.DQ), N(p.InverseQ));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(p.D);
+            CryptographicOperations.ZeroMemory(p.P);
+            CryptographicOperations.ZeroMemory(p.Q);
+            CryptographicOperations.ZeroMemory(p.DP);
+            CryptographicOperations.ZeroMemory(p.DQ);
+            CryptographicOperations.ZeroMemory(p.InverseQ);
+        }
+    });
 
     /// <summary>Disposes the underlying key.</summary>
     public void Dispose() => _rsa.Dispose();

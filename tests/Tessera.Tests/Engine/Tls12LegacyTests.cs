@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Tessera.Messages;
 using Tessera.Pki;
 
 namespace Tessera.Tests.Engine;
@@ -9,7 +11,7 @@ public sealed class Tls12LegacyTests
     public static TheoryData<CipherSuite> LegacySuites()
     {
         var data = new TheoryData<CipherSuite>();
-        foreach (var suite in CipherSuites.Legacy.Where(s => CipherSuites.Get(s).KeyExchange == TlsKeyExchange.Ecdhe))
+        foreach (var suite in CipherSuites.Legacy)
         {
             data.Add(suite);
         }
@@ -38,6 +40,7 @@ public sealed class Tls12LegacyTests
                 Assert.Equal(suite, side.NegotiatedCipherSuite);
                 Assert.Equal(info.IsCbc, side.EncryptThenMac);
                 Assert.Equal(round == 1, side.IsResumed);
+                Assert.Equal(info.KeyExchange == TlsKeyExchange.Rsa || round == 1 ? null : NamedGroup.X25519, side.NegotiatedGroup);
             }
 
             var data = RandomNumberGenerator.GetBytes(40_000);
@@ -66,6 +69,53 @@ public sealed class Tls12LegacyTests
         {
             Assert.Equal(AlertDescription.HandshakeFailure, Assert.Throws<TlsException>(() => loop.Pump()).Alert);
         }
+    }
+
+    [Theory]
+    [InlineData("bad padding")]
+    [InlineData("bad length")]
+    [InlineData("bad version")]
+    [InlineData("other secret")]
+    public async Task ABadRsaPreMasterSecretLooksExactlyLikeAnyOtherWrongSecret(string kind)
+    {
+        // RFC 5246 §7.4.7.1: whatever is wrong with the encrypted premaster secret, the server goes on with
+        // a random one and the first thing to fail is the client's Finished record: bad_record_mac, one reason.
+        const CipherSuite suite = CipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256;
+        var serverOptions = TestCerts.ServerOptions(CertificateKeyType.Rsa2048, o => o.Legacy = LegacyPolicy.RsaKeyExchange);
+        using var client = TlsConnection.CreateClient(TestCerts.ClientOptions(o => { o.CipherSuites = [suite]; o.Legacy = LegacyPolicy.RsaKeyExchange; }));
+        using var server = TlsConnection.CreateServer(serverOptions);
+        client.Start();
+        server.ReceiveBytes(Wire.TakeOutput(client));
+        client.ReceiveBytes(Wire.TakeOutput(server));
+        var flight = Wire.Split(Wire.TakeOutput(client));   // ClientKeyExchange, ChangeCipherSpec, Finished
+        Assert.Equal(3, flight.Count);
+
+        using var certificate = X509CertificateLoader.LoadCertificate(TestCerts.Server(CertificateKeyType.Rsa2048).Chain[0]);
+        using var rsa = certificate.GetRSAPublicKey()!;
+        var secret = RandomNumberGenerator.GetBytes(48);
+        secret[0] = 3;
+        secret[1] = 3;
+        byte[] encrypted = kind switch
+        {
+            "bad padding" => [0, .. RandomNumberGenerator.GetBytes(255)],
+            "bad length" => rsa.Encrypt(secret[..47], RSAEncryptionPadding.Pkcs1),
+            "bad version" => rsa.Encrypt([3, 1, .. secret[2..]], RSAEncryptionPadding.Pkcs1),
+            _ => rsa.Encrypt(secret, RSAEncryptionPadding.Pkcs1),
+        };
+        var forged = Wire.PlaintextRecord(ContentType.Handshake, new ClientKeyExchangeRsa { EncryptedPreMasterSecret = encrypted }.ToMessageBytes());
+        var error = await Task.Run(() => Assert.Throws<TlsException>(() => server.ReceiveBytes([.. forged, .. flight[1].Bytes, .. flight[2].Bytes])))
+            .WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(AlertDescription.BadRecordMac, error.Alert);
+        Assert.Equal("record failed authentication", error.Reason);
+    }
+
+    [Fact]
+    public void AnRsaPssCertificateCannotServeRsaKeyExchange()
+    {
+        using var loop = new Loopback(
+            TestCerts.ClientOptions(o => { o.CipherSuites = [CipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256]; o.Legacy = LegacyPolicy.RsaKeyExchange; }),
+            TestCerts.ServerOptions(CertificateKeyType.RsaPss2048, o => o.Legacy = LegacyPolicy.RsaKeyExchange));
+        Assert.Equal(AlertDescription.HandshakeFailure, Assert.Throws<TlsException>(() => loop.Pump()).Alert);
     }
 
     [Fact]
