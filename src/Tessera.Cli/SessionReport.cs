@@ -50,6 +50,7 @@ internal static class SessionReport
                 string what = string.Join(", ", new[]
                 {
                     info.KeyExchange == TlsKeyExchange.Rsa ? "RSA key exchange (no forward secrecy)" : null,
+                    info.KeyExchange == TlsKeyExchange.Dhe ? "finite-field DHE (RFC 7919 group)" : null,
                     info.IsCbc ? (c.EncryptThenMac ? "CBC with encrypt-then-MAC" : "CBC with MAC-then-encrypt") : null,
                 }.OfType<string>());
                 yield return $"Legacy: {what}";

@@ -50,6 +50,20 @@ public enum CipherSuite : ushort
     TLS_RSA_WITH_AES_128_CBC_SHA256 = 0x003C,
     /// <summary>TLS_RSA_WITH_AES_256_CBC_SHA256 (0x003D), legacy: RSA key exchange, CBC.</summary>
     TLS_RSA_WITH_AES_256_CBC_SHA256 = 0x003D,
+    /// <summary>TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 (0x009E), legacy: DHE (RFC 7919 groups).</summary>
+    TLS_DHE_RSA_WITH_AES_128_GCM_SHA256 = 0x009E,
+    /// <summary>TLS_DHE_RSA_WITH_AES_256_GCM_SHA384 (0x009F), legacy: DHE (RFC 7919 groups).</summary>
+    TLS_DHE_RSA_WITH_AES_256_GCM_SHA384 = 0x009F,
+    /// <summary>TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256 (0xCCAA), legacy: DHE (RFC 7919 groups).</summary>
+    TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256 = 0xCCAA,
+    /// <summary>TLS_DHE_RSA_WITH_AES_128_CBC_SHA (0x0033), legacy: DHE, CBC.</summary>
+    TLS_DHE_RSA_WITH_AES_128_CBC_SHA = 0x0033,
+    /// <summary>TLS_DHE_RSA_WITH_AES_256_CBC_SHA (0x0039), legacy: DHE, CBC.</summary>
+    TLS_DHE_RSA_WITH_AES_256_CBC_SHA = 0x0039,
+    /// <summary>TLS_DHE_RSA_WITH_AES_128_CBC_SHA256 (0x0067), legacy: DHE, CBC.</summary>
+    TLS_DHE_RSA_WITH_AES_128_CBC_SHA256 = 0x0067,
+    /// <summary>TLS_DHE_RSA_WITH_AES_256_CBC_SHA256 (0x006B), legacy: DHE, CBC.</summary>
+    TLS_DHE_RSA_WITH_AES_256_CBC_SHA256 = 0x006B,
 }
 
 /// <summary>How a TLS 1.2 suite agrees on the premaster secret.</summary>
@@ -210,6 +224,13 @@ public static class CipherSuites
         Cbc(CipherSuite.TLS_RSA_WITH_AES_256_CBC_SHA, "TLS_RSA_WITH_AES_256_CBC_SHA", 32, TlsMacAlgorithm.HmacSha1, SuiteAuthentication.Rsa, "AES256-SHA", TlsKeyExchange.Rsa),
         Cbc(CipherSuite.TLS_RSA_WITH_AES_128_CBC_SHA256, "TLS_RSA_WITH_AES_128_CBC_SHA256", 16, TlsMacAlgorithm.HmacSha256, SuiteAuthentication.Rsa, "AES128-SHA256", TlsKeyExchange.Rsa),
         Cbc(CipherSuite.TLS_RSA_WITH_AES_256_CBC_SHA256, "TLS_RSA_WITH_AES_256_CBC_SHA256", 32, TlsMacAlgorithm.HmacSha256, SuiteAuthentication.Rsa, "AES256-SHA256", TlsKeyExchange.Rsa),
+        new(CipherSuite.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256", AeadAlgorithm.Aes128Gcm, TlsHashAlgorithm.Sha256, 16, V12, SuiteAuthentication.Rsa, "DHE-RSA-AES128-GCM-SHA256") { KeyExchange = TlsKeyExchange.Dhe },
+        new(CipherSuite.TLS_DHE_RSA_WITH_AES_256_GCM_SHA384, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384", AeadAlgorithm.Aes256Gcm, TlsHashAlgorithm.Sha384, 32, V12, SuiteAuthentication.Rsa, "DHE-RSA-AES256-GCM-SHA384") { KeyExchange = TlsKeyExchange.Dhe },
+        new(CipherSuite.TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256, "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256", AeadAlgorithm.ChaCha20Poly1305, TlsHashAlgorithm.Sha256, 32, V12, SuiteAuthentication.Rsa, "DHE-RSA-CHACHA20-POLY1305") { KeyExchange = TlsKeyExchange.Dhe },
+        Cbc(CipherSuite.TLS_DHE_RSA_WITH_AES_128_CBC_SHA, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA", 16, TlsMacAlgorithm.HmacSha1, SuiteAuthentication.Rsa, "DHE-RSA-AES128-SHA", TlsKeyExchange.Dhe),
+        Cbc(CipherSuite.TLS_DHE_RSA_WITH_AES_256_CBC_SHA, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA", 32, TlsMacAlgorithm.HmacSha1, SuiteAuthentication.Rsa, "DHE-RSA-AES256-SHA", TlsKeyExchange.Dhe),
+        Cbc(CipherSuite.TLS_DHE_RSA_WITH_AES_128_CBC_SHA256, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA256", 16, TlsMacAlgorithm.HmacSha256, SuiteAuthentication.Rsa, "DHE-RSA-AES128-SHA256", TlsKeyExchange.Dhe),
+        Cbc(CipherSuite.TLS_DHE_RSA_WITH_AES_256_CBC_SHA256, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA256", 32, TlsMacAlgorithm.HmacSha256, SuiteAuthentication.Rsa, "DHE-RSA-AES256-SHA256", TlsKeyExchange.Dhe),
     ];
 
     private static CipherSuiteInfo Cbc(CipherSuite suite, string name, int keyLength, TlsMacAlgorithm mac, SuiteAuthentication authentication, string openSslName,
@@ -224,10 +245,13 @@ public static class CipherSuites
     /// <summary>The legacy suites, strongest first; each is usable only when <see cref="TlsOptions.Legacy"/> allows what it needs.</summary>
     public static IReadOnlyList<CipherSuite> Legacy { get; } =
     [
+        CipherSuite.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256, CipherSuite.TLS_DHE_RSA_WITH_AES_256_GCM_SHA384, CipherSuite.TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
         CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
         CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384, CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,
         CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA, CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA,
         CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, CipherSuite.TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA,
+        CipherSuite.TLS_DHE_RSA_WITH_AES_128_CBC_SHA256, CipherSuite.TLS_DHE_RSA_WITH_AES_256_CBC_SHA256,
+        CipherSuite.TLS_DHE_RSA_WITH_AES_128_CBC_SHA, CipherSuite.TLS_DHE_RSA_WITH_AES_256_CBC_SHA,
         CipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256, CipherSuite.TLS_RSA_WITH_AES_256_GCM_SHA384,
         CipherSuite.TLS_RSA_WITH_AES_128_CBC_SHA256, CipherSuite.TLS_RSA_WITH_AES_256_CBC_SHA256,
         CipherSuite.TLS_RSA_WITH_AES_128_CBC_SHA, CipherSuite.TLS_RSA_WITH_AES_256_CBC_SHA,
@@ -266,8 +290,6 @@ public static class CipherSuites
     {
         0x00FF => "TLS_EMPTY_RENEGOTIATION_INFO_SCSV",
         0x5600 => "TLS_FALLBACK_SCSV",
-        0x009E => "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256",
-        0x009F => "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384",
         _ => null,
     };
 }

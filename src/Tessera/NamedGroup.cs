@@ -17,6 +17,8 @@ public enum NamedGroup : ushort
     Ffdhe2048 = 256,
     /// <summary>ffdhe3072 (257).</summary>
     Ffdhe3072 = 257,
+    /// <summary>ffdhe4096 (258).</summary>
+    Ffdhe4096 = 258,
 }
 
 /// <summary>One row of the named-group table.</summary>
@@ -36,12 +38,19 @@ public static class NamedGroups
         new(NamedGroup.Secp384r1, "secp384r1", "P-384", true),
         new(NamedGroup.Secp521r1, "secp521r1", "P-521", false),
         new(NamedGroup.X448, "x448", "X448", false),
-        new(NamedGroup.Ffdhe2048, "ffdhe2048", "ffdhe2048", false),
-        new(NamedGroup.Ffdhe3072, "ffdhe3072", "ffdhe3072", false),
+        new(NamedGroup.Ffdhe2048, "ffdhe2048", "ffdhe2048", true),
+        new(NamedGroup.Ffdhe3072, "ffdhe3072", "ffdhe3072", true),
+        new(NamedGroup.Ffdhe4096, "ffdhe4096", "ffdhe4096", true),
     ];
 
     /// <summary>Default client offer and server preference, most preferred first.</summary>
     public static IReadOnlyList<NamedGroup> Defaults { get; } = [NamedGroup.X25519, NamedGroup.Secp256r1, NamedGroup.Secp384r1];
+
+    /// <summary>The RFC 7919 finite-field groups (legacy DHE in TLS 1.2; usable in TLS 1.3 when configured), preferred first.</summary>
+    public static IReadOnlyList<NamedGroup> FiniteField { get; } = [NamedGroup.Ffdhe2048, NamedGroup.Ffdhe3072, NamedGroup.Ffdhe4096];
+
+    /// <summary>True for the finite-field (FFDHE) code points, 256-511 (RFC 7919 §2).</summary>
+    public static bool IsFiniteField(ushort code) => code is >= 256 and < 512;
 
     /// <summary>The row for a group, or null.</summary>
     public static NamedGroupInfo? Find(NamedGroup group) => Array.Find(Table, r => r.Group == group);

@@ -28,8 +28,7 @@ public abstract class TlsOptions
 
     /// <summary>The suites actually in play: those of <see cref="CipherSuites"/> that <see cref="Legacy"/> permits.</summary>
     internal IReadOnlyList<CipherSuite> EnabledCipherSuites =>
-        [.. CipherSuites.Where(suite => Tessera.CipherSuites.Find(suite) is { } info && (info.RequiredLegacy & ~Legacy) == 0 &&
-            info.KeyExchange is not TlsKeyExchange.Dhe)];
+        [.. CipherSuites.Where(suite => Tessera.CipherSuites.Find(suite) is { } info && (info.RequiredLegacy & ~Legacy) == 0)];
 
     /// <summary>A version is in play when it is within the bounds and at least one of its suites is enabled.</summary>
     internal bool Allows(TlsProtocolVersion version) =>

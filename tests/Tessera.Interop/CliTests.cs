@@ -26,6 +26,30 @@ public sealed class CliTests(PemFixture pem)
     }
 
     [Fact]
+    public void TesseraSClientLegacyDheTraceNamesTheGroupAndSaysItIsLegacy()
+    {
+        var dhParam = Path.Combine(pem.Directory, $"ffdhe3072-{Guid.NewGuid():N}.pem");
+        using (var generate = PeerProcess.StartOpenSsl("genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:ffdhe3072", "-out", dhParam))
+        {
+            Assert.True(generate.WaitForExit(Timeout) == 0, generate.Stderr);
+        }
+
+        using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.Rsa2048),
+            "-key", pem.KeyFile(CertificateKeyType.Rsa2048), "-www", "-naccept", "1", "-tls1_2", "-dhparam", dhParam);
+        int port = server.WaitForAcceptPort();
+        using var client = PeerProcess.StartTessera("s_client", "-connect", $"127.0.0.1:{port}", "-servername", "localhost", "-CAfile", pem.CaFile,
+            "-tls1_2", "-legacy", "-cipher", "DHE-RSA-AES256-SHA256", "-msg");
+        client.Stdin.Write("GET / HTTP/1.0\r\n\r\n");
+        client.Stdin.Flush();
+        Assert.True(client.WaitForExit(Timeout) == 0, client.Stdout + client.Stderr);
+        Assert.Contains("dh_p: 3072 bits (ffdhe3072)", client.Stderr, StringComparison.Ordinal);   // the trace goes to stderr
+        Assert.Contains("encrypt_then_mac", client.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Group: ffdhe3072", client.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Legacy: finite-field DHE (RFC 7919 group), CBC with encrypt-then-MAC", client.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Cipher is DHE-RSA-AES256-SHA256", client.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void OpenSslSClientTalksToTesseraSServerWww()
     {
         using var server = PeerProcess.StartTessera("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.Ed25519),

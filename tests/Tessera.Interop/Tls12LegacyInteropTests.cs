@@ -31,14 +31,24 @@ public sealed class Tls12LegacyInteropTests(PemFixture pem)
     // OpenSSL 3 puts the SHA-1 and CBC suites at security level 0-1 for some builds; SECLEVEL=0 keeps the test about the protocol.
     private static string OpenSslCipher(CipherSuite suite) => CipherSuites.Get(suite).OpenSslName + ":@SECLEVEL=0";
 
+    /// <summary>openssl's own encoding of an RFC 7919 group, for s_server -dhparam (its default DHE group is RFC 3526's, which Tessera refuses).</summary>
+    private string DhParamFile(string group)
+    {
+        var file = Path.Combine(pem.Directory, $"{group}-{Guid.NewGuid():N}.pem");
+        using var generate = PeerProcess.StartOpenSsl("genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt", "group:" + group, "-out", file);
+        Assert.True(generate.WaitForExit(Bound) == 0, generate.Stderr);
+        return file;
+    }
+
     [Theory]
     [MemberData(nameof(Matrix))]
     public async Task TesseraClientAgainstOpenSslServer(CipherSuite suite, bool etm)
     {
         var key = KeyFor(suite);
         string[] noEtm = etm ? [] : ["-no_etm"];
+        string[] dhParam = CipherSuites.Get(suite).KeyExchange == TlsKeyExchange.Dhe ? ["-dhparam", DhParamFile("ffdhe2048")] : [];
         using var server = PeerProcess.StartOpenSsl(["s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(key), "-key", pem.KeyFile(key),
-            "-tls1_2", "-www", "-naccept", "1", "-cipher", OpenSslCipher(suite), .. noEtm]);
+            "-tls1_2", "-www", "-naccept", "1", "-cipher", OpenSslCipher(suite), .. noEtm, .. dhParam]);
         int port = server.WaitForAcceptPort();
         var options = new TlsClientOptions
         {
@@ -54,10 +64,38 @@ public sealed class Tls12LegacyInteropTests(PemFixture pem)
         await tls.AuthenticateAsClientAsync(options, timeout.Token);
         Assert.Equal(suite, tls.NegotiatedCipherSuite);
         Assert.Equal(etm && CipherSuites.Get(suite).IsCbc, tls.Connection.EncryptThenMac);
+        if (CipherSuites.Get(suite).KeyExchange == TlsKeyExchange.Dhe)
+        {
+            Assert.Equal(NamedGroup.Ffdhe2048, tls.NegotiatedGroup);   // recognised byte for byte from openssl's parameters
+        }
+
         await tls.WriteAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray(), timeout.Token);
         var page = new MemoryStream();
         await tls.CopyToAsync(page, timeout.Token);
         Assert.Contains($"Cipher is {CipherSuites.Get(suite).OpenSslName}", Encoding.UTF8.GetString(page.ToArray()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OpenSslsDefaultDhGroupIsRefusedAsNotRfc7919()
+    {
+        // openssl picks an RFC 3526 MODP prime when given no -dhparam; like rustls, Tessera accepts only the RFC 7919 groups.
+        const CipherSuite suite = CipherSuite.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256;
+        using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.Rsa2048),
+            "-key", pem.KeyFile(CertificateKeyType.Rsa2048), "-tls1_2", "-www", "-naccept", "1", "-cipher", OpenSslCipher(suite));
+        int port = server.WaitForAcceptPort();
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", port).WaitAsync(Bound);
+        await using var tls = new TlsStream(tcp.GetStream());
+        using var timeout = new CancellationTokenSource(Bound);
+        var error = await Assert.ThrowsAsync<TlsException>(() => tls.AuthenticateAsClientAsync(new TlsClientOptions
+        {
+            ServerName = "localhost",
+            CertificateVerifier = pem.Verifier(),
+            CipherSuites = [suite],
+            Legacy = LegacyPolicy.DheKeyExchange,
+        }, timeout.Token));
+        Assert.Equal(AlertDescription.InsufficientSecurity, error.Alert);
+        Assert.Contains("not one of the RFC 7919 groups", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

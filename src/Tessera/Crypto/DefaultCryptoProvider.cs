@@ -3,8 +3,9 @@ using System.Security.Cryptography;
 namespace Tessera.Crypto;
 
 /// <summary>
-/// The default provider: the .NET BCL for AES-GCM, ChaCha20-Poly1305, SHA-2, HMAC, HKDF, ECDH and
-/// ECDSA on NIST curves and RSA; libsodium (through NSec) for X25519 and Ed25519.
+/// The default provider: the .NET BCL for AES-GCM, AES-CBC, ChaCha20-Poly1305, SHA-1/SHA-2, HMAC, HKDF,
+/// ECDH and ECDSA on NIST curves and RSA; libsodium (through NSec) for X25519 and Ed25519; BouncyCastle
+/// only for what the BCL lacks: finite-field DH (the RFC 7919 groups).
 /// </summary>
 public sealed class DefaultCryptoProvider : ICryptoProvider
 {
@@ -78,13 +79,17 @@ public sealed class DefaultCryptoProvider : ICryptoProvider
     public IRecordMac CreateRecordMac(TlsMacAlgorithm algorithm, ReadOnlySpan<byte> key) => new BclRecordMac(algorithm, key);
 
     /// <inheritdoc />
-    public bool SupportsGroup(NamedGroup group) => group is NamedGroup.X25519 or NamedGroup.Secp256r1 or NamedGroup.Secp384r1;
+    public bool SupportsGroup(NamedGroup group) =>
+        group is NamedGroup.X25519 or NamedGroup.Secp256r1 or NamedGroup.Secp384r1 or NamedGroup.Ffdhe2048 or NamedGroup.Ffdhe3072 or NamedGroup.Ffdhe4096;
 
     /// <inheritdoc />
     public IKeyExchangeAlgorithm GetKeyExchange(NamedGroup group) => group switch
     {
         NamedGroup.X25519 => X25519KeyExchange.Instance,
         NamedGroup.Secp256r1 => EcdhKeyExchange.P256,
+        NamedGroup.Ffdhe2048 => FfdheKeyExchange.Ffdhe2048,
+        NamedGroup.Ffdhe3072 => FfdheKeyExchange.Ffdhe3072,
+        NamedGroup.Ffdhe4096 => FfdheKeyExchange.Ffdhe4096,
         NamedGroup.Secp384r1 => EcdhKeyExchange.P384,
         _ => throw new NotSupportedException($"Group {group} is not implemented."),
     };

@@ -277,13 +277,57 @@ internal sealed class Client12Handshake : Tls12Handshake
 
     private void HandleServerKeyExchange(byte[] message)
     {
+        if (Suite!.KeyExchange == TlsKeyExchange.Dhe)
+        {
+            HandleServerKeyExchangeDhe(message);
+            return;
+        }
+
         var ske = ServerKeyExchangeEcdhe.Parse(Body(message));
         var group = (NamedGroup)ske.Group;
-        if (!_options.Groups.Contains(group) || !Crypto.SupportsGroup(group))
+        if (!_options.Groups.Contains(group) || !Crypto.SupportsGroup(group) || NamedGroups.IsFiniteField(ske.Group))
         {
             throw new TlsException(AlertDescription.IllegalParameter, $"server chose group {NamedGroups.NameOf(ske.Group)}, which was not offered");
         }
 
+        VerifyServerKeyExchangeSignature(ske);
+        Transcript.Add(message);
+        Connection.SetNegotiated(TlsProtocolVersion.Tls12, Suite!.Suite, group);
+        _keyShare = Crypto.GetKeyExchange(group).GenerateClientShare();
+        _serverPublicKey = ske.PublicKey;
+        _state = State.WaitCertificateRequestOrDone;
+    }
+
+    /// <summary>
+    /// DHE (legacy): the server sends p and g explicitly. Only the RFC 7919 groups are accepted, recognised
+    /// by their prime, so a weak or trapdoored group (Logjam) can never be used.
+    /// </summary>
+    private void HandleServerKeyExchangeDhe(byte[] message)
+    {
+        var ske = ServerKeyExchangeDhe.Parse(Body(message));
+        var prime = ske.Prime.AsSpan().TrimStart((byte)0).ToArray();
+        var group = FfdheKeyExchange.All.FirstOrDefault(g => prime.AsSpan().SequenceEqual(g.Prime));
+        if (group is null || !ske.Generator.AsSpan().TrimStart((byte)0).SequenceEqual(group.Generator))
+        {
+            throw new TlsException(AlertDescription.InsufficientSecurity, $"the server's {prime.Length * 8}-bit DH group is not one of the RFC 7919 groups");
+        }
+
+        var offered = ExtensionBlock.Find(_clientHello.Extensions, ExtensionType.SupportedGroups) is { } groups ? SupportedGroupsExtension.Parse(groups.Data) : [];
+        if (!offered.Contains((ushort)group.Group) || !Crypto.SupportsGroup(group.Group))
+        {
+            throw new TlsException(AlertDescription.InsufficientSecurity, $"the server chose {NamedGroups.NameOf((ushort)group.Group)}, which was not offered");
+        }
+
+        VerifyServerKeyExchangeSignature(ske);
+        Transcript.Add(message);
+        Connection.SetNegotiated(TlsProtocolVersion.Tls12, Suite!.Suite, group.Group);
+        _keyShare = Crypto.GetKeyExchange(group.Group).GenerateClientShare();
+        _serverPublicKey = LeftPad(ske.PublicKey, group.Length);
+        _state = State.WaitCertificateRequestOrDone;
+    }
+
+    private void VerifyServerKeyExchangeSignature(IServerKeyExchange ske)
+    {
         var scheme = (SignatureScheme)ske.SignatureAlgorithm;
         if (!Tls12Schemes.Contains(scheme))
         {
@@ -295,12 +339,7 @@ internal sealed class Client12Handshake : Tls12Handshake
             throw new TlsException(AlertDescription.DecryptError, $"ServerKeyExchange signature ({scheme}) does not verify");
         }
 
-        Transcript.Add(message);
         Connection.PeerSignatureScheme = scheme;
-        Connection.SetNegotiated(TlsProtocolVersion.Tls12, Suite!.Suite, group);
-        _keyShare = Crypto.GetKeyExchange(group).GenerateClientShare();
-        _serverPublicKey = ske.PublicKey;
-        _state = State.WaitCertificateRequestOrDone;
     }
 
     private void HandleServerHelloDone(byte[] message)
@@ -336,6 +375,11 @@ internal sealed class Client12Handshake : Tls12Handshake
             System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(preMasterSecret, _clientHello.LegacyVersion);
             var encrypted = Crypto.RsaEncryptPkcs1(LeafPublicKey(_serverChain[0]), preMasterSecret);
             Send(new ClientKeyExchangeRsa { EncryptedPreMasterSecret = encrypted }.ToMessageBytes());
+        }
+        else if (Suite.KeyExchange == TlsKeyExchange.Dhe)
+        {
+            preMasterSecret = StripLeadingZeros(_keyShare!.Decapsulate(_serverPublicKey));
+            Send(new ClientKeyExchangeDhe { PublicKey = _keyShare.PublicShare.ToArray() }.ToMessageBytes());
         }
         else
         {

@@ -148,7 +148,14 @@ internal sealed class Client13Handshake : Tls13Handshake
             Add(ExtensionType.SupportedVersions, SupportedVersionsExtension.EncodeClientHello(versions));
         }
 
-        Add(ExtensionType.SupportedGroups, SupportedGroupsExtension.Encode(_options.Groups.Where(Crypto.SupportsGroup).Select(g => (ushort)g)));
+        // RFC 7919 §3: a client offering DHE suites lists the FFDHE groups it accepts (all three unless Groups names some).
+        var groups = _options.Groups.Where(Crypto.SupportsGroup).ToList();
+        if (Offers12 && OfferedSuites.Any(s => s.KeyExchange == TlsKeyExchange.Dhe) && !groups.Any(g => NamedGroups.IsFiniteField((ushort)g)))
+        {
+            groups.AddRange(NamedGroups.FiniteField.Where(g => Crypto.SupportsGroup(g) && !groups.Contains(g)));
+        }
+
+        Add(ExtensionType.SupportedGroups, SupportedGroupsExtension.Encode(groups.Select(g => (ushort)g)));
         if (Offers13)
         {
             Add(ExtensionType.KeyShare, KeyShareExtension.EncodeClientHello(_keyShares.Select(k => new KeyShareEntry((ushort)k.Group, k.PublicShare.ToArray()))));

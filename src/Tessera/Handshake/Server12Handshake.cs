@@ -23,6 +23,7 @@ internal sealed class Server12Handshake : Tls12Handshake
     private bool _requestCertificate;
     private TlsCertificate? _certificate;
     private ushort _clientVersion;
+    private NamedGroup? _dheGroup;
     private List<byte[]> _clientChain = [];
     private bool _abbreviated;
     private bool _issueTicket;
@@ -98,7 +99,8 @@ internal sealed class Server12Handshake : Tls12Handshake
             throw new TlsException(AlertDescription.IllegalParameter, "client does not accept uncompressed points");
         }
 
-        var group = _options.Groups.FirstOrDefault(g => Crypto.SupportsGroup(g) && clientGroups.Contains((ushort)g));
+        var group = _options.Groups.FirstOrDefault(g => Crypto.SupportsGroup(g) && !NamedGroups.IsFiniteField((ushort)g) && clientGroups.Contains((ushort)g));
+        _dheGroup = ChooseDheGroup(clientGroups);
         _clientVersion = hello.LegacyVersion;
 
         string? serverName = ExtensionBlock.Find(hello.Extensions, ExtensionType.ServerName) is { } sni ? ServerNameExtension.Parse(sni.Data) : null;
@@ -111,6 +113,10 @@ internal sealed class Server12Handshake : Tls12Handshake
         }
 
         var (suite, certificate, scheme) = Choose(hello, serverName, clientSchemes, clientGroups, haveGroup: group != default);
+        if (suite.KeyExchange == TlsKeyExchange.Dhe)
+        {
+            group = _dheGroup!.Value;
+        }
 
         // RFC 5746 §3.6: the SCSV or an empty renegotiation_info means the client renegotiates securely.
         var renegotiationInfo = ExtensionBlock.Find(hello.Extensions, ExtensionType.RenegotiationInfo);
@@ -221,13 +227,42 @@ internal sealed class Server12Handshake : Tls12Handshake
         }
 
         _keyPair = Crypto.GetKeyExchange(group).GenerateClientShare();
-        var ske = new ServerKeyExchangeEcdhe { Group = (ushort)group, PublicKey = _keyPair.PublicShare.ToArray(), SignatureAlgorithm = (ushort)scheme };
+        IServerKeyExchange ske = suite.KeyExchange == TlsKeyExchange.Dhe
+            ? new ServerKeyExchangeDhe
+            {
+                Prime = FfdheKeyExchange.All.First(g => g.Group == group).Prime,
+                Generator = FfdheKeyExchange.All.First(g => g.Group == group).Generator,
+                PublicKey = _keyPair.PublicShare.ToArray(),
+                SignatureAlgorithm = (ushort)scheme,
+            }
+            : new ServerKeyExchangeEcdhe { Group = (ushort)group, PublicKey = _keyPair.PublicShare.ToArray(), SignatureAlgorithm = (ushort)scheme };
         Connection.Await(certificate.PrivateKey.SignAsync(scheme, ServerKeyExchangeSignedContent(ske)), signature =>
         {
             ske.Signature = signature;
             Send(ske.ToMessageBytes());
             FinishServerFlight();
         });
+    }
+
+    /// <summary>
+    /// RFC 7919 §4: the FFDHE group for a DHE suite. A client that lists FFDHE groups gets one of them or no
+    /// DHE suite at all; one that lists none (an older client) gets ffdhe2048.
+    /// </summary>
+    private NamedGroup? ChooseDheGroup(ushort[] clientGroups)
+    {
+        var ours = _options.Groups.Where(g => NamedGroups.IsFiniteField((ushort)g)).ToList();
+        if (ours.Count == 0)
+        {
+            ours = [.. NamedGroups.FiniteField];
+        }
+
+        ours = [.. ours.Where(Crypto.SupportsGroup)];
+        if (!clientGroups.Any(NamedGroups.IsFiniteField))
+        {
+            return ours.Contains(NamedGroup.Ffdhe2048) ? NamedGroup.Ffdhe2048 : ours.FirstOrDefault();
+        }
+
+        return ours.Where(g => clientGroups.Contains((ushort)g)).Cast<NamedGroup?>().FirstOrDefault();
     }
 
     /// <summary>[CertificateRequest] and ServerHelloDone.</summary>
@@ -382,7 +417,7 @@ internal sealed class Server12Handshake : Tls12Handshake
         foreach (var suiteCode in _options.EnabledCipherSuites)
         {
             if (CipherSuites.Find(suiteCode) is not { Version: TlsProtocolVersion.Tls12 } suite || !hello.CipherSuites.Contains((ushort)suiteCode) ||
-                (suite.KeyExchange == TlsKeyExchange.Ecdhe && !haveGroup))
+                (suite.KeyExchange == TlsKeyExchange.Ecdhe && !haveGroup) || (suite.KeyExchange == TlsKeyExchange.Dhe && _dheGroup is null))
             {
                 continue;
             }
@@ -471,8 +506,19 @@ internal sealed class Server12Handshake : Tls12Handshake
             return;
         }
 
-        var cke = ClientKeyExchangeEcdhe.Parse(Body(message));
-        var preMasterSecret = _keyPair!.Decapsulate(cke.PublicKey);
+        byte[] preMasterSecret;
+        if (Suite.KeyExchange == TlsKeyExchange.Dhe)
+        {
+            var dhe = ClientKeyExchangeDhe.Parse(Body(message));
+            var group = FfdheKeyExchange.All.First(g => g.Group == _keyPair!.Group);
+            preMasterSecret = StripLeadingZeros(_keyPair!.Decapsulate(LeftPad(dhe.PublicKey, group.Length)));
+        }
+        else
+        {
+            var cke = ClientKeyExchangeEcdhe.Parse(Body(message));
+            preMasterSecret = _keyPair!.Decapsulate(cke.PublicKey);
+        }
+
         Transcript.Add(message);
         DeriveKeys(preMasterSecret, isClient: false);
         _state = _clientChain.Count > 0 ? State.WaitCertificateVerify : State.WaitChangeCipherSpec;

@@ -160,7 +160,42 @@ internal abstract class Tls12Handshake : HandshakeBase
         : [];
 
     /// <summary>The content a ServerKeyExchange signature covers: client_random + server_random + ServerECDHParams.</summary>
-    protected byte[] ServerKeyExchangeSignedContent(ServerKeyExchangeEcdhe ske) => [.. ClientRandom, .. ServerRandom, .. ske.ParamsBytes()];
+    protected byte[] ServerKeyExchangeSignedContent(IServerKeyExchange ske) => [.. ClientRandom, .. ServerRandom, .. ske.ParamsBytes()];
+
+    /// <summary>
+    /// A DH value in a fixed-length field (RFC 8446 §4.2.8.1 layout, which our key exchange expects): TLS 1.2
+    /// peers may drop leading zeros; longer than the prime is illegal_parameter.
+    /// </summary>
+    protected static byte[] LeftPad(byte[] value, int length)
+    {
+        if (value.Length > length)
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, $"DH public value of {value.Length} bytes is longer than the {length}-byte prime");
+        }
+
+        var padded = new byte[length];
+        value.CopyTo(padded, length - value.Length);
+        return padded;
+    }
+
+    /// <summary>RFC 5246 §8.1.2: leading zero bytes of the DH shared secret are stripped for TLS 1.2's premaster secret.</summary>
+    protected static byte[] StripLeadingZeros(byte[] secret)
+    {
+        int zeros = 0;
+        while (zeros < secret.Length - 1 && secret[zeros] == 0)
+        {
+            zeros++;
+        }
+
+        if (zeros == 0)
+        {
+            return secret;
+        }
+
+        var stripped = secret[zeros..];
+        CryptographicOperations.ZeroMemory(secret);
+        return stripped;
+    }
 
     /// <summary>Schemes this side accepts for TLS 1.2 signatures: its list, implemented, of a kind 1.2 can use.</summary>
     protected IEnumerable<SignatureScheme> Tls12Schemes =>

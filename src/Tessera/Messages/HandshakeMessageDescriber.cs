@@ -43,11 +43,21 @@ internal static class HandshakeMessageDescriber
                     lines.Add($"certificate_request_context: {request.RequestContext.Length} bytes");
                     DescribeExtensions(request.Extensions, lines, HandshakeType.CertificateRequest);
                     break;
+                case HandshakeType.ServerKeyExchange when body.Length > 0 && body[0] != 3 && TryParse(b => ServerKeyExchangeDhe.Parse(b), body.ToArray()) is { } dhe:
+                    var prime = dhe.Prime.AsSpan().TrimStart((byte)0).ToArray();
+                    var known = Crypto.FfdheKeyExchange.All.FirstOrDefault(g => prime.AsSpan().SequenceEqual(g.Prime));
+                    lines.Add($"dh_p: {prime.Length * 8} bits ({(known is null ? "not an RFC 7919 group" : NamedGroups.NameOf((ushort)known.Group))}), dh_g: {Short(dhe.Generator)}");
+                    lines.Add($"dh_Ys (public): {dhe.PublicKey.Length} bytes {Short(dhe.PublicKey)}");
+                    lines.Add($"signature algorithm: {SignatureSchemes.NameOf(dhe.SignatureAlgorithm)} (0x{dhe.SignatureAlgorithm:X4}), signature: {dhe.Signature.Length} bytes");
+                    break;
                 case HandshakeType.ServerKeyExchange:
                     var ske = ServerKeyExchangeEcdhe.Parse(body);
                     lines.Add($"curve_type: named_curve, named_curve: {NamedGroups.NameOf(ske.Group)}");
                     lines.Add($"public: {ske.PublicKey.Length} bytes {Short(ske.PublicKey)}");
                     lines.Add($"signature algorithm: {SignatureSchemes.NameOf(ske.SignatureAlgorithm)} (0x{ske.SignatureAlgorithm:X4}), signature: {ske.Signature.Length} bytes");
+                    break;
+                case HandshakeType.ClientKeyExchange when body.Length >= 2 && body[0] != body.Length - 1 && ((body[0] << 8) | body[1]) == body.Length - 2:
+                    lines.Add($"exchange_keys: {body.Length - 2} bytes {Short(body[2..].ToArray())} (an RSA-encrypted premaster secret or a DH public value)");
                     break;
                 case HandshakeType.ClientKeyExchange:
                     var cke = ClientKeyExchangeEcdhe.Parse(body);

@@ -43,7 +43,7 @@ internal sealed class Certificate12
 /// ServerKeyExchange for ECDHE (RFC 8422 §5.4): ECParameters (named_curve), the server's public
 /// point, and a signature over client_random + server_random + those parameters.
 /// </summary>
-internal sealed class ServerKeyExchangeEcdhe
+internal sealed class ServerKeyExchangeEcdhe : IServerKeyExchange
 {
     private const byte NamedCurveType = 3;
 
@@ -93,6 +93,92 @@ internal sealed class ServerKeyExchangeEcdhe
         w.WriteUInt16(SignatureAlgorithm);
         w.WriteVector16(Signature);
         return HandshakeFraming.Frame(HandshakeType.ServerKeyExchange, w);
+    }
+}
+
+/// <summary>A signed ServerKeyExchange: its parameters and the signature over randoms + parameters.</summary>
+internal interface IServerKeyExchange
+{
+    ushort SignatureAlgorithm { get; set; }
+
+    byte[] Signature { get; set; }
+
+    /// <summary>The parameter bytes the signature covers (after client_random and server_random).</summary>
+    byte[] ParamsBytes();
+
+    byte[] ToMessageBytes();
+}
+
+/// <summary>TLS 1.2 ServerKeyExchange for DHE (RFC 5246 §7.4.3): ServerDHParams (p, g, Ys) and the signature.</summary>
+internal sealed class ServerKeyExchangeDhe : IServerKeyExchange
+{
+    public byte[] Prime { get; set; } = [];
+
+    public byte[] Generator { get; set; } = [];
+
+    public byte[] PublicKey { get; set; } = [];
+
+    public ushort SignatureAlgorithm { get; set; }
+
+    public byte[] Signature { get; set; } = [];
+
+    public byte[] ParamsBytes()
+    {
+        var w = new TlsWriter(Prime.Length + Generator.Length + PublicKey.Length + 6);
+        w.WriteVector16(Prime);
+        w.WriteVector16(Generator);
+        w.WriteVector16(PublicKey);
+        return w.ToArray();
+    }
+
+    public static ServerKeyExchangeDhe Parse(ReadOnlySpan<byte> body)
+    {
+        var reader = new TlsReader(body);
+        var message = new ServerKeyExchangeDhe
+        {
+            Prime = reader.ReadVector16().ToArray(),
+            Generator = reader.ReadVector16().ToArray(),
+            PublicKey = reader.ReadVector16().ToArray(),
+        };
+        if (message.Prime.Length == 0 || message.Generator.Length == 0 || message.PublicKey.Length == 0)
+        {
+            throw new TlsException(AlertDescription.DecodeError, "empty DH parameter");
+        }
+
+        message.SignatureAlgorithm = reader.ReadUInt16();
+        message.Signature = reader.ReadVector16().ToArray();
+        reader.EnsureEmpty("ServerKeyExchange");
+        return message;
+    }
+
+    public byte[] ToMessageBytes()
+    {
+        var w = new TlsWriter(Prime.Length + PublicKey.Length + Signature.Length + 16);
+        w.WriteBytes(ParamsBytes());
+        w.WriteUInt16(SignatureAlgorithm);
+        w.WriteVector16(Signature);
+        return HandshakeFraming.Frame(HandshakeType.ServerKeyExchange, w);
+    }
+}
+
+/// <summary>ClientKeyExchange for DHE (RFC 5246 §7.4.7.2): the client's public value Yc.</summary>
+internal sealed class ClientKeyExchangeDhe
+{
+    public byte[] PublicKey { get; set; } = [];
+
+    public static ClientKeyExchangeDhe Parse(ReadOnlySpan<byte> body)
+    {
+        var reader = new TlsReader(body);
+        var key = reader.ReadVector16();
+        reader.EnsureEmpty("ClientKeyExchange");
+        return key.IsEmpty ? throw new TlsException(AlertDescription.DecodeError, "empty DH public value") : new ClientKeyExchangeDhe { PublicKey = key.ToArray() };
+    }
+
+    public byte[] ToMessageBytes()
+    {
+        var w = new TlsWriter(PublicKey.Length + 2);
+        w.WriteVector16(PublicKey);
+        return HandshakeFraming.Frame(HandshakeType.ClientKeyExchange, w);
     }
 }
 

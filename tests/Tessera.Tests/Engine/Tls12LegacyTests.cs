@@ -40,7 +40,13 @@ public sealed class Tls12LegacyTests
                 Assert.Equal(suite, side.NegotiatedCipherSuite);
                 Assert.Equal(info.IsCbc, side.EncryptThenMac);
                 Assert.Equal(round == 1, side.IsResumed);
-                Assert.Equal(info.KeyExchange == TlsKeyExchange.Rsa || round == 1 ? null : NamedGroup.X25519, side.NegotiatedGroup);
+                NamedGroup? expectedGroup = round == 1 ? null : info.KeyExchange switch
+                {
+                    TlsKeyExchange.Dhe => NamedGroup.Ffdhe2048,
+                    TlsKeyExchange.Ecdhe => NamedGroup.X25519,
+                    _ => null,
+                };
+                Assert.Equal(expectedGroup, side.NegotiatedGroup);
             }
 
             var data = RandomNumberGenerator.GetBytes(40_000);
@@ -107,6 +113,107 @@ public sealed class Tls12LegacyTests
             .WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal(AlertDescription.BadRecordMac, error.Alert);
         Assert.Equal("record failed authentication", error.Reason);
+    }
+
+    [Theory]
+    [InlineData(new[] { NamedGroup.Ffdhe3072 }, new[] { NamedGroup.Ffdhe2048, NamedGroup.Ffdhe3072 }, NamedGroup.Ffdhe3072)]
+    [InlineData(new[] { NamedGroup.Ffdhe4096, NamedGroup.Ffdhe2048 }, new NamedGroup[0], NamedGroup.Ffdhe2048)]
+    [InlineData(new[] { NamedGroup.X25519 }, new[] { NamedGroup.Ffdhe4096 }, NamedGroup.Ffdhe4096)]
+    public void TheDheGroupFollowsRfc7919(NamedGroup[] clientGroups, NamedGroup[] serverFfdhe, NamedGroup expected)
+    {
+        const CipherSuite suite = CipherSuite.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256;
+        using var loop = new Loopback(
+            TestCerts.ClientOptions(o => { o.CipherSuites = [suite]; o.Legacy = LegacyPolicy.DheKeyExchange; o.Groups = clientGroups; }),
+            TestCerts.ServerOptions(CertificateKeyType.Rsa2048, o => { o.Legacy = LegacyPolicy.DheKeyExchange; o.Groups = [.. NamedGroups.Defaults, .. serverFfdhe]; }));
+        loop.Handshake();
+        Assert.Equal(expected, loop.Server.NegotiatedGroup);
+        Assert.Equal(expected, loop.Client.NegotiatedGroup);
+        Assert.Equal("ffdhe"u8.ToArray(), Loopback.Send(loop.Client, loop.Server, "ffdhe"u8.ToArray()));
+    }
+
+    [Fact]
+    public void AClientThatListsOnlyUnknownFfdheGroupsGetsNoDheSuite()
+    {
+        const CipherSuite suite = CipherSuite.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256;
+        using var loop = new Loopback(
+            TestCerts.ClientOptions(o => { o.CipherSuites = [suite]; o.Legacy = LegacyPolicy.DheKeyExchange; o.Groups = [NamedGroup.X25519, NamedGroup.Ffdhe4096]; }),
+            TestCerts.ServerOptions(CertificateKeyType.Rsa2048, o => { o.Legacy = LegacyPolicy.DheKeyExchange; o.Groups = [NamedGroup.X25519, NamedGroup.Ffdhe2048]; }));
+        Assert.Equal(AlertDescription.HandshakeFailure, Assert.Throws<TlsException>(() => loop.Pump()).Alert);
+    }
+
+    /// <summary>A DHE handshake stopped after the server's first flight, with that flight and the client's answer.</summary>
+    private static (TlsConnection Client, TlsConnection Server, List<Wire.Record> ServerFlight) DheUpToServerFlight()
+    {
+        const CipherSuite suite = CipherSuite.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256;
+        var client = TlsConnection.CreateClient(TestCerts.ClientOptions(o => { o.CipherSuites = [suite]; o.Legacy = LegacyPolicy.DheKeyExchange; }));
+        var server = TlsConnection.CreateServer(TestCerts.ServerOptions(CertificateKeyType.Rsa2048, o => o.Legacy = LegacyPolicy.DheKeyExchange));
+        client.Start();
+        server.ReceiveBytes(Wire.TakeOutput(client));
+        return (client, server, Wire.Split(Wire.TakeOutput(server)));
+    }
+
+    [Theory]
+    [InlineData("1024-bit prime")]
+    [InlineData("generator 5")]
+    public void AServerDhGroupOutsideRfc7919IsInsufficientSecurity(string kind)
+    {
+        var (client, server, flight) = DheUpToServerFlight();
+        using var _ = client;
+        using var __ = server;
+        var index = flight.FindIndex(r => r.Payload[0] == (byte)HandshakeType.ServerKeyExchange);
+        var ske = ServerKeyExchangeDhe.Parse(flight[index].Payload.AsSpan(4));
+        if (kind == "generator 5")
+        {
+            ske.Generator = [5];
+        }
+        else
+        {
+            ske.Prime = [0xFF, .. RandomNumberGenerator.GetBytes(127)];
+        }
+
+        var forged = Wire.PlaintextRecord(ContentType.Handshake, ske.ToMessageBytes());
+        byte[] input = [.. flight.Take(index).SelectMany(r => r.Bytes), .. forged, .. flight.Skip(index + 1).SelectMany(r => r.Bytes)];
+        var error = Assert.Throws<TlsException>(() => client.ReceiveBytes(input));
+        Assert.Equal(AlertDescription.InsufficientSecurity, error.Alert);
+    }
+
+    [Theory]
+    [InlineData("one", AlertDescription.IllegalParameter)]
+    [InlineData("p - 1", AlertDescription.IllegalParameter)]
+    [InlineData("longer than p", AlertDescription.IllegalParameter)]
+    [InlineData("empty", AlertDescription.DecodeError)]
+    public void ABadClientDhValueIsRefused(string kind, AlertDescription alert)
+    {
+        var (client, server, flight) = DheUpToServerFlight();
+        using var _ = client;
+        using var __ = server;
+        client.ReceiveBytes([.. flight.SelectMany(r => r.Bytes)]);
+        var answer = Wire.Split(Wire.TakeOutput(client));   // ClientKeyExchange, ChangeCipherSpec, Finished
+        var p = Tessera.Crypto.FfdheKeyExchange.Ffdhe2048.Prime;
+        byte[] value = kind switch
+        {
+            "one" => [1],
+            "p - 1" => [.. p[..^1], (byte)(p[^1] - 1)],
+            "longer than p" => [1, .. p],
+            _ => [],
+        };
+        var body = new byte[2 + value.Length];
+        body[0] = (byte)(value.Length >> 8);
+        body[1] = (byte)value.Length;
+        value.CopyTo(body, 2);
+        byte[] message = [(byte)HandshakeType.ClientKeyExchange, 0, (byte)(body.Length >> 8), (byte)body.Length, .. body];
+        var error = Assert.Throws<TlsException>(() => server.ReceiveBytes([.. Wire.PlaintextRecord(ContentType.Handshake, message), .. answer[1].Bytes, .. answer[2].Bytes]));
+        Assert.Equal(alert, error.Alert);
+    }
+
+    [Fact]
+    public void FfdheWorksAsATls13KeyShareToo()
+    {
+        using var loop = new Loopback(TestCerts.ClientOptions(o => o.Groups = [NamedGroup.Ffdhe2048]),
+            TestCerts.ServerOptions(configure: o => o.Groups = [NamedGroup.Ffdhe2048, NamedGroup.X25519]));
+        loop.Handshake();
+        Assert.Equal(TlsProtocolVersion.Tls13, loop.Client.NegotiatedProtocol);
+        Assert.Equal(NamedGroup.Ffdhe2048, loop.Client.NegotiatedGroup);
     }
 
     [Fact]
