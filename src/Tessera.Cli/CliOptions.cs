@@ -27,15 +27,17 @@ internal sealed class CommonTlsOptions
     public Option<string?> SigAlgs { get; } = CliOptions.Create<string?>("sigalgs", "colon-separated signature schemes, e.g. ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256");
     public Option<bool> Tls13 { get; } = CliOptions.Flag("tls1_3", "use TLS 1.3 only");
     public Option<bool> Tls12 { get; } = CliOptions.Flag("tls1_2", "use TLS 1.2 only");
+    public Option<bool> Tls11 { get; } = CliOptions.Flag("tls1_1", "use TLS 1.1 only (legacy: needs -legacy)");
+    public Option<bool> Tls10 { get; } = CliOptions.Flag("tls1", "use TLS 1.0 only (legacy: needs -legacy)");
     public Option<bool> Quiet { get; } = CliOptions.Flag("quiet", "print no session information");
     public Option<bool> Brief { get; } = CliOptions.Flag("brief", "print a short session summary on stderr");
     public Option<string?> KeyLogFile { get; } = CliOptions.Create<string?>("keylogfile", "append TLS secrets in NSS key log format (also: SSLKEYLOGFILE)");
     public Option<bool> Trace { get; } = CliOptions.Flag("trace", "print every record and handshake message", "-msg");
-    public Option<bool> Legacy { get; } = CliOptions.Flag("legacy", "also allow the legacy TLS 1.2 set: CBC suites, RSA key exchange (unsafe; for old peers only)");
+    public Option<bool> Legacy { get; } = CliOptions.Flag("legacy", "also allow the legacy set: CBC suites, RSA and DHE key exchange, TLS 1.0/1.1 (unsafe; for old peers only)");
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Cert, Key, CaFile, Alpn, Groups, CipherSuites, Cipher, SigAlgs, Tls13, Tls12, Quiet, Brief, KeyLogFile, Trace, Legacy })
+        foreach (var option in new Option[] { Cert, Key, CaFile, Alpn, Groups, CipherSuites, Cipher, SigAlgs, Tls13, Tls12, Tls11, Tls10, Quiet, Brief, KeyLogFile, Trace, Legacy })
         {
             command.Options.Add(option);
         }
@@ -44,16 +46,26 @@ internal sealed class CommonTlsOptions
     /// <summary>Applies the shared settings; throws <see cref="CliException"/> for bad values.</summary>
     public void Apply(ParseResult parse, TlsOptions options, TextWriter traceOutput)
     {
-        bool only12 = parse.GetValue(Tls12);
-        bool only13 = parse.GetValue(Tls13);
-        if (only12 && only13)
+        var pinned = new[] { (Tls13, TlsProtocolVersion.Tls13), (Tls12, TlsProtocolVersion.Tls12), (Tls11, TlsProtocolVersion.Tls11), (Tls10, TlsProtocolVersion.Tls10) }
+            .Where(p => parse.GetValue(p.Item1)).Select(p => p.Item2).ToList();
+        if (pinned.Count > 1)
         {
-            throw new CliException("-tls1_2 and -tls1_3 exclude each other; give neither to allow both");
+            throw new CliException("-tls1, -tls1_1, -tls1_2 and -tls1_3 exclude each other; give none to allow every enabled version");
         }
 
-        if (only12 || only13)
+        bool legacy = parse.GetValue(Legacy);
+        if (pinned is [var only])
         {
-            options.MinProtocolVersion = options.MaxProtocolVersion = only12 ? TlsProtocolVersion.Tls12 : TlsProtocolVersion.Tls13;
+            if (only < TlsProtocolVersion.Tls12 && !legacy)
+            {
+                throw new CliException($"{only.ToDisplayName()} is a legacy protocol version; add -legacy to allow it");
+            }
+
+            options.MinProtocolVersion = options.MaxProtocolVersion = only;
+        }
+        else if (legacy)
+        {
+            options.MinProtocolVersion = TlsProtocolVersion.Tls10;
         }
 
         if (parse.GetValue(Alpn) is { } alpn)
@@ -74,7 +86,6 @@ internal sealed class CommonTlsOptions
         var tls13 = parse.GetValue(CipherSuites) is { } suites
             ? ParseList(suites, "-ciphersuites", Tessera.CipherSuites.FromName, s => Tessera.CipherSuites.Find(s)?.Version == TlsProtocolVersion.Tls13, "is not a TLS 1.3 suite (TLS 1.2 suites go in -cipher)")
             : [.. Tessera.CipherSuites.Tls13Defaults];
-        bool legacy = parse.GetValue(Legacy);
         options.Legacy = legacy ? LegacyPolicy.All : LegacyPolicy.None;
         var tls12 = parse.GetValue(Cipher) is { } ciphers
             ? ParseList(ciphers, "-cipher", Tessera.CipherSuites.FromName, s => Tessera.CipherSuites.Find(s)?.Version == TlsProtocolVersion.Tls12, "is not a TLS 1.2 suite (TLS 1.3 suites go in -ciphersuites)")

@@ -108,8 +108,10 @@ public enum LegacyPolicy
     RsaKeyExchange = 2,
     /// <summary>TLS_DHE_RSA_WITH_* suites over the RFC 7919 ffdhe groups.</summary>
     DheKeyExchange = 4,
+    /// <summary>TLS 1.0 and 1.1 (RFC 2246, RFC 4346; deprecated by RFC 8996), with the CBC-SHA suites, when <see cref="TlsOptions.MinProtocolVersion"/> allows them too.</summary>
+    Tls10And11 = 8,
     /// <summary>Every legacy feature above.</summary>
-    All = CbcSuites | RsaKeyExchange | DheKeyExchange,
+    All = CbcSuites | RsaKeyExchange | DheKeyExchange | Tls10And11,
 }
 
 /// <summary>How a TLS 1.2 suite authenticates the server; TLS 1.3 suites leave it to the certificate.</summary>
@@ -143,6 +145,12 @@ public enum TlsHashAlgorithm
     Sha384,
     /// <summary>SHA-512 (signatures only).</summary>
     Sha512,
+    /// <summary>SHA-1 (legacy: the TLS 1.0/1.1 PRF and signatures, HMAC-SHA1 record MACs).</summary>
+    Sha1,
+    /// <summary>MD5 (legacy: half of the TLS 1.0/1.1 PRF only).</summary>
+    Md5,
+    /// <summary>MD5 ‖ SHA-1 (legacy: the TLS 1.0/1.1 handshake hash, and their PRF).</summary>
+    Md5Sha1,
 }
 
 /// <summary>One row of the cipher-suite table.</summary>
@@ -171,6 +179,18 @@ public sealed record CipherSuiteInfo(CipherSuite Suite, string Name, AeadAlgorit
     public LegacyPolicy RequiredLegacy =>
         (IsCbc ? LegacyPolicy.CbcSuites : LegacyPolicy.None) |
         KeyExchange switch { TlsKeyExchange.Rsa => LegacyPolicy.RsaKeyExchange, TlsKeyExchange.Dhe => LegacyPolicy.DheKeyExchange, _ => LegacyPolicy.None };
+
+    /// <summary>
+    /// Whether the suite can be used at <paramref name="version"/>: TLS 1.3 suites in 1.3 only, the others in
+    /// 1.2, and in TLS 1.0/1.1 only the CBC suites with HMAC-SHA1 (the rest came with TLS 1.2).
+    /// </summary>
+    public bool UsableIn(TlsProtocolVersion version) => version switch
+    {
+        TlsProtocolVersion.Tls13 => Version == TlsProtocolVersion.Tls13,
+        TlsProtocolVersion.Tls12 => Version == TlsProtocolVersion.Tls12,
+        TlsProtocolVersion.Tls11 or TlsProtocolVersion.Tls10 => Version == TlsProtocolVersion.Tls12 && Mac == TlsMacAlgorithm.HmacSha1,
+        _ => false,
+    };
 
     /// <summary>HMAC key and output length of <see cref="Mac"/> (0 for AEAD suites).</summary>
     public int MacLength => Mac switch { TlsMacAlgorithm.HmacSha1 => 20, TlsMacAlgorithm.HmacSha256 => 32, TlsMacAlgorithm.HmacSha384 => 48, _ => 0 };

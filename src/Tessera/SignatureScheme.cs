@@ -33,8 +33,13 @@ public enum SignatureScheme : ushort
     rsa_pss_pss_sha512 = 0x080B,
     /// <summary>rsa_pkcs1_sha1 (legacy).</summary>
     rsa_pkcs1_sha1 = 0x0201,
-    /// <summary>ecdsa_sha1 (legacy).</summary>
+    /// <summary>ecdsa_sha1 (legacy; TLS 1.0/1.1 ECDSA signatures).</summary>
     ecdsa_sha1 = 0x0203,
+    /// <summary>
+    /// Not a code point (the private value BoringSSL also uses, never sent): TLS 1.0/1.1 RSA signatures,
+    /// PKCS#1 v1.5 over MD5 ‖ SHA-1 without a DigestInfo (RFC 4346 §4.7).
+    /// </summary>
+    rsa_pkcs1_md5_sha1 = 0xFF01,
 }
 
 /// <summary>The kind of key a signature scheme needs.</summary>
@@ -101,6 +106,9 @@ public static class SignatureSchemes
         new(SignatureScheme.rsa_pkcs1_sha384, SignatureKeyType.Rsa, SignaturePadding.Pkcs1, TlsHashAlgorithm.Sha384, null, false, true),
         new(SignatureScheme.rsa_pkcs1_sha512, SignatureKeyType.Rsa, SignaturePadding.Pkcs1, TlsHashAlgorithm.Sha512, null, false, true),
         new(SignatureScheme.ed448, SignatureKeyType.Ed448, SignaturePadding.EdDsa, TlsHashAlgorithm.Sha512, null, true, false),
+        // TLS 1.0/1.1 only (legacy opt-in); never in a default list, never accepted for TLS 1.2 or 1.3 handshakes.
+        new(SignatureScheme.ecdsa_sha1, SignatureKeyType.Ecdsa, SignaturePadding.Ecdsa, TlsHashAlgorithm.Sha1, null, false, true),
+        new(SignatureScheme.rsa_pkcs1_md5_sha1, SignatureKeyType.Rsa, SignaturePadding.Pkcs1, TlsHashAlgorithm.Md5Sha1, null, false, true),
     ];
 
     /// <summary>The schemes a Tessera endpoint offers for handshake signatures, most preferred first.</summary>

@@ -44,6 +44,7 @@ public sealed class TlsConnection : IDisposable
     private const int MaxDeferredApplicationData = 16 << 20;
     private ArrayBufferWriter<byte>? _deferredApplicationData;
     private HandshakeBase? _beforeRenegotiation;
+    private ushort _recordVersion = RecordConstants.LegacyRecordVersion;
     private bool _closeAfterRenegotiation;
     private bool _helloRequestSent;
     private CipherSuiteInfo? _suite;
@@ -72,11 +73,16 @@ public sealed class TlsConnection : IDisposable
             }
         }
 
-        if (options.MinProtocolVersion is not (TlsProtocolVersion.Tls12 or TlsProtocolVersion.Tls13) ||
-            options.MaxProtocolVersion is not (TlsProtocolVersion.Tls12 or TlsProtocolVersion.Tls13) ||
+        if (options.MinProtocolVersion is not (TlsProtocolVersion.Tls10 or TlsProtocolVersion.Tls11 or TlsProtocolVersion.Tls12 or TlsProtocolVersion.Tls13) ||
+            options.MaxProtocolVersion is not (TlsProtocolVersion.Tls10 or TlsProtocolVersion.Tls11 or TlsProtocolVersion.Tls12 or TlsProtocolVersion.Tls13) ||
             options.MinProtocolVersion > options.MaxProtocolVersion)
         {
-            throw new ArgumentOutOfRangeException(nameof(options), "Protocol versions must be TLS 1.2 or TLS 1.3, minimum not above maximum (older versions need the legacy policy, not yet available).");
+            throw new ArgumentOutOfRangeException(nameof(options), "Protocol versions must be TLS 1.0 to 1.3, minimum not above maximum.");
+        }
+
+        if (options.MaxProtocolVersion < TlsProtocolVersion.Tls12 && !options.Legacy.HasFlag(LegacyPolicy.Tls10And11))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "TLS 1.0 and 1.1 need Legacy to include LegacyPolicy.Tls10And11.");
         }
 
         _reassembler = new HandshakeReassembler(options.MaxHandshakeMessageSize);
@@ -85,7 +91,7 @@ public sealed class TlsConnection : IDisposable
             : new Server13Handshake(this, (TlsServerOptions)options);
         if (!isClient)
         {
-            _records.PlaintextRecordVersion = RecordConstants.LegacyRecordVersion;
+            _records.PlaintextRecordVersion = _recordVersion;
         }
     }
 
@@ -275,6 +281,15 @@ public sealed class TlsConnection : IDisposable
             }
 
             int n = Math.Min(max, data.Length);
+            if (n > 1 && NegotiatedProtocol == TlsProtocolVersion.Tls10 && _suite?.IsCbc == true)
+            {
+                // TLS 1.0 chains CBC IVs across records, so a record's first block is predictable (BEAST):
+                // 1/n-1 splitting puts one byte, and its MAC, first.
+                _records.Write(ContentType.ApplicationData, data[..1]);
+                data = data[1..];
+                n--;
+            }
+
             _records.Write(ContentType.ApplicationData, data[..n]);
             data = data[n..];
         }
@@ -355,7 +370,8 @@ public sealed class TlsConnection : IDisposable
             seed[_randoms.Length] = (byte)(context.Length >> 8);
             seed[_randoms.Length + 1] = (byte)context.Length;
             context.CopyTo(seed.AsSpan(_randoms.Length + 2));
-            return Tls12Prf.Compute(_options.Crypto, _suite.Hash, _tls12MasterSecret, label, seed, length);
+            var prf = NegotiatedProtocol < TlsProtocolVersion.Tls12 ? TlsHashAlgorithm.Md5Sha1 : _suite.Hash;
+            return Tls12Prf.Compute(_options.Crypto, prf, _tls12MasterSecret, label, seed, length);
         }
 
         if (_exporterSecret is null || _suite is null)
@@ -410,7 +426,14 @@ public sealed class TlsConnection : IDisposable
         _records.Write(ContentType.Handshake, message);
 
         // Only the initial ClientHello may carry 0x0301 (RFC 8446 §5.1).
-        _records.PlaintextRecordVersion = RecordConstants.LegacyRecordVersion;
+        _records.PlaintextRecordVersion = _recordVersion;
+    }
+
+    /// <summary>TLS 1.0/1.1: once negotiated, every record header carries the version (RFC 2246 §6.2.1); 0x0303 otherwise.</summary>
+    internal void UseRecordVersion(TlsProtocolVersion version)
+    {
+        _recordVersion = version < TlsProtocolVersion.Tls12 ? (ushort)version : RecordConstants.LegacyRecordVersion;
+        _records.PlaintextRecordVersion = _recordVersion;
     }
 
     internal void SendChangeCipherSpecOnce(bool enabled)
@@ -440,7 +463,7 @@ public sealed class TlsConnection : IDisposable
     internal void InstallWriteProtection(IRecordProtection protection, string description)
     {
         _records.SetWriteProtection(protection);
-        _records.PlaintextRecordVersion = RecordConstants.LegacyRecordVersion;
+        _records.PlaintextRecordVersion = _recordVersion;
         _options.Observer?.OnKeyChange(TrafficDirection.Sent, description);
     }
 
@@ -694,7 +717,7 @@ public sealed class TlsConnection : IDisposable
         var description = (AlertDescription)content[1];
         _options.Observer?.OnAlert(TrafficDirection.Received, description);
         if (content[0] == 1 && description is not (AlertDescription.CloseNotify or AlertDescription.UserCanceled) &&
-            NegotiatedProtocol == TlsProtocolVersion.Tls12)
+            NegotiatedProtocol is TlsProtocolVersion.Tls12 or TlsProtocolVersion.Tls11 or TlsProtocolVersion.Tls10)
         {
             // TLS 1.2 warnings (e.g. unrecognized_name, no_renegotiation) are not fatal; a flood of them is.
             if (++_warningAlerts > 16)
@@ -764,7 +787,7 @@ public sealed class TlsConnection : IDisposable
 
     private void HandlePostHandshakeMessage(HandshakeType type, byte[] message)
     {
-        if (NegotiatedProtocol == TlsProtocolVersion.Tls12)
+        if (NegotiatedProtocol is TlsProtocolVersion.Tls12 or TlsProtocolVersion.Tls11 or TlsProtocolVersion.Tls10)
         {
             HandlePostHandshakeMessage12(type, message);
             return;
@@ -822,7 +845,7 @@ public sealed class TlsConnection : IDisposable
                 _helloRequestSent = false;
                 if (SecureRenegotiation && (asked || (((TlsServerOptions)_options).AllowClientRenegotiation && WithinRenegotiationRate())))
                 {
-                    var renegotiation = new Server12Handshake(this, (TlsServerOptions)_options) { Renegotiating = (_clientVerifyData, _serverVerifyData) };
+                    var renegotiation = new Server12Handshake(this, (TlsServerOptions)_options, NegotiatedProtocol) { Renegotiating = (_clientVerifyData, _serverVerifyData) };
                     ReplaceHandshake(renegotiation);
                     renegotiation.HandleClientHello(hello, message);
                     break;
@@ -895,7 +918,8 @@ public sealed class TlsConnection : IDisposable
     public void Renegotiate()
     {
         ThrowIfUnusable();
-        if (NegotiatedProtocol != TlsProtocolVersion.Tls12 || !IsHandshakeComplete || !_handshake.IsComplete || IsWriteClosed)
+        if (NegotiatedProtocol is not (TlsProtocolVersion.Tls12 or TlsProtocolVersion.Tls11 or TlsProtocolVersion.Tls10) ||
+            !IsHandshakeComplete || !_handshake.IsComplete || IsWriteClosed)
         {
             throw new InvalidOperationException("Only an open TLS 1.2 connection with no handshake under way can renegotiate.");
         }

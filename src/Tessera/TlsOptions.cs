@@ -14,7 +14,7 @@ public abstract class TlsOptions
     /// </summary>
     public IReadOnlyList<CipherSuite> CipherSuites { get; set; } = [.. Tessera.CipherSuites.Defaults, .. Tessera.CipherSuites.Legacy];
 
-    /// <summary>The lowest version to negotiate (TLS 1.2 by default).</summary>
+    /// <summary>The lowest version to negotiate (TLS 1.2 by default; TLS 1.0 and 1.1 also need <see cref="LegacyPolicy.Tls10And11"/>).</summary>
     public TlsProtocolVersion MinProtocolVersion { get; set; } = TlsProtocolVersion.Tls12;
 
     /// <summary>The highest version to negotiate (TLS 1.3 by default).</summary>
@@ -30,10 +30,14 @@ public abstract class TlsOptions
     internal IReadOnlyList<CipherSuite> EnabledCipherSuites =>
         [.. CipherSuites.Where(suite => Tessera.CipherSuites.Find(suite) is { } info && (info.RequiredLegacy & ~Legacy) == 0)];
 
-    /// <summary>A version is in play when it is within the bounds and at least one of its suites is enabled.</summary>
+    /// <summary>
+    /// A version is in play when it is within the bounds and at least one of its suites is enabled; TLS 1.0
+    /// and 1.1 also need <see cref="LegacyPolicy.Tls10And11"/>.
+    /// </summary>
     internal bool Allows(TlsProtocolVersion version) =>
         version >= MinProtocolVersion && version <= MaxProtocolVersion &&
-        EnabledCipherSuites.Any(s => Tessera.CipherSuites.Find(s)?.Version == version);
+        (version >= TlsProtocolVersion.Tls12 || Legacy.HasFlag(LegacyPolicy.Tls10And11)) &&
+        EnabledCipherSuites.Any(s => Tessera.CipherSuites.Find(s)?.UsableIn(version) == true);
 
     /// <summary>Key-exchange groups, most preferred first.</summary>
     public IReadOnlyList<NamedGroup> Groups { get; set; } = NamedGroups.Defaults;

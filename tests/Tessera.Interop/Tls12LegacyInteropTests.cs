@@ -75,6 +75,93 @@ public sealed class Tls12LegacyInteropTests(PemFixture pem)
         Assert.Contains($"Cipher is {CipherSuites.Get(suite).OpenSslName}", Encoding.UTF8.GetString(page.ToArray()), StringComparison.Ordinal);
     }
 
+    public static TheoryData<string, CipherSuite> OldVersions()
+    {
+        var data = new TheoryData<string, CipherSuite>();
+        foreach (var version in new[] { "tls1", "tls1_1" })
+        {
+            foreach (var suite in new[] { CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, CipherSuite.TLS_DHE_RSA_WITH_AES_256_CBC_SHA, CipherSuite.TLS_RSA_WITH_AES_128_CBC_SHA })
+            {
+                data.Add(version, suite);
+            }
+        }
+
+        return data;
+    }
+
+    private static TlsProtocolVersion VersionOf(string openSslFlag) => openSslFlag == "tls1" ? TlsProtocolVersion.Tls10 : TlsProtocolVersion.Tls11;
+
+    [Theory]
+    [MemberData(nameof(OldVersions))]
+    public async Task TesseraClientSpeaksTls10And11ToOpenSsl(string version, CipherSuite suite)
+    {
+        var key = KeyFor(suite);
+        string[] dhParam = CipherSuites.Get(suite).KeyExchange == TlsKeyExchange.Dhe ? ["-dhparam", DhParamFile("ffdhe2048")] : [];
+        using var server = PeerProcess.StartOpenSsl(["s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(key), "-key", pem.KeyFile(key),
+            "-" + version, "-www", "-naccept", "1", "-cipher", OpenSslCipher(suite), .. dhParam]);
+        int port = server.WaitForAcceptPort();
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", port).WaitAsync(Bound);
+        await using var tls = new TlsStream(tcp.GetStream());
+        using var timeout = new CancellationTokenSource(Bound);
+        await tls.AuthenticateAsClientAsync(new TlsClientOptions
+        {
+            ServerName = "localhost",
+            CertificateVerifier = pem.Verifier(),
+            CipherSuites = [suite],
+            Legacy = LegacyPolicy.All,
+            MinProtocolVersion = TlsProtocolVersion.Tls10,
+        }, timeout.Token);
+        Assert.Equal(VersionOf(version), tls.NegotiatedProtocol);
+        Assert.Equal(suite, tls.NegotiatedCipherSuite);
+        await tls.WriteAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray(), timeout.Token);
+        var page = new MemoryStream();
+        await tls.CopyToAsync(page, timeout.Token);
+        var text = Encoding.UTF8.GetString(page.ToArray());
+        Assert.Contains($"Cipher is {CipherSuites.Get(suite).OpenSslName}", text, StringComparison.Ordinal);
+        Assert.Contains($"Protocol  : {VersionOf(version).ToDisplayName()}", text, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(OldVersions))]
+    public async Task OpenSslSpeaksTls10And11ToTesseraWithAClientCertificate(string version, CipherSuite suite)
+    {
+        var options = new TlsServerOptions
+        {
+            Legacy = LegacyPolicy.All,
+            MinProtocolVersion = TlsProtocolVersion.Tls10,
+            RequireClientCertificate = true,
+            CertificateVerifier = pem.Verifier(),
+        };
+        options.Certificates.Add(pem.Certificates[KeyFor(suite)]);
+        await using var host = new TesseraServerHost(options);
+        using var client = PeerProcess.StartOpenSsl("s_client", "-connect", $"127.0.0.1:{host.Port}", "-servername", "localhost", "-CAfile", pem.CaFile,
+            "-verify_return_error", "-ign_eof", "-" + version, "-cipher", OpenSslCipher(suite), "-cert", pem.ClientCertFile, "-key", pem.ClientKeyFile);
+        client.Stdin.Write("old but sound\n");
+        client.Stdin.Flush();
+        Assert.True(client.WaitForExit(Bound) == 0, client.Stdout + client.Stderr);
+        Assert.Contains($"Protocol  : {VersionOf(version).ToDisplayName()}", client.Stdout, StringComparison.Ordinal);
+        Assert.Contains("got:old but sound", client.Stdout, StringComparison.Ordinal);
+        var connection = Assert.Single(host.Completed);
+        Assert.Equal(VersionOf(version), connection.NegotiatedProtocol);
+        Assert.True(connection.PeerCertificateVerified);
+        Assert.Equal(SignatureScheme.ecdsa_sha1, connection.PeerSignatureScheme);   // the interop client key is ECDSA: SHA-1, no algorithm field
+    }
+
+    [Theory]
+    [InlineData("tls1")]
+    [InlineData("tls1_1")]
+    public async Task ADefaultTesseraServerRefusesOpenSslAtTls10And11(string version)
+    {
+        var options = new TlsServerOptions();
+        options.Certificates.Add(pem.Certificates[CertificateKeyType.Rsa2048]);
+        await using var host = new TesseraServerHost(options);
+        using var client = PeerProcess.StartOpenSsl("s_client", "-connect", $"127.0.0.1:{host.Port}", "-servername", "localhost", "-" + version,
+            "-cipher", "ALL:@SECLEVEL=0");
+        Assert.NotEqual(0, client.WaitForExit(Bound));
+        Assert.Contains("protocol version", client.Stdout + client.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task OpenSslsDefaultDhGroupIsRefusedAsNotRfc7919()
     {

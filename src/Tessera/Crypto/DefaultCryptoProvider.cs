@@ -28,6 +28,9 @@ public sealed class DefaultCryptoProvider : ICryptoProvider
         TlsHashAlgorithm.Sha256 => SHA256.HashData(data, destination),
         TlsHashAlgorithm.Sha384 => SHA384.HashData(data, destination),
         TlsHashAlgorithm.Sha512 => SHA512.HashData(data, destination),
+        TlsHashAlgorithm.Sha1 => SHA1.HashData(data, destination),
+        TlsHashAlgorithm.Md5 => MD5.HashData(data, destination),
+        TlsHashAlgorithm.Md5Sha1 => MD5.HashData(data, destination) + SHA1.HashData(data, destination[16..]),
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm)),
     };
 
@@ -37,6 +40,8 @@ public sealed class DefaultCryptoProvider : ICryptoProvider
         TlsHashAlgorithm.Sha256 => HMACSHA256.HashData(key, data, destination),
         TlsHashAlgorithm.Sha384 => HMACSHA384.HashData(key, data, destination),
         TlsHashAlgorithm.Sha512 => HMACSHA512.HashData(key, data, destination),
+        TlsHashAlgorithm.Sha1 => HMACSHA1.HashData(key, data, destination),
+        TlsHashAlgorithm.Md5 => HMACMD5.HashData(key, data, destination),
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm)),
     };
 

@@ -10,6 +10,8 @@ internal static class HashAlgorithms
         TlsHashAlgorithm.Sha256 => HashAlgorithmName.SHA256,
         TlsHashAlgorithm.Sha384 => HashAlgorithmName.SHA384,
         TlsHashAlgorithm.Sha512 => HashAlgorithmName.SHA512,
+        TlsHashAlgorithm.Sha1 => HashAlgorithmName.SHA1,
+        TlsHashAlgorithm.Md5 => HashAlgorithmName.MD5,
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm)),
     };
 
@@ -18,6 +20,9 @@ internal static class HashAlgorithms
         TlsHashAlgorithm.Sha256 => 32,
         TlsHashAlgorithm.Sha384 => 48,
         TlsHashAlgorithm.Sha512 => 64,
+        TlsHashAlgorithm.Sha1 => 20,
+        TlsHashAlgorithm.Md5 => 16,
+        TlsHashAlgorithm.Md5Sha1 => 36,
         _ => throw new ArgumentOutOfRangeException(nameof(algorithm)),
     };
 }

@@ -96,8 +96,37 @@ internal static class SignatureVerifier
             return false;
         }
 
+        if (info.Hash == TlsHashAlgorithm.Md5Sha1)
+        {
+            return !isPssKey && VerifyRsaMd5Sha1(rsa.ExportParameters(false), data, signature);
+        }
+
         var padding = info.Padding == SignaturePadding.Pss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1;
         return rsa.VerifyData(data, signature, HashAlgorithms.ToBcl(info.Hash), padding);
+    }
+
+    /// <summary>
+    /// TLS 1.0/1.1 RSA: PKCS#1 v1.5 over the 36-byte MD5 ‖ SHA-1 digest with no DigestInfo, which the BCL
+    /// cannot express; BouncyCastle's raw PKCS#1 signer can.
+    /// </summary>
+    private static bool VerifyRsaMd5Sha1(RSAParameters key, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        Span<byte> digest = stackalloc byte[36];
+        MD5.HashData(data, digest);
+        SHA1.HashData(data, digest[16..]);
+        var signer = new Org.BouncyCastle.Crypto.Signers.GenericSigner(
+            new Org.BouncyCastle.Crypto.Encodings.Pkcs1Encoding(new Org.BouncyCastle.Crypto.Engines.RsaBlindedEngine()), new Org.BouncyCastle.Crypto.Digests.NullDigest());
+        signer.Init(false, new Org.BouncyCastle.Crypto.Parameters.RsaKeyParameters(false,
+            new Org.BouncyCastle.Math.BigInteger(1, key.Modulus), new Org.BouncyCastle.Math.BigInteger(1, key.Exponent)));
+        signer.BlockUpdate(digest);
+        try
+        {
+            return signer.VerifySignature(signature.ToArray());
+        }
+        catch (Org.BouncyCastle.Crypto.CryptoException)
+        {
+            return false;
+        }
     }
 
     private static bool VerifyEd25519(byte[] key, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)

@@ -28,9 +28,11 @@ internal sealed class Client12Handshake : Tls12Handshake
 
     private enum State { WaitServerHello, WaitCertificate, WaitServerKeyExchange, WaitCertificateRequestOrDone, WaitServerHelloDone, WaitNewSessionTicket, WaitChangeCipherSpec, WaitFinished, Complete }
 
-    public Client12Handshake(TlsConnection connection, TlsClientOptions options, byte[] clientHelloMessage, ClientHello clientHello, HashSet<ushort> offeredExtensions)
+    public Client12Handshake(TlsConnection connection, TlsClientOptions options, byte[] clientHelloMessage, ClientHello clientHello, HashSet<ushort> offeredExtensions,
+        TlsProtocolVersion version = TlsProtocolVersion.Tls12)
         : base(connection, options)
     {
+        Version = version;
         _options = options;
         _clientHello = clientHello;
         _offeredExtensions = offeredExtensions;
@@ -51,7 +53,7 @@ internal sealed class Client12Handshake : Tls12Handshake
                 HandleServerKeyExchange(message);
                 break;
             case State.WaitCertificateRequestOrDone when type == HandshakeType.CertificateRequest:
-                _certificateRequest = CertificateRequest12.Parse(Body(message));
+                _certificateRequest = CertificateRequest12.Parse(Body(message), withSignatureAlgorithms: !IsPreTls12);
                 Transcript.Add(message);
                 _state = State.WaitServerHelloDone;
                 break;
@@ -92,10 +94,12 @@ internal sealed class Client12Handshake : Tls12Handshake
     public void HandleServerHello(ServerHello hello, byte[] message)
     {
         var suite = CipherSuites.Find((CipherSuite)hello.CipherSuite);
-        if (suite is null || suite.Version != TlsProtocolVersion.Tls12 || !_clientHello.CipherSuites.Contains(hello.CipherSuite))
+        if (suite is null || !suite.UsableIn(Version) || !_clientHello.CipherSuites.Contains(hello.CipherSuite))
         {
-            throw new TlsException(AlertDescription.IllegalParameter, $"server selected cipher suite {CipherSuites.NameOf(hello.CipherSuite)}, which was not offered for TLS 1.2");
+            throw new TlsException(AlertDescription.IllegalParameter, $"server selected cipher suite {CipherSuites.NameOf(hello.CipherSuite)}, which was not offered for {Version.ToDisplayName()}");
         }
+
+        Connection.UseRecordVersion(Version);
 
         if (hello.LegacyCompressionMethod != 0)
         {
@@ -108,6 +112,11 @@ internal sealed class Client12Handshake : Tls12Handshake
         {
             // The session id we sent is random: no server can resume it.
             throw new TlsException(AlertDescription.IllegalParameter, "server claims to resume a session that was never established");
+        }
+
+        if (_abbreviated && IsPreTls12)
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, $"server resumed a TLS 1.2 session in {Version.ToDisplayName()}");
         }
 
         if (_abbreviated && (CipherSuite)hello.CipherSuite != resumable!.CipherSuite)
@@ -198,7 +207,7 @@ internal sealed class Client12Handshake : Tls12Handshake
 
         Suite = suite;
         ServerRandom = hello.Random;
-        Transcript.SetAlgorithm(suite.Hash);
+        Transcript.SetAlgorithm(PrfHash);
         Transcript.Add(message);
         Connection.SecureRenegotiation = secureRenegotiation;
         Connection.ExtendedMasterSecret = UseExtendedMasterSecret;
@@ -216,7 +225,7 @@ internal sealed class Client12Handshake : Tls12Handshake
             throw new TlsException(AlertDescription.HandshakeFailure, "server resumed an extended-master-secret session without the extension");
         }
 
-        Connection.SetNegotiated(TlsProtocolVersion.Tls12, suite.Suite, null);
+        Connection.SetNegotiated(Version, suite.Suite, null);
         Connection.IsResumed = true;
         ResumeMasterSecret(resumable!.MasterSecret, isClient: true);
         _state = _expectTicket ? State.WaitNewSessionTicket : State.WaitChangeCipherSpec;
@@ -257,7 +266,7 @@ internal sealed class Client12Handshake : Tls12Handshake
         if (Suite.KeyExchange == TlsKeyExchange.Rsa)
         {
             // No ServerKeyExchange: the certificate's key is the key exchange (RFC 5246 §7.4.3).
-            Connection.SetNegotiated(TlsProtocolVersion.Tls12, Suite.Suite, null);
+            Connection.SetNegotiated(Version, Suite.Suite, null);
             _state = State.WaitCertificateRequestOrDone;
         }
         else
@@ -283,7 +292,7 @@ internal sealed class Client12Handshake : Tls12Handshake
             return;
         }
 
-        var ske = ServerKeyExchangeEcdhe.Parse(Body(message));
+        var ske = ServerKeyExchangeEcdhe.Parse(Body(message), withSignatureAlgorithm: !IsPreTls12);
         var group = (NamedGroup)ske.Group;
         if (!_options.Groups.Contains(group) || !Crypto.SupportsGroup(group) || NamedGroups.IsFiniteField(ske.Group))
         {
@@ -292,7 +301,7 @@ internal sealed class Client12Handshake : Tls12Handshake
 
         VerifyServerKeyExchangeSignature(ske);
         Transcript.Add(message);
-        Connection.SetNegotiated(TlsProtocolVersion.Tls12, Suite!.Suite, group);
+        Connection.SetNegotiated(Version, Suite!.Suite, group);
         _keyShare = Crypto.GetKeyExchange(group).GenerateClientShare();
         _serverPublicKey = ske.PublicKey;
         _state = State.WaitCertificateRequestOrDone;
@@ -304,7 +313,7 @@ internal sealed class Client12Handshake : Tls12Handshake
     /// </summary>
     private void HandleServerKeyExchangeDhe(byte[] message)
     {
-        var ske = ServerKeyExchangeDhe.Parse(Body(message));
+        var ske = ServerKeyExchangeDhe.Parse(Body(message), withSignatureAlgorithm: !IsPreTls12);
         var prime = ske.Prime.AsSpan().TrimStart((byte)0).ToArray();
         var group = FfdheKeyExchange.All.FirstOrDefault(g => prime.AsSpan().SequenceEqual(g.Prime));
         if (group is null || !ske.Generator.AsSpan().TrimStart((byte)0).SequenceEqual(group.Generator))
@@ -320,7 +329,7 @@ internal sealed class Client12Handshake : Tls12Handshake
 
         VerifyServerKeyExchangeSignature(ske);
         Transcript.Add(message);
-        Connection.SetNegotiated(TlsProtocolVersion.Tls12, Suite!.Suite, group.Group);
+        Connection.SetNegotiated(Version, Suite!.Suite, group.Group);
         _keyShare = Crypto.GetKeyExchange(group.Group).GenerateClientShare();
         _serverPublicKey = LeftPad(ske.PublicKey, group.Length);
         _state = State.WaitCertificateRequestOrDone;
@@ -328,7 +337,7 @@ internal sealed class Client12Handshake : Tls12Handshake
 
     private void VerifyServerKeyExchangeSignature(IServerKeyExchange ske)
     {
-        var scheme = (SignatureScheme)ske.SignatureAlgorithm;
+        var scheme = IsPreTls12 ? ImpliedPreTls12Scheme(LeafPublicKey(_serverChain[0])) : (SignatureScheme)ske.SignatureAlgorithm;
         if (!Tls12Schemes.Contains(scheme))
         {
             throw new TlsException(AlertDescription.IllegalParameter, $"server signed with {SignatureSchemes.NameOf(ske.SignatureAlgorithm)}, which was not offered");
@@ -353,7 +362,7 @@ internal sealed class Client12Handshake : Tls12Handshake
         {
             var certificate = _options.ClientCertificate;
             var scheme = certificate is null ? null
-                : Tls12Schemes.Cast<SignatureScheme?>().FirstOrDefault(s => _certificateRequest.SignatureAlgorithms.Contains((ushort)s!.Value) && certificate.PrivateKey.CanSign(s.Value));
+                : Tls12Schemes.Cast<SignatureScheme?>().FirstOrDefault(s => (IsPreTls12 || _certificateRequest.SignatureAlgorithms.Contains((ushort)s!.Value)) && certificate.PrivateKey.CanSign(s!.Value));
             if (certificate is not null && scheme is not null)
             {
                 Send(new Certificate12 { Certificates = [.. certificate.Chain] }.ToMessageBytes());
@@ -398,7 +407,8 @@ internal sealed class Client12Handshake : Tls12Handshake
         // RFC 5246 §7.4.8: the signature covers every handshake message so far.
         Connection.Await(signingKey.SignAsync(signingScheme, Transcript.Messages()), signature =>
         {
-            Send(new CertificateVerify { Algorithm = (ushort)signingScheme, Signature = signature }.ToMessageBytes());
+            var cv = new CertificateVerify { Algorithm = (ushort)signingScheme, Signature = signature };
+            Send(IsPreTls12 ? cv.ToMessageBytesWithoutAlgorithm() : cv.ToMessageBytes());
             FinishFlight();
         });
     }
@@ -422,7 +432,7 @@ internal sealed class Client12Handshake : Tls12Handshake
         }
 
         var ticket = _ticket?.Ticket ?? (_abbreviated ? _options.ResumeSession!.Ticket : []);
-        if (UseExtendedMasterSecret && (_sessionId.Length > 0 || ticket.Length > 0))
+        if (UseExtendedMasterSecret && !IsPreTls12 && (_sessionId.Length > 0 || ticket.Length > 0))
         {
             var previous = _options.ResumeSession;
             Connection.Session = new Sessions.TlsSession(Suite!.Suite, (byte[])MasterSecret!.Clone(), true, _sessionId,

@@ -123,10 +123,21 @@ internal sealed class Client13Handshake : Tls13Handshake
         !session.IsExpiredAt(Options.TimeProvider.GetUtcNow()) && _options.EnabledCipherSuites.Contains(session.CipherSuite)
             ? session : null;
 
-    private bool Offers12 => _options.Allows(TlsProtocolVersion.Tls12);
+    private bool Offers12 => Offers(TlsProtocolVersion.Tls12);
+
+    /// <summary>TLS 1.2, or (legacy) 1.1 or 1.0: the versions Client12Handshake speaks.</summary>
+    private bool OffersTls12Family => Offers(TlsProtocolVersion.Tls12) || Offers(TlsProtocolVersion.Tls11) || Offers(TlsProtocolVersion.Tls10);
+
+    /// <summary>A renegotiation keeps the connection's version; otherwise the options decide.</summary>
+    private bool Offers(TlsProtocolVersion version) => RenegotiationContext is not null
+        ? version == Connection.NegotiatedProtocol
+        : _options.Allows(version);
+
+    private static readonly TlsProtocolVersion[] Tls12Family = [TlsProtocolVersion.Tls12, TlsProtocolVersion.Tls11, TlsProtocolVersion.Tls10];
 
     private IEnumerable<CipherSuiteInfo> OfferedSuites => _options.EnabledCipherSuites
-        .Select(CipherSuites.Find).OfType<CipherSuiteInfo>().Where(s => _options.Allows(s.Version));
+        .Select(CipherSuites.Find).OfType<CipherSuiteInfo>()
+        .Where(s => (Offers13 && s.UsableIn(TlsProtocolVersion.Tls13)) || Tls12Family.Any(v => Offers(v) && s.UsableIn(v)));
 
     private ClientHello BuildClientHello(byte[]? cookie)
     {
@@ -144,13 +155,13 @@ internal sealed class Client13Handshake : Tls13Handshake
 
         if (Offers13)
         {
-            ushort[] versions = Offers12 ? [(ushort)TlsProtocolVersion.Tls13, (ushort)TlsProtocolVersion.Tls12] : [(ushort)TlsProtocolVersion.Tls13];
+            ushort[] versions = [(ushort)TlsProtocolVersion.Tls13, .. Tls12Family.Where(Offers).Select(v => (ushort)v)];
             Add(ExtensionType.SupportedVersions, SupportedVersionsExtension.EncodeClientHello(versions));
         }
 
         // RFC 7919 §3: a client offering DHE suites lists the FFDHE groups it accepts (all three unless Groups names some).
         var groups = _options.Groups.Where(Crypto.SupportsGroup).ToList();
-        if (Offers12 && OfferedSuites.Any(s => s.KeyExchange == TlsKeyExchange.Dhe) && !groups.Any(g => NamedGroups.IsFiniteField((ushort)g)))
+        if (OffersTls12Family && OfferedSuites.Any(s => s.KeyExchange == TlsKeyExchange.Dhe) && !groups.Any(g => NamedGroups.IsFiniteField((ushort)g)))
         {
             groups.AddRange(NamedGroups.FiniteField.Where(g => Crypto.SupportsGroup(g) && !groups.Contains(g)));
         }
@@ -163,7 +174,7 @@ internal sealed class Client13Handshake : Tls13Handshake
 
         // A client that also speaks TLS 1.2 may list PKCS#1 v1.5 schemes for 1.2 servers (RFC 8446 §4.2.3).
         var schemes = _options.SignatureSchemes.Where(s => SignatureSchemes.Find(s) is { Implemented: true } info && Crypto.SupportsSignatureScheme(s) &&
-            (info.AllowedInTls13Handshake || Offers12));
+            (info.AllowedInTls13Handshake || Offers12) && s is not (SignatureScheme.ecdsa_sha1 or SignatureScheme.rsa_pkcs1_md5_sha1));
         Add(ExtensionType.SignatureAlgorithms, SignatureAlgorithmsExtension.Encode(schemes.Select(s => (ushort)s)));
         Add(ExtensionType.SignatureAlgorithmsCert, SignatureAlgorithmsExtension.Encode(_options.CertificateSignatureSchemes.Select(s => (ushort)s)));
         if (_options.ApplicationProtocols.Count > 0)
@@ -181,7 +192,7 @@ internal sealed class Client13Handshake : Tls13Handshake
             Add(ExtensionType.Cookie, CookieExtension.Encode(cookie));
         }
 
-        if (Offers12 && cookie is null && !_retried)
+        if (OffersTls12Family && cookie is null && !_retried)
         {
             Add(ExtensionType.ExtendedMasterSecret, []);
             if (OfferedSuites.Any(s => s.IsCbc))
@@ -199,7 +210,8 @@ internal sealed class Client13Handshake : Tls13Handshake
 
         return new ClientHello
         {
-            LegacyVersion = (ushort)TlsProtocolVersion.Tls12,
+            // RFC 8446 §4.1.2: 0x0303 when offering TLS 1.2 or 1.3; otherwise (legacy) the highest version offered.
+            LegacyVersion = (ushort)(Offers13 || Offers12 ? TlsProtocolVersion.Tls12 : Tls12Family.First(Offers)),
             Random = ClientRandom,
             LegacySessionId = _sessionId,
             CipherSuites = [.. OfferedSuites.Select(s => (ushort)s.Suite)],
@@ -230,9 +242,16 @@ internal sealed class Client13Handshake : Tls13Handshake
                 throw new TlsException(AlertDescription.IllegalParameter, "ServerHello.random carries the TLS 1.3 downgrade sentinel");
             }
 
-            if (hello.LegacyVersion == (ushort)TlsProtocolVersion.Tls12 && Offers12 && !_retried && !hello.IsHelloRetryRequest)
+            var version = (TlsProtocolVersion)hello.LegacyVersion;
+            if (Tls12Family.Contains(version) && Offers(version) && !_retried && !hello.IsHelloRetryRequest)
             {
-                var tls12 = new Client12Handshake(Connection, _options, _clientHelloMessage, _clientHello!, _offeredExtensions) { Renegotiating = RenegotiationContext };
+                // A client that speaks TLS 1.2 also refuses a forced fall to 1.1 or 1.0 (RFC 8446 §4.1.3).
+                if (version < TlsProtocolVersion.Tls12 && Offers12 && tail.SequenceEqual(DowngradeTls11))
+                {
+                    throw new TlsException(AlertDescription.IllegalParameter, "ServerHello.random carries the TLS 1.2 downgrade sentinel");
+                }
+
+                var tls12 = new Client12Handshake(Connection, _options, _clientHelloMessage, _clientHello!, _offeredExtensions, version) { Renegotiating = RenegotiationContext };
                 Connection.ReplaceHandshake(tls12);
                 tls12.HandleServerHello(hello, message);
                 return;

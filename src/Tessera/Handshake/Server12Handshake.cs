@@ -15,6 +15,7 @@ internal sealed class Server12Handshake : Tls12Handshake
 {
     // RFC 8446 §4.1.3: a TLS 1.3 server negotiating TLS 1.2 ends ServerHello.random with "DOWNGRD" 01.
     private static readonly byte[] DowngradeTls12 = [0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x01];
+    private static readonly byte[] DowngradeTls11 = [0x44, 0x4F, 0x57, 0x4E, 0x47, 0x52, 0x44, 0x00];
     private const ushort EmptyRenegotiationInfoScsv = 0x00FF;
 
     private readonly TlsServerOptions _options;
@@ -31,8 +32,12 @@ internal sealed class Server12Handshake : Tls12Handshake
 
     private enum State { WaitClientHello, WaitClientCertificate, WaitClientKeyExchange, DecryptingPreMasterSecret, WaitCertificateVerify, WaitChangeCipherSpec, WaitFinished, Complete }
 
-    public Server12Handshake(TlsConnection connection, TlsServerOptions options)
-        : base(connection, options) => _options = options;
+    public Server12Handshake(TlsConnection connection, TlsServerOptions options, TlsProtocolVersion version = TlsProtocolVersion.Tls12)
+        : base(connection, options)
+    {
+        _options = options;
+        Version = version;
+    }
 
     public override void Start()
     {
@@ -85,10 +90,17 @@ internal sealed class Server12Handshake : Tls12Handshake
             throw new TlsException(AlertDescription.IllegalParameter, "ClientHello does not offer the null compression method");
         }
 
-        // §7.4.1.4.1: without signature_algorithms a TLS 1.2 client means SHA-1, which is not accepted.
-        var sigExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SignatureAlgorithms)
-            ?? throw new TlsException(AlertDescription.HandshakeFailure, "ClientHello has no signature_algorithms (SHA-1 signatures are not accepted)");
-        var clientSchemes = SignatureAlgorithmsExtension.Parse(sigExt.Data).Select(s => (SignatureScheme)s).ToList();
+        // §7.4.1.4.1: without signature_algorithms a TLS 1.2 client means SHA-1, which is not accepted. TLS 1.0/1.1
+        // have no such extension: their signatures are MD5 ‖ SHA-1 (RSA) or SHA-1 (ECDSA) by definition.
+        var sigExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SignatureAlgorithms);
+        if (sigExt is null && !IsPreTls12)
+        {
+            throw new TlsException(AlertDescription.HandshakeFailure, "ClientHello has no signature_algorithms (SHA-1 signatures are not accepted)");
+        }
+
+        var clientSchemes = IsPreTls12
+            ? [SignatureScheme.rsa_pkcs1_md5_sha1, SignatureScheme.ecdsa_sha1]
+            : SignatureAlgorithmsExtension.Parse(sigExt!.Data).Select(s => (SignatureScheme)s).ToList();
 
         var clientGroups = ExtensionBlock.Find(hello.Extensions, ExtensionType.SupportedGroups) is { } groupsExt
             ? SupportedGroupsExtension.Parse(groupsExt.Data)
@@ -106,7 +118,7 @@ internal sealed class Server12Handshake : Tls12Handshake
         string? serverName = ExtensionBlock.Find(hello.Extensions, ExtensionType.ServerName) is { } sni ? ServerNameExtension.Parse(sni.Data) : null;
         bool clientOffersEms = ExtensionBlock.Find(hello.Extensions, ExtensionType.ExtendedMasterSecret) is { } emsOffer && CheckEmpty(emsOffer);
         var ticketExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SessionTicket);
-        if (Renegotiating is null && FindSession(hello, ticketExt, serverName, clientOffersEms) is { } session)
+        if (Renegotiating is null && !IsPreTls12 && FindSession(hello, ticketExt, serverName, clientOffersEms) is { } session)
         {
             ResumeSession(hello, message, session, serverName, clientGroups);
             return;
@@ -148,9 +160,9 @@ internal sealed class Server12Handshake : Tls12Handshake
         ushort? peerRecordLimit = ExtensionBlock.Find(hello.Extensions, ExtensionType.RecordSizeLimit) is { } rsl ? RecordSizeLimitExtension.Parse(rsl.Data) : null;
 
         Suite = suite;
-        Transcript.SetAlgorithm(suite.Hash);
+        Transcript.SetAlgorithm(PrfHash);
         Transcript.Add(message);
-        Connection.SetNegotiated(TlsProtocolVersion.Tls12, suite.Suite, suite.KeyExchange == TlsKeyExchange.Rsa ? null : group);
+        Connection.SetNegotiated(Version, suite.Suite, suite.KeyExchange == TlsKeyExchange.Rsa ? null : group);
         Connection.ServerName = serverName;
         Connection.NegotiatedApplicationProtocol = alpn;
         Connection.SecureRenegotiation = secureRenegotiation;
@@ -194,14 +206,14 @@ internal sealed class Server12Handshake : Tls12Handshake
             extensions.Add(new TlsExtension((ushort)ExtensionType.RecordSizeLimit, RecordSizeLimitExtension.Encode((ushort)Math.Min(16384, _options.RecordSizeLimit ?? 16384))));
         }
 
-        // Resumable later only with the extended master secret (RFC 7627 §5.3).
-        if (UseExtendedMasterSecret && _options.SessionCache is not null)
+        // Resumable later only with the extended master secret (RFC 7627 §5.3), and only in TLS 1.2 (sessions carry no version).
+        if (UseExtendedMasterSecret && _options.SessionCache is not null && !IsPreTls12)
         {
             _sessionId = new byte[32];
             Crypto.GetRandomBytes(_sessionId);
         }
 
-        _issueTicket = UseExtendedMasterSecret && _options.TicketKeys is not null && ticketExt is not null;
+        _issueTicket = UseExtendedMasterSecret && _options.TicketKeys is not null && ticketExt is not null && !IsPreTls12;
         if (_issueTicket)
         {
             extensions.Add(new TlsExtension((ushort)ExtensionType.SessionTicket, []));
@@ -210,7 +222,7 @@ internal sealed class Server12Handshake : Tls12Handshake
         NewServerRandom();
         Send(new ServerHello
         {
-            LegacyVersion = (ushort)TlsProtocolVersion.Tls12,
+            LegacyVersion = (ushort)Version,
             Random = ServerRandom,
             LegacySessionIdEcho = _sessionId,
             CipherSuite = (ushort)suite.Suite,
@@ -236,6 +248,7 @@ internal sealed class Server12Handshake : Tls12Handshake
                 SignatureAlgorithm = (ushort)scheme,
             }
             : new ServerKeyExchangeEcdhe { Group = (ushort)group, PublicKey = _keyPair.PublicShare.ToArray(), SignatureAlgorithm = (ushort)scheme };
+        ske.HasSignatureAlgorithm = !IsPreTls12;
         Connection.Await(certificate.PrivateKey.SignAsync(scheme, ServerKeyExchangeSignedContent(ske)), signature =>
         {
             ske.Signature = signature;
@@ -275,6 +288,7 @@ internal sealed class Server12Handshake : Tls12Handshake
             {
                 CertificateTypes = [64, 1],   // ecdsa_sign, rsa_sign
                 SignatureAlgorithms = [.. Tls12Schemes.Select(s => (ushort)s)],
+                HasSignatureAlgorithms = !IsPreTls12,
             }.ToMessageBytes());
         }
 
@@ -282,14 +296,21 @@ internal sealed class Server12Handshake : Tls12Handshake
         _state = _requestCertificate ? State.WaitClientCertificate : State.WaitClientKeyExchange;
     }
 
+    /// <summary>The server random, with RFC 8446 §4.1.3's sentinel when this server could have done better; sets the record version too.</summary>
     private void NewServerRandom()
     {
         ServerRandom = new byte[32];
         Crypto.GetRandomBytes(ServerRandom);
-        if (_options.Allows(TlsProtocolVersion.Tls13))
+        if (IsPreTls12 && (_options.Allows(TlsProtocolVersion.Tls12) || _options.Allows(TlsProtocolVersion.Tls13)))
+        {
+            DowngradeTls11.CopyTo(ServerRandom, 24);
+        }
+        else if (!IsPreTls12 && _options.Allows(TlsProtocolVersion.Tls13))
         {
             DowngradeTls12.CopyTo(ServerRandom, 24);
         }
+
+        Connection.UseRecordVersion(Version);
     }
 
     /// <summary>
@@ -356,9 +377,9 @@ internal sealed class Server12Handshake : Tls12Handshake
         UseExtendedMasterSecret = true;
         bool secureRenegotiation = ExtensionBlock.Find(hello.Extensions, ExtensionType.RenegotiationInfo) is not null || hello.CipherSuites.Contains(EmptyRenegotiationInfoScsv);
         string? alpn = ChooseApplicationProtocol(hello);
-        Transcript.SetAlgorithm(Suite.Hash);
+        Transcript.SetAlgorithm(PrfHash);
         Transcript.Add(message);
-        Connection.SetNegotiated(TlsProtocolVersion.Tls12, Suite.Suite, null);
+        Connection.SetNegotiated(Version, Suite.Suite, null);
         Connection.ServerName = serverName;
         Connection.NegotiatedApplicationProtocol = alpn;
         Connection.SecureRenegotiation = secureRenegotiation;
@@ -382,7 +403,7 @@ internal sealed class Server12Handshake : Tls12Handshake
         NewServerRandom();
         Send(new ServerHello
         {
-            LegacyVersion = (ushort)TlsProtocolVersion.Tls12,
+            LegacyVersion = (ushort)Version,
             Random = ServerRandom,
             LegacySessionIdEcho = hello.LegacySessionId,
             CipherSuite = (ushort)Suite.Suite,
@@ -416,7 +437,7 @@ internal sealed class Server12Handshake : Tls12Handshake
         var candidates = byName.Concat(_options.Certificates).Distinct().ToList();
         foreach (var suiteCode in _options.EnabledCipherSuites)
         {
-            if (CipherSuites.Find(suiteCode) is not { Version: TlsProtocolVersion.Tls12 } suite || !hello.CipherSuites.Contains((ushort)suiteCode) ||
+            if (CipherSuites.Find(suiteCode) is not { } suite || !suite.UsableIn(Version) || !hello.CipherSuites.Contains((ushort)suiteCode) ||
                 (suite.KeyExchange == TlsKeyExchange.Ecdhe && !haveGroup) || (suite.KeyExchange == TlsKeyExchange.Dhe && _dheGroup is null))
             {
                 continue;
@@ -547,7 +568,9 @@ internal sealed class Server12Handshake : Tls12Handshake
 
     private void HandleCertificateVerify(byte[] message)
     {
-        var cv = CertificateVerify.Parse(Body(message));
+        var cv = IsPreTls12
+            ? CertificateVerify.ParseWithoutAlgorithm(Body(message), (ushort)ImpliedPreTls12Scheme(LeafPublicKey(_clientChain[0])))
+            : CertificateVerify.Parse(Body(message));
         var scheme = (SignatureScheme)cv.Algorithm;
         if (!Tls12Schemes.Contains(scheme))
         {
@@ -570,7 +593,7 @@ internal sealed class Server12Handshake : Tls12Handshake
         Transcript.Add(message);
         if (!_abbreviated)
         {
-            Sessions.TlsSession? session = UseExtendedMasterSecret
+            Sessions.TlsSession? session = UseExtendedMasterSecret && !IsPreTls12
                 ? new(Suite!.Suite, (byte[])MasterSecret!.Clone(), true, _sessionId, [], Connection.ServerName, Options.TimeProvider.GetUtcNow(), _options.SessionLifetime)
                 : null;
             if (_issueTicket && session is not null)

@@ -78,9 +78,10 @@ internal sealed class Server13Handshake : Tls13Handshake
 
         // Version (§4.2.1, §D.1): supported_versions if present, otherwise legacy_version (TLS 1.2 at most).
         var versionsExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SupportedVersions);
-        var clientVersions = versionsExt is not null
+        // Without supported_versions, legacy_version is the client's highest, and it speaks every version below (RFC 5246 §E.1).
+        ushort[] clientVersions = versionsExt is not null
             ? SupportedVersionsExtension.ParseClientHello(versionsExt.Data)
-            : hello.LegacyVersion >= (ushort)TlsProtocolVersion.Tls12 ? [(ushort)TlsProtocolVersion.Tls12] : [hello.LegacyVersion];
+            : [.. new[] { TlsProtocolVersion.Tls12, TlsProtocolVersion.Tls11, TlsProtocolVersion.Tls10 }.Where(v => (ushort)v <= hello.LegacyVersion).Select(v => (ushort)v)];
         if (!(_options.Allows(TlsProtocolVersion.Tls13) && clientVersions.Contains((ushort)TlsProtocolVersion.Tls13)))
         {
             if (second)
@@ -88,19 +89,23 @@ internal sealed class Server13Handshake : Tls13Handshake
                 throw new TlsException(AlertDescription.IllegalParameter, "second ClientHello no longer offers TLS 1.3");
             }
 
-            if (!(_options.Allows(TlsProtocolVersion.Tls12) && clientVersions.Contains((ushort)TlsProtocolVersion.Tls12)))
+            var version = new[] { TlsProtocolVersion.Tls12, TlsProtocolVersion.Tls11, TlsProtocolVersion.Tls10 }
+                .FirstOrDefault(v => _options.Allows(v) && clientVersions.Contains((ushort)v));
+            if (version == TlsProtocolVersion.None)
             {
                 throw new TlsException(AlertDescription.ProtocolVersion,
                     $"no protocol version in common (client offers {string.Join(", ", clientVersions.Select(v => ((TlsProtocolVersion)v).ToDisplayName()))})");
             }
 
-            // RFC 7507: a client retrying at a lower version than it supports, while we support its first choice.
-            if (hello.CipherSuites.Contains((ushort)0x5600) && _options.Allows(TlsProtocolVersion.Tls13))
+            // RFC 7507: a client retrying below its best while this server speaks something higher than what it now offers.
+            var serverBest = new[] { TlsProtocolVersion.Tls13, TlsProtocolVersion.Tls12, TlsProtocolVersion.Tls11 }.FirstOrDefault(_options.Allows);
+            if (hello.CipherSuites.Contains((ushort)0x5600) && serverBest > version)
             {
-                throw new TlsException(AlertDescription.InappropriateFallback, "TLS_FALLBACK_SCSV: the client fell back to TLS 1.2, but this server speaks TLS 1.3");
+                throw new TlsException(AlertDescription.InappropriateFallback,
+                    $"TLS_FALLBACK_SCSV: the client fell back to {version.ToDisplayName()}, but this server speaks {serverBest.ToDisplayName()}");
             }
 
-            var tls12 = new Server12Handshake(Connection, _options);
+            var tls12 = new Server12Handshake(Connection, _options, version);
             Connection.ReplaceHandshake(tls12);
             tls12.HandleClientHello(hello, message);
             return;

@@ -19,6 +19,15 @@ internal abstract class Tls12Handshake : HandshakeBase
 
     public override bool UsesChangeCipherSpec => true;
 
+    /// <summary>The version the hellos settled on: TLS 1.2, or (legacy) 1.1 or 1.0.</summary>
+    protected TlsProtocolVersion Version { get; set; } = TlsProtocolVersion.Tls12;
+
+    /// <summary>TLS 1.0 and 1.1 (RFC 2246, RFC 4346): their PRF, MD5 ‖ SHA-1 hashes, no signature algorithm fields.</summary>
+    protected bool IsPreTls12 => Version < TlsProtocolVersion.Tls12;
+
+    /// <summary>The PRF and handshake hash: the suite's in TLS 1.2, MD5 ‖ SHA-1 before (RFC 2246 §5, §7.4.9).</summary>
+    protected TlsHashAlgorithm PrfHash => IsPreTls12 ? TlsHashAlgorithm.Md5Sha1 : Suite!.Hash;
+
     protected byte[] ServerRandom { get; set; } = [];
 
     protected byte[]? MasterSecret { get; private set; }
@@ -51,8 +60,8 @@ internal abstract class Tls12Handshake : HandshakeBase
         try
         {
             MasterSecret = UseExtendedMasterSecret
-                ? Tls12Prf.ExtendedMasterSecret(Crypto, suite.Hash, preMasterSecret, Transcript.CurrentHash())
-                : Tls12Prf.MasterSecret(Crypto, suite.Hash, preMasterSecret, ClientRandom, ServerRandom);
+                ? Tls12Prf.ExtendedMasterSecret(Crypto, PrfHash, preMasterSecret, Transcript.CurrentHash())
+                : Tls12Prf.MasterSecret(Crypto, PrfHash, preMasterSecret, ClientRandom, ServerRandom);
         }
         finally
         {
@@ -79,8 +88,10 @@ internal abstract class Tls12Handshake : HandshakeBase
         // RFC 5246 §6.3: client MAC key, server MAC key, client key, server key, client IV, server IV.
         int macLength = suite.MacLength;
         int keyLength = suite.KeyLength;
-        int ivLength = suite.FixedIvLength12;
-        var block = Tls12Prf.KeyBlock(Crypto, suite.Hash, MasterSecret!, ClientRandom, ServerRandom, 2 * (macLength + keyLength + ivLength));
+        // TLS 1.0 CBC takes its first IV from the key block (RFC 2246 §6.3); 1.1 and 1.2 send one per record.
+        int ivLength = Version == TlsProtocolVersion.Tls10 && suite.IsCbc ? 16 : suite.FixedIvLength12;
+        ushort recordVersion = (ushort)Version;
+        var block = Tls12Prf.KeyBlock(Crypto, PrfHash, MasterSecret!, ClientRandom, ServerRandom, 2 * (macLength + keyLength + ivLength));
         try
         {
             var span = block.AsSpan();
@@ -94,8 +105,8 @@ internal abstract class Tls12Handshake : HandshakeBase
             IRecordProtection client, server;
             if (suite.IsCbc)
             {
-                client = new Tls12CbcRecordProtection(Crypto, suite, clientMacKey, clientKey, UseEncryptThenMac);
-                server = new Tls12CbcRecordProtection(Crypto, suite, serverMacKey, serverKey, UseEncryptThenMac);
+                client = new Tls12CbcRecordProtection(Crypto, suite, clientMacKey, clientKey, UseEncryptThenMac, recordVersion, clientIv);
+                server = new Tls12CbcRecordProtection(Crypto, suite, serverMacKey, serverKey, UseEncryptThenMac, recordVersion, serverIv);
             }
             else
             {
@@ -136,7 +147,7 @@ internal abstract class Tls12Handshake : HandshakeBase
 
     protected byte[] BuildFinished(bool client)
     {
-        var verifyData = Tls12Prf.FinishedVerifyData(Crypto, Suite!.Hash, MasterSecret!, client, Transcript.CurrentHash());
+        var verifyData = Tls12Prf.FinishedVerifyData(Crypto, PrfHash, MasterSecret!, client, Transcript.CurrentHash());
         Connection.RecordVerifyData(client, verifyData);
         return new Finished { VerifyData = verifyData }.ToMessageBytes();
     }
@@ -145,7 +156,7 @@ internal abstract class Tls12Handshake : HandshakeBase
     protected void VerifyFinished(byte[] message, bool fromClient)
     {
         var finished = Finished.Parse(Body(message), Tls12Prf.VerifyDataLength);
-        var expected = Tls12Prf.FinishedVerifyData(Crypto, Suite!.Hash, MasterSecret!, fromClient, Transcript.CurrentHash());
+        var expected = Tls12Prf.FinishedVerifyData(Crypto, PrfHash, MasterSecret!, fromClient, Transcript.CurrentHash());
         if (!CryptographicOperations.FixedTimeEquals(expected, finished.VerifyData))
         {
             throw new TlsException(AlertDescription.DecryptError, "Finished verify_data does not match the handshake");
@@ -197,7 +208,17 @@ internal abstract class Tls12Handshake : HandshakeBase
         return stripped;
     }
 
+    /// <summary>TLS 1.0/1.1: the signature a certificate key makes (no algorithm travels with it, RFC 4346 §7.4.3).</summary>
+    protected static SignatureScheme ImpliedPreTls12Scheme(byte[] subjectPublicKeyInfo) => KeyAlgorithmOf(subjectPublicKeyInfo) switch
+    {
+        "1.2.840.113549.1.1.1" => SignatureScheme.rsa_pkcs1_md5_sha1,
+        "1.2.840.10045.2.1" => SignatureScheme.ecdsa_sha1,
+        _ => throw new TlsException(AlertDescription.UnsupportedCertificate, "TLS 1.0/1.1 signs only with RSA (PKCS#1) and ECDSA keys"),
+    };
+
     /// <summary>Schemes this side accepts for TLS 1.2 signatures: its list, implemented, of a kind 1.2 can use.</summary>
-    protected IEnumerable<SignatureScheme> Tls12Schemes =>
-        Options.SignatureSchemes.Where(s => SignatureSchemes.Find(s) is { Implemented: true } && Crypto.SupportsSignatureScheme(s));
+    protected IEnumerable<SignatureScheme> Tls12Schemes => IsPreTls12
+        ? [SignatureScheme.rsa_pkcs1_md5_sha1, SignatureScheme.ecdsa_sha1]   // fixed by TLS 1.0/1.1 (RFC 4346 §7.4.3)
+        : Options.SignatureSchemes.Where(s => SignatureSchemes.Find(s) is { Implemented: true } && s is not (SignatureScheme.ecdsa_sha1 or SignatureScheme.rsa_pkcs1_md5_sha1) &&
+            Crypto.SupportsSignatureScheme(s));
 }

@@ -42,11 +42,5 @@ internal static class HkdfLabel
         Expand(crypto, hash, secret, label, transcriptHash, HashLength(hash));
 
     /// <summary>Output length of a hash.</summary>
-    public static int HashLength(TlsHashAlgorithm hash) => hash switch
-    {
-        TlsHashAlgorithm.Sha256 => 32,
-        TlsHashAlgorithm.Sha384 => 48,
-        TlsHashAlgorithm.Sha512 => 64,
-        _ => throw new ArgumentOutOfRangeException(nameof(hash)),
-    };
+    public static int HashLength(TlsHashAlgorithm hash) => Crypto.HashAlgorithms.Length(hash);
 }

@@ -14,9 +14,34 @@ internal static class Tls12Prf
     public const int MasterSecretLength = 48;
     public const int VerifyDataLength = 12;
 
-    /// <summary>Fills <paramref name="output"/> with PRF(secret, label, seed).</summary>
+    /// <summary>
+    /// Fills <paramref name="output"/> with PRF(secret, label, seed). With <see cref="TlsHashAlgorithm.Md5Sha1"/>
+    /// this is the TLS 1.0/1.1 PRF (RFC 2246 §5): P_MD5(S1, label + seed) XOR P_SHA-1(S2, label + seed), S1 and
+    /// S2 the two halves of the secret (sharing the middle byte when its length is odd).
+    /// </summary>
     public static void Compute(ICryptoProvider crypto, TlsHashAlgorithm hash, ReadOnlySpan<byte> secret, string label, ReadOnlySpan<byte> seed, Span<byte> output)
     {
+        if (hash == TlsHashAlgorithm.Md5Sha1)
+        {
+            int half = (secret.Length + 1) / 2;
+            var sha1Part = new byte[output.Length];
+            try
+            {
+                Compute(crypto, TlsHashAlgorithm.Md5, secret[..half], label, seed, output);
+                Compute(crypto, TlsHashAlgorithm.Sha1, secret[(secret.Length - half)..], label, seed, sha1Part);
+                for (int i = 0; i < output.Length; i++)
+                {
+                    output[i] ^= sha1Part[i];
+                }
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(sha1Part);
+            }
+
+            return;
+        }
+
         // P_hash: A(0) = label+seed, A(i) = HMAC(secret, A(i-1)); output = HMAC(secret, A(1) + label+seed) + HMAC(secret, A(2) + label+seed) + ...
         int hashLength = HkdfLabel.HashLength(hash);
         var labelSeed = new byte[Encoding.ASCII.GetByteCount(label) + seed.Length];

@@ -27,4 +27,21 @@ internal sealed class CertificateVerify
         w.WriteVector16(Signature);
         return HandshakeFraming.Frame(HandshakeType.CertificateVerify, w);
     }
+
+    /// <summary>TLS 1.0/1.1: the signature alone, its algorithm implied by the key (RFC 4346 §7.4.8).</summary>
+    public static CertificateVerify ParseWithoutAlgorithm(ReadOnlySpan<byte> body, ushort impliedAlgorithm)
+    {
+        var reader = new TlsReader(body);
+        var cv = new CertificateVerify { Algorithm = impliedAlgorithm, Signature = reader.ReadVector16().ToArray() };
+        reader.EnsureEmpty("CertificateVerify");
+        return cv.Signature.Length == 0 ? throw new TlsException(AlertDescription.DecodeError, "empty CertificateVerify signature") : cv;
+    }
+
+    /// <summary>TLS 1.0/1.1 encoding: no algorithm field.</summary>
+    public byte[] ToMessageBytesWithoutAlgorithm()
+    {
+        var w = new TlsWriter(Signature.Length + 4);
+        w.WriteVector16(Signature);
+        return HandshakeFraming.Frame(HandshakeType.CertificateVerify, w);
+    }
 }

@@ -45,6 +45,8 @@ internal sealed class Certificate12
 /// </summary>
 internal sealed class ServerKeyExchangeEcdhe : IServerKeyExchange
 {
+    public bool HasSignatureAlgorithm { get; set; } = true;
+
     private const byte NamedCurveType = 3;
 
     public ushort Group { get; set; }
@@ -65,7 +67,7 @@ internal sealed class ServerKeyExchangeEcdhe : IServerKeyExchange
         return w.ToArray();
     }
 
-    public static ServerKeyExchangeEcdhe Parse(ReadOnlySpan<byte> body)
+    public static ServerKeyExchangeEcdhe Parse(ReadOnlySpan<byte> body, bool withSignatureAlgorithm = true)
     {
         var reader = new TlsReader(body);
         byte curveType = reader.ReadUInt8();
@@ -80,7 +82,8 @@ internal sealed class ServerKeyExchangeEcdhe : IServerKeyExchange
             throw new TlsException(AlertDescription.DecodeError, "empty ECDH public key");
         }
 
-        message.SignatureAlgorithm = reader.ReadUInt16();
+        message.HasSignatureAlgorithm = withSignatureAlgorithm;
+        message.SignatureAlgorithm = withSignatureAlgorithm ? reader.ReadUInt16() : (ushort)0;
         message.Signature = reader.ReadVector16().ToArray();
         reader.EnsureEmpty("ServerKeyExchange");
         return message;
@@ -90,7 +93,11 @@ internal sealed class ServerKeyExchangeEcdhe : IServerKeyExchange
     {
         var w = new TlsWriter(PublicKey.Length + Signature.Length + 16);
         w.WriteBytes(ParamsBytes());
-        w.WriteUInt16(SignatureAlgorithm);
+        if (HasSignatureAlgorithm)
+        {
+            w.WriteUInt16(SignatureAlgorithm);
+        }
+
         w.WriteVector16(Signature);
         return HandshakeFraming.Frame(HandshakeType.ServerKeyExchange, w);
     }
@@ -99,6 +106,9 @@ internal sealed class ServerKeyExchangeEcdhe : IServerKeyExchange
 /// <summary>A signed ServerKeyExchange: its parameters and the signature over randoms + parameters.</summary>
 internal interface IServerKeyExchange
 {
+    /// <summary>False in TLS 1.0/1.1, whose digitally-signed struct has no algorithm field (RFC 4346 §4.7).</summary>
+    bool HasSignatureAlgorithm { get; set; }
+
     ushort SignatureAlgorithm { get; set; }
 
     byte[] Signature { get; set; }
@@ -112,6 +122,8 @@ internal interface IServerKeyExchange
 /// <summary>TLS 1.2 ServerKeyExchange for DHE (RFC 5246 §7.4.3): ServerDHParams (p, g, Ys) and the signature.</summary>
 internal sealed class ServerKeyExchangeDhe : IServerKeyExchange
 {
+    public bool HasSignatureAlgorithm { get; set; } = true;
+
     public byte[] Prime { get; set; } = [];
 
     public byte[] Generator { get; set; } = [];
@@ -131,7 +143,7 @@ internal sealed class ServerKeyExchangeDhe : IServerKeyExchange
         return w.ToArray();
     }
 
-    public static ServerKeyExchangeDhe Parse(ReadOnlySpan<byte> body)
+    public static ServerKeyExchangeDhe Parse(ReadOnlySpan<byte> body, bool withSignatureAlgorithm = true)
     {
         var reader = new TlsReader(body);
         var message = new ServerKeyExchangeDhe
@@ -145,7 +157,8 @@ internal sealed class ServerKeyExchangeDhe : IServerKeyExchange
             throw new TlsException(AlertDescription.DecodeError, "empty DH parameter");
         }
 
-        message.SignatureAlgorithm = reader.ReadUInt16();
+        message.HasSignatureAlgorithm = withSignatureAlgorithm;
+        message.SignatureAlgorithm = withSignatureAlgorithm ? reader.ReadUInt16() : (ushort)0;
         message.Signature = reader.ReadVector16().ToArray();
         reader.EnsureEmpty("ServerKeyExchange");
         return message;
@@ -155,7 +168,11 @@ internal sealed class ServerKeyExchangeDhe : IServerKeyExchange
     {
         var w = new TlsWriter(Prime.Length + PublicKey.Length + Signature.Length + 16);
         w.WriteBytes(ParamsBytes());
-        w.WriteUInt16(SignatureAlgorithm);
+        if (HasSignatureAlgorithm)
+        {
+            w.WriteUInt16(SignatureAlgorithm);
+        }
+
         w.WriteVector16(Signature);
         return HandshakeFraming.Frame(HandshakeType.ServerKeyExchange, w);
     }
@@ -233,18 +250,25 @@ internal sealed class CertificateRequest12
 
     public List<byte[]> CertificateAuthorities { get; set; } = [];
 
+    /// <summary>False in TLS 1.0/1.1, whose CertificateRequest has no supported_signature_algorithms.</summary>
+    public bool HasSignatureAlgorithms { get; set; } = true;
+
     public static CertificateRequest12 Parse(byte[] body) => Parse(body.AsSpan());
 
-    public static CertificateRequest12 Parse(ReadOnlySpan<byte> body)
+    public static CertificateRequest12 Parse(ReadOnlySpan<byte> body, bool withSignatureAlgorithms = true)
     {
         var reader = new TlsReader(body);
-        var request = new CertificateRequest12 { CertificateTypes = reader.ReadVector8().ToArray() };
+        var request = new CertificateRequest12 { CertificateTypes = reader.ReadVector8().ToArray(), HasSignatureAlgorithms = withSignatureAlgorithms };
         if (request.CertificateTypes.Length == 0)
         {
             throw new TlsException(AlertDescription.DecodeError, "empty certificate_types");
         }
 
-        request.SignatureAlgorithms = U16List.Parse(reader.ReadVector16(), "supported_signature_algorithms");
+        if (withSignatureAlgorithms)
+        {
+            request.SignatureAlgorithms = U16List.Parse(reader.ReadVector16(), "supported_signature_algorithms");
+        }
+
         var authorities = new TlsReader(reader.ReadVector16());
         reader.EnsureEmpty("CertificateRequest");
         while (!authorities.IsEmpty)
@@ -259,13 +283,17 @@ internal sealed class CertificateRequest12
     {
         var w = new TlsWriter();
         w.WriteVector8(CertificateTypes);
-        int algorithms = w.BeginVector(2);
-        foreach (var a in SignatureAlgorithms)
+        if (HasSignatureAlgorithms)
         {
-            w.WriteUInt16(a);
+            int algorithms = w.BeginVector(2);
+            foreach (var a in SignatureAlgorithms)
+            {
+                w.WriteUInt16(a);
+            }
+
+            w.EndVector(algorithms);
         }
 
-        w.EndVector(algorithms);
         int list = w.BeginVector(2);
         foreach (var dn in CertificateAuthorities)
         {

@@ -54,6 +54,19 @@ public sealed class RsaPrivateKey : ITlsPrivateKey, IExportablePrivateKey, IDisp
             throw new ArgumentException($"This RSA key cannot sign with {scheme}.", nameof(scheme));
         }
 
+        if (info.Hash == TlsHashAlgorithm.Md5Sha1)
+        {
+            // TLS 1.0/1.1: PKCS#1 v1.5 over MD5 ‖ SHA-1 without a DigestInfo; the BCL cannot, BouncyCastle's raw signer can.
+            var digest = new byte[36];
+            MD5.HashData(data.Span, digest);
+            SHA1.HashData(data.Span, digest.AsSpan(16));
+            var signer = new Org.BouncyCastle.Crypto.Signers.GenericSigner(
+                new Org.BouncyCastle.Crypto.Encodings.Pkcs1Encoding(new Org.BouncyCastle.Crypto.Engines.RsaBlindedEngine()), new Org.BouncyCastle.Crypto.Digests.NullDigest());
+            signer.Init(true, _bouncyCastleKey.Value);
+            signer.BlockUpdate(digest);
+            return ValueTask.FromResult(signer.GenerateSignature());
+        }
+
         var padding = info.Padding == SignaturePadding.Pss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1;
         return ValueTask.FromResult(_rsa.SignData(data.Span, HashAlgorithms.ToBcl(info.Hash), padding));
     }
@@ -198,14 +211,14 @@ public sealed class EcdsaPrivateKey : ITlsPrivateKey, IExportablePrivateKey, IDi
     public ReadOnlyMemory<byte> SubjectPublicKeyInfo { get; }
 
     /// <inheritdoc />
-    public bool CanSign(SignatureScheme scheme) => scheme == _scheme;
+    public bool CanSign(SignatureScheme scheme) => scheme == _scheme || scheme == SignatureScheme.ecdsa_sha1;
 
     /// <inheritdoc />
     public ValueTask<byte[]> SignAsync(SignatureScheme scheme, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         if (!CanSign(scheme))
         {
-            throw new ArgumentException($"This ECDSA key signs only with {_scheme}.", nameof(scheme));
+            throw new ArgumentException($"This ECDSA key signs only with {_scheme} (or ecdsa_sha1 in TLS 1.0/1.1).", nameof(scheme));
         }
 
         var hash = HashAlgorithms.ToBcl(SignatureSchemes.Find(scheme)!.Hash);

@@ -152,11 +152,12 @@ internal sealed class StreamRecordLayer : IRecordLayer
     {
         var span = _output.GetAppendSpan(RecordConstants.HeaderLength + 1);
         span[0] = (byte)ContentType.ChangeCipherSpec;
-        BinaryPrimitives.WriteUInt16BigEndian(span[1..], RecordConstants.LegacyRecordVersion);
+        ushort version = PlaintextRecordVersion;
+        BinaryPrimitives.WriteUInt16BigEndian(span[1..], version);
         BinaryPrimitives.WriteUInt16BigEndian(span[3..], 1);
         span[5] = 1;
         _output.Advance(RecordConstants.HeaderLength + 1);
-        _observer?.OnRecord(TrafficDirection.Sent, new TlsRecordInfo(ContentType.ChangeCipherSpec, ContentType.ChangeCipherSpec, RecordConstants.LegacyRecordVersion, 1, 1, false));
+        _observer?.OnRecord(TrafficDirection.Sent, new TlsRecordInfo(ContentType.ChangeCipherSpec, ContentType.ChangeCipherSpec, version, 1, 1, false));
     }
 
     public void Dispose()

@@ -6,8 +6,9 @@ using Tessera.Messages;
 namespace Tessera.Records;
 
 /// <summary>
-/// TLS 1.2 AES-CBC records with an HMAC (RFC 5246 §6.2.3.2; legacy, opt-in), a fresh random 16-byte IV
-/// in every record. With encrypt_then_mac (RFC 7366) the MAC covers the IV and ciphertext and is checked
+/// TLS 1.0–1.2 AES-CBC records with an HMAC (RFC 5246 §6.2.3.2; legacy, opt-in): in TLS 1.1 and 1.2 a
+/// fresh random 16-byte IV in every record; in TLS 1.0 (RFC 2246 §6.2.3.2) none is sent: the first comes
+/// from the key block and each later one is the previous record's last ciphertext block. With encrypt_then_mac (RFC 7366) the MAC covers the IV and ciphertext and is checked
 /// before anything is decrypted. Without it (MAC-then-encrypt) the padding and MAC checks do not branch
 /// on the padding and always hash the same number of bytes for a given record length, and a bad
 /// padding and a bad MAC give the same alert and the same reason (the Lucky Thirteen lesson).
@@ -23,15 +24,34 @@ internal sealed class Tls12CbcRecordProtection : IRecordProtection
     private readonly byte[] _pseudoHeader = new byte[13];
     private readonly byte[] _expectedMac;
     private readonly byte[] _iv = new byte[BlockSize];
+    private readonly ushort _recordVersion;
+    private readonly bool _explicitIv;
 
-    public Tls12CbcRecordProtection(ICryptoProvider crypto, CipherSuiteInfo suite, ReadOnlySpan<byte> macKey, ReadOnlySpan<byte> key, bool encryptThenMac)
+    /// <param name="crypto">The primitives.</param>
+    /// <param name="suite">A CBC suite.</param>
+    /// <param name="macKey">The direction's MAC key.</param>
+    /// <param name="key">The direction's AES key.</param>
+    /// <param name="encryptThenMac">RFC 7366 was negotiated.</param>
+    /// <param name="recordVersion">The negotiated version, written in headers and MACed.</param>
+    /// <param name="implicitIv">TLS 1.0: the first IV, from the key block; empty for explicit IVs.</param>
+    public Tls12CbcRecordProtection(ICryptoProvider crypto, CipherSuiteInfo suite, ReadOnlySpan<byte> macKey, ReadOnlySpan<byte> key, bool encryptThenMac,
+        ushort recordVersion = RecordConstants.LegacyRecordVersion, ReadOnlySpan<byte> implicitIv = default)
     {
         _crypto = crypto;
         _cipher = crypto.CreateAesCbc(key);
         _mac = crypto.CreateRecordMac(suite.Mac, macKey);
         _encryptThenMac = encryptThenMac;
         _expectedMac = new byte[_mac.MacLength];
+        _recordVersion = recordVersion;
+        _explicitIv = implicitIv.IsEmpty;
+        if (!_explicitIv)
+        {
+            implicitIv.CopyTo(_iv);
+        }
     }
+
+    /// <summary>Bytes of IV carried in each record: 16, or none in TLS 1.0.</summary>
+    private int RecordIvLength => _explicitIv ? BlockSize : 0;
 
     public bool HidesContentType => false;
 
@@ -39,43 +59,49 @@ internal sealed class Tls12CbcRecordProtection : IRecordProtection
 
     public ulong SequenceNumber { get; private set; }
 
-    public int Overhead => RecordConstants.HeaderLength + BlockSize + _mac.MacLength + BlockSize;
+    public int Overhead => RecordConstants.HeaderLength + RecordIvLength + _mac.MacLength + BlockSize;
 
     public bool EncryptThenMac => _encryptThenMac;
 
     public int Seal(ContentType type, ReadOnlySpan<byte> content, int paddingLength, Span<byte> destination)
     {
         int macLength = _mac.MacLength;
+        int ivLength = RecordIvLength;
         int encrypted = _encryptThenMac ? content.Length : content.Length + macLength;
         int pad = BlockSize - (encrypted % BlockSize);        // 1..16 bytes, each holding pad - 1
         int cipherLength = encrypted + pad;
-        int length = BlockSize + cipherLength + (_encryptThenMac ? macLength : 0);
+        int length = ivLength + cipherLength + (_encryptThenMac ? macLength : 0);
         destination[0] = (byte)type;
-        BinaryPrimitives.WriteUInt16BigEndian(destination[1..], RecordConstants.LegacyRecordVersion);
+        BinaryPrimitives.WriteUInt16BigEndian(destination[1..], _recordVersion);
         BinaryPrimitives.WriteUInt16BigEndian(destination[3..], (ushort)length);
         var body = destination.Slice(RecordConstants.HeaderLength, length);
-        var iv = body[..BlockSize];
-        _crypto.GetRandomBytes(iv);
-        var block = body.Slice(BlockSize, cipherLength);
+        if (_explicitIv)
+        {
+            _crypto.GetRandomBytes(_iv);
+            _iv.CopyTo(body);
+        }
+
+        var block = body.Slice(ivLength, cipherLength);
         content.CopyTo(block);
         if (!_encryptThenMac)
         {
             // MAC-then-encrypt: MAC(seq ‖ type ‖ version ‖ length ‖ content), then pad and encrypt all of it.
-            WritePseudoHeader(type, RecordConstants.LegacyRecordVersion, content.Length);
+            WritePseudoHeader(type, _recordVersion, content.Length);
             _mac.Append(_pseudoHeader);
             _mac.Append(content);
             _mac.GetMacAndReset(block.Slice(content.Length, macLength));
         }
 
         block[encrypted..].Fill((byte)(pad - 1));
-        _cipher.Encrypt(iv, block, block);
+        _cipher.Encrypt(_iv, block, block);
+        block[^BlockSize..].CopyTo(_iv);   // TLS 1.0 chains into the next record; elsewhere overwritten
         if (_encryptThenMac)
         {
             // RFC 7366 §3: MAC(seq ‖ type ‖ version ‖ length of IV + ciphertext ‖ IV ‖ ciphertext).
-            WritePseudoHeader(type, RecordConstants.LegacyRecordVersion, BlockSize + cipherLength);
+            WritePseudoHeader(type, _recordVersion, ivLength + cipherLength);
             _mac.Append(_pseudoHeader);
-            _mac.Append(body[..(BlockSize + cipherLength)]);
-            _mac.GetMacAndReset(body.Slice(BlockSize + cipherLength, macLength));
+            _mac.Append(body[..(ivLength + cipherLength)]);
+            _mac.GetMacAndReset(body.Slice(ivLength + cipherLength, macLength));
         }
 
         SequenceNumber++;
@@ -84,7 +110,7 @@ internal sealed class Tls12CbcRecordProtection : IRecordProtection
 
     public (ContentType Type, int Length) Open(ReadOnlySpan<byte> header, Span<byte> payload, int maxPlaintext, out int contentOffset)
     {
-        contentOffset = BlockSize;
+        contentOffset = RecordIvLength;
         var type = (ContentType)header[0];
         ushort version = BinaryPrimitives.ReadUInt16BigEndian(header[1..]);
         int contentLength = _encryptThenMac ? OpenEncryptThenMac(type, version, payload) : OpenMacThenEncrypt(type, version, payload);
@@ -100,24 +126,25 @@ internal sealed class Tls12CbcRecordProtection : IRecordProtection
     private int OpenEncryptThenMac(ContentType type, ushort version, Span<byte> payload)
     {
         int macLength = _mac.MacLength;
-        int cipherLength = payload.Length - BlockSize - macLength;
+        int ivLength = RecordIvLength;
+        int cipherLength = payload.Length - ivLength - macLength;
         if (cipherLength < BlockSize || cipherLength % BlockSize != 0)
         {
             throw BadRecord();
         }
 
-        WritePseudoHeader(type, version, BlockSize + cipherLength);
+        WritePseudoHeader(type, version, ivLength + cipherLength);
         _mac.Append(_pseudoHeader);
-        _mac.Append(payload[..(BlockSize + cipherLength)]);
+        _mac.Append(payload[..(ivLength + cipherLength)]);
         _mac.GetMacAndReset(_expectedMac);
-        if (!CryptographicOperations.FixedTimeEquals(_expectedMac, payload.Slice(BlockSize + cipherLength, macLength)))
+        if (!CryptographicOperations.FixedTimeEquals(_expectedMac, payload.Slice(ivLength + cipherLength, macLength)))
         {
             throw BadRecord();
         }
 
         // Authenticated: the padding can be checked plainly now.
-        var block = payload.Slice(BlockSize, cipherLength);
-        _cipher.Decrypt(payload[..BlockSize], block, block);
+        var block = payload.Slice(ivLength, cipherLength);
+        DecryptBlocks(payload, block);
         int pad = block[^1];
         if (pad + 1 > cipherLength)
         {
@@ -138,15 +165,14 @@ internal sealed class Tls12CbcRecordProtection : IRecordProtection
     private int OpenMacThenEncrypt(ContentType type, ushort version, Span<byte> payload)
     {
         int macLength = _mac.MacLength;
-        int cipherLength = payload.Length - BlockSize;
-        if (cipherLength < macLength + 1 || cipherLength % BlockSize != 0)
+        int cipherLength = payload.Length - RecordIvLength;
+        if (cipherLength < macLength + 1 || cipherLength < BlockSize || cipherLength % BlockSize != 0)
         {
             throw BadRecord();
         }
 
-        var block = payload.Slice(BlockSize, cipherLength);
-        payload[..BlockSize].CopyTo(_iv);
-        _cipher.Decrypt(_iv, block, block);
+        var block = payload.Slice(RecordIvLength, cipherLength);
+        DecryptBlocks(payload, block);
 
         // Padding: check up to 256 trailing bytes whatever the claimed length, without branching on it.
         int pad = block[^1];
@@ -183,6 +209,20 @@ internal sealed class Tls12CbcRecordProtection : IRecordProtection
         return contentLength;
     }
 
+    /// <summary>Decrypts in place with the record's IV (TLS 1.1/1.2) or the chained one (TLS 1.0), keeping the chain going.</summary>
+    private void DecryptBlocks(ReadOnlySpan<byte> payload, Span<byte> block)
+    {
+        Span<byte> nextIv = stackalloc byte[BlockSize];
+        block[^BlockSize..].CopyTo(nextIv);
+        if (_explicitIv)
+        {
+            payload[..BlockSize].CopyTo(_iv);
+        }
+
+        _cipher.Decrypt(_iv, block, block);
+        nextIv.CopyTo(_iv);
+    }
+
     /// <summary>Bad padding and bad MAC are indistinguishable on the wire and in the message (RFC 5246 §6.2.3.2).</summary>
     private static TlsException BadRecord() => new(AlertDescription.BadRecordMac, "record failed authentication");
 
@@ -204,5 +244,6 @@ internal sealed class Tls12CbcRecordProtection : IRecordProtection
         _cipher.Dispose();
         _mac.Dispose();
         Array.Clear(_expectedMac);
+        Array.Clear(_iv);
     }
 }

@@ -56,6 +56,149 @@ public sealed class Tls12LegacyTests
         }
     }
 
+    public static TheoryData<CipherSuite, TlsProtocolVersion, CertificateKeyType?> OldVersionCases()
+    {
+        var data = new TheoryData<CipherSuite, TlsProtocolVersion, CertificateKeyType?>();
+        foreach (var suite in CipherSuites.Legacy.Where(s => CipherSuites.Get(s).UsableIn(TlsProtocolVersion.Tls10)))
+        {
+            data.Add(suite, TlsProtocolVersion.Tls10, null);
+            data.Add(suite, TlsProtocolVersion.Tls11, null);
+        }
+
+        // Client certificates: RSA signs MD5 ‖ SHA-1, ECDSA signs SHA-1, with no algorithm field.
+        data.Add(CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, TlsProtocolVersion.Tls10, CertificateKeyType.Rsa2048);
+        data.Add(CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, TlsProtocolVersion.Tls11, CertificateKeyType.EcdsaP256);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(OldVersionCases))]
+    public void Tls10And11CompleteWithEveryCbcShaSuiteWhenAllowed(CipherSuite suite, TlsProtocolVersion version, CertificateKeyType? clientKey)
+    {
+        var info = CipherSuites.Get(suite);
+        var policy = info.RequiredLegacy | LegacyPolicy.Tls10And11;
+        using var loop = new Loopback(
+            TestCerts.ClientOptions(o =>
+            {
+                o.CipherSuites = [suite];
+                o.Legacy = policy;
+                o.MinProtocolVersion = TlsProtocolVersion.Tls10;
+                o.MaxProtocolVersion = version;
+                if (clientKey is { } key)
+                {
+                    o.ClientCertificate = TestCerts.Ca.IssueClientCertificate("old client", key);
+                }
+            }),
+            TestCerts.ServerOptions(KeyFor(suite), o =>
+            {
+                o.Legacy = policy;
+                o.MinProtocolVersion = TlsProtocolVersion.Tls10;
+                o.RequireClientCertificate = clientKey is not null;
+                o.CertificateVerifier = clientKey is null ? null : new X509CertificateVerifier([TestCerts.Ca.RootCertificateDer]);
+            }));
+        loop.Handshake();
+        foreach (var side in new[] { loop.Client, loop.Server })
+        {
+            Assert.Equal(version, side.NegotiatedProtocol);
+            Assert.Equal(suite, side.NegotiatedCipherSuite);
+            Assert.Null(side.Session);   // sessions are TLS 1.2 only
+        }
+
+        if (clientKey is not null)
+        {
+            Assert.True(loop.Server.PeerCertificateVerified);
+        }
+
+        // Every record after the hellos carries the negotiated version.
+        Assert.All(loop.ServerToClient.SelectMany(Wire.Split), r => Assert.Equal((ushort)version, (ushort)((r.Bytes[1] << 8) | r.Bytes[2])));
+        var data = RandomNumberGenerator.GetBytes(33_000);
+        Assert.Equal(data, Loopback.Send(loop.Client, loop.Server, data));
+        Assert.Equal(data, Loopback.Send(loop.Server, loop.Client, data));
+        Assert.Equal(loop.Client.ExportKeyingMaterial("EXPERIMENTAL old", [], 16), loop.Server.ExportKeyingMaterial("EXPERIMENTAL old", [], 16));
+    }
+
+    private static TlsClientOptions OldClient(TlsProtocolVersion max) => TestCerts.ClientOptions(o =>
+    {
+        o.Legacy = LegacyPolicy.All;
+        o.MinProtocolVersion = TlsProtocolVersion.Tls10;
+        o.MaxProtocolVersion = max;
+    });
+
+    [Theory]
+    [InlineData(TlsProtocolVersion.Tls10)]
+    [InlineData(TlsProtocolVersion.Tls11)]
+    public void ADefaultServerRefusesTls10And11WithProtocolVersion(TlsProtocolVersion version)
+    {
+        using var loop = new Loopback(OldClient(version), TestCerts.ServerOptions(CertificateKeyType.Rsa2048, o => o.Legacy = LegacyPolicy.All ^ LegacyPolicy.Tls10And11));
+        Assert.Equal(AlertDescription.ProtocolVersion, Assert.Throws<TlsException>(() => loop.Pump()).Alert);
+        Assert.Equal(TlsProtocolVersion.None, loop.Server.NegotiatedProtocol);
+    }
+
+    [Fact]
+    public void ADefaultClientRefusesATls10Server()
+    {
+        using var loop = new Loopback(TestCerts.ClientOptions(),
+            TestCerts.ServerOptions(CertificateKeyType.Rsa2048, o => { o.Legacy = LegacyPolicy.All; o.MinProtocolVersion = TlsProtocolVersion.Tls10; o.MaxProtocolVersion = TlsProtocolVersion.Tls10; }));
+        Assert.Equal(AlertDescription.ProtocolVersion, Assert.Throws<TlsException>(() => loop.Pump()).Alert);
+    }
+
+    [Fact]
+    public void ALegacyClientStillPrefersTls12AndTls13()
+    {
+        using var loop = new Loopback(OldClient(TlsProtocolVersion.Tls13),
+            TestCerts.ServerOptions(CertificateKeyType.Rsa2048, o => { o.Legacy = LegacyPolicy.All; o.MinProtocolVersion = TlsProtocolVersion.Tls10; }));
+        loop.Handshake();
+        Assert.Equal(TlsProtocolVersion.Tls13, loop.Client.NegotiatedProtocol);
+    }
+
+    [Fact]
+    public void AServerForcedDownToTls11MarksItsRandomAndATls12ClientRefuses()
+    {
+        // An attacker strips TLS 1.2 from the ClientHello; the server, which speaks 1.2, answers 1.1 with
+        // DOWNGRD\0 in its random (RFC 8446 §4.1.3), and the client, which offered 1.2, refuses it.
+        using var loop = new Loopback(OldClient(TlsProtocolVersion.Tls12),
+            TestCerts.ServerOptions(CertificateKeyType.Rsa2048, o => { o.Legacy = LegacyPolicy.All; o.MinProtocolVersion = TlsProtocolVersion.Tls10; o.MaxProtocolVersion = TlsProtocolVersion.Tls12; }));
+        loop.Client.Start();
+        var hello = ClientHello.Parse(Wire.Split(Wire.TakeOutput(loop.Client))[0].Payload.AsSpan(4));
+        hello.LegacyVersion = (ushort)TlsProtocolVersion.Tls11;
+        hello.Extensions = [.. hello.Extensions.Where(e => e.Type != (ushort)ExtensionType.SupportedVersions)];
+        loop.Server.ReceiveBytes(Wire.PlaintextRecord(ContentType.Handshake, hello.ToMessageBytes(), 0x0301));
+        var flight = Wire.TakeOutput(loop.Server);
+        var serverHello = Wire.Split(flight)[0];
+        Assert.Equal(0x0302, (serverHello.Payload[4] << 8) | serverHello.Payload[5]);
+        Assert.Equal("DOWNGRD\0"u8.ToArray(), serverHello.Payload.AsSpan(4 + 2 + 24, 8).ToArray());
+        var error = Assert.Throws<TlsException>(() => loop.Client.ReceiveBytes(flight));
+        Assert.Equal(AlertDescription.IllegalParameter, error.Alert);
+    }
+
+    [Fact]
+    public void FallbackScsvAtTls11ToAServerThatSpeaksTls12IsInappropriateFallback()
+    {
+        using var loop = new Loopback(OldClient(TlsProtocolVersion.Tls11),
+            TestCerts.ServerOptions(CertificateKeyType.Rsa2048, o => { o.Legacy = LegacyPolicy.All; o.MinProtocolVersion = TlsProtocolVersion.Tls10; o.MaxProtocolVersion = TlsProtocolVersion.Tls12; }));
+        loop.Client.Start();
+        var hello = ClientHello.Parse(Wire.Split(Wire.TakeOutput(loop.Client))[0].Payload.AsSpan(4));
+        Assert.Equal((ushort)TlsProtocolVersion.Tls11, hello.LegacyVersion);
+        hello.CipherSuites = [.. hello.CipherSuites, 0x5600];
+        var error = Assert.Throws<TlsException>(() => loop.Server.ReceiveBytes(Wire.PlaintextRecord(ContentType.Handshake, hello.ToMessageBytes(), 0x0301)));
+        Assert.Equal(AlertDescription.InappropriateFallback, error.Alert);
+    }
+
+    [Fact]
+    public void Tls10SplitsApplicationRecordsOneAndTheRest()
+    {
+        const CipherSuite suite = CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA;
+        using var loop = new Loopback(TestCerts.ClientOptions(o => { o.CipherSuites = [suite]; o.Legacy = LegacyPolicy.All; o.MinProtocolVersion = o.MaxProtocolVersion = TlsProtocolVersion.Tls10; }),
+            TestCerts.ServerOptions(CertificateKeyType.Rsa2048, o => { o.Legacy = LegacyPolicy.All; o.MinProtocolVersion = TlsProtocolVersion.Tls10; }));
+        loop.Handshake();
+        loop.Client.WriteApplicationData(new byte[100]);
+        var records = Wire.Split(Wire.TakeOutput(loop.Client));
+        Assert.Equal(2, records.Count);
+        Assert.True(loop.Client.EncryptThenMac);
+        Assert.Equal(16 + 20, records[0].Payload.Length);    // 1 byte padded to a block, no IV (TLS 1.0), then the MAC
+        Assert.Equal(112 + 20, records[1].Payload.Length);   // the other 99 bytes padded to seven blocks, then the MAC
+    }
+
     [Theory]
     [MemberData(nameof(LegacySuites))]
     public void ALegacySuiteIsNeitherOfferedNorAcceptedByDefault(CipherSuite suite)

@@ -67,6 +67,36 @@ public sealed class Tls12CbcRecordProtectionTests
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Tls10ChainsTheIvAcrossRecordsAndSendsNone(bool etm)
+    {
+        // RFC 2246 §6.2.3.2: the first IV comes from the key block, each next one is the previous record's last
+        // ciphertext block; so the records' ciphertexts are one CBC stream over the padded plaintexts.
+        var suite = CipherSuites.Get(CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA);
+        var macKey = RandomNumberGenerator.GetBytes(20);
+        var key = RandomNumberGenerator.GetBytes(16);
+        var iv = RandomNumberGenerator.GetBytes(16);
+        using var writer = new Tls12CbcRecordProtection(DefaultCryptoProvider.Instance, suite, macKey, key, etm, 0x0301, iv);
+        using var reader = new Tls12CbcRecordProtection(DefaultCryptoProvider.Instance, suite, macKey, key, etm, 0x0301, iv);
+        using var aes = Aes.Create();
+        aes.Key = key;
+        var previous = iv;
+        foreach (int length in new[] { 1, 31, 100, 0, 16 })
+        {
+            var content = RandomNumberGenerator.GetBytes(length);
+            var record = Seal(writer, ContentType.ApplicationData, content);
+            Assert.Equal(0x0301, (record[1] << 8) | record[2]);
+            var ciphertext = record.AsSpan(5, record.Length - 5 - (etm ? 20 : 0)).ToArray();
+            Assert.Equal(0, ciphertext.Length % 16);
+            var plain = aes.DecryptCbc(ciphertext, previous, PaddingMode.None);   // decrypts with the chained IV, not one in the record
+            Assert.Equal(content, plain.AsSpan(0, length).ToArray());
+            previous = ciphertext[^16..];
+            Assert.Equal(content, Open(reader, record));
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(Suites))]
     public void EveryFlippedBitIsTheSameBadRecordMac(CipherSuite suite, bool etm)
     {
