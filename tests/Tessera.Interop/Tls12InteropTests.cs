@@ -181,6 +181,23 @@ public sealed class Tls12InteropTests(PemFixture pem)
         Assert.Contains("hello", server.Stdout, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("-tls1_2")]
+    [InlineData("-tls1_3")]
+    public async Task OpenSslAskingForOcspStaplingStillConnects(string version)
+    {
+        var options = new TlsServerOptions();
+        options.Certificates.Add(pem.Certificates[CertificateKeyType.EcdsaP256]);
+        await using var host = new TesseraServerHost(options);
+        using var client = PeerProcess.StartOpenSsl("s_client", "-connect", $"127.0.0.1:{host.Port}", "-servername", "localhost", "-CAfile", pem.CaFile,
+            "-verify_return_error", "-ign_eof", version, "-status");
+        client.Stdin.Write("stapled?\n");
+        client.Stdin.Flush();
+        Assert.True(client.WaitForExit(Bound) == 0, client.Stdout + client.Stderr);
+        Assert.Contains("OCSP response: no response sent", client.Stdout, StringComparison.Ordinal);
+        Assert.Contains("got:stapled?", client.Stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void OpenSslRenegotiatesSecurelyWithTesseraServerWhenAllowed()
     {

@@ -116,6 +116,12 @@ internal sealed class Server12Handshake : Tls12Handshake
         _clientVersion = hello.LegacyVersion;
 
         string? serverName = ExtensionBlock.Find(hello.Extensions, ExtensionType.ServerName) is { } sni ? ServerNameExtension.Parse(sni.Data) : null;
+        if (ExtensionBlock.Find(hello.Extensions, ExtensionType.StatusRequest) is { } statusRequest)
+        {
+            // Checked, not yet answered: without a stapled response the server simply does not echo it (RFC 6066 §8).
+            _ = StatusRequestExtension.Parse(statusRequest.Data);
+        }
+
         bool clientOffersEms = ExtensionBlock.Find(hello.Extensions, ExtensionType.ExtendedMasterSecret) is { } emsOffer && CheckEmpty(emsOffer);
         var ticketExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SessionTicket);
         if (Renegotiating is null && !IsPreTls12 && FindSession(hello, ticketExt, serverName, clientOffersEms) is { } session)

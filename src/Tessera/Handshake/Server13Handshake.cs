@@ -148,6 +148,12 @@ internal sealed class Server13Handshake : Tls13Handshake
             serverName = ServerNameExtension.Parse(sniExt.Data);
         }
 
+        if (ExtensionBlock.Find(hello.Extensions, ExtensionType.StatusRequest) is { } statusRequest)
+        {
+            // Checked, not yet answered: without a response to staple, no status_request goes into the Certificate entry.
+            _ = StatusRequestExtension.Parse(statusRequest.Data);
+        }
+
         if (second)
         {
             CheckSecondClientHello(hello, suite, shares);

@@ -238,6 +238,13 @@ internal static class HandshakeMessageDescriber
                 return data.Length == 0 ? "on" : "malformed: not empty";
             case ExtensionType.SessionTicket:
                 return data.Length == 0 ? "empty (asks for / promises a ticket)" : $"ticket of {data.Length} bytes (resumption)";
+            case ExtensionType.StatusRequest when data.Length == 0:
+                return "empty (the server will staple an OCSP response)";
+            case ExtensionType.StatusRequest:
+                var status = StatusRequestExtension.Parse(data);
+                return status.StatusType == StatusRequestExtension.Ocsp
+                    ? $"ocsp, {status.ResponderIds.Count} responder ids, {status.RequestExtensions.Length} bytes of request extensions"
+                    : $"status_type {status.StatusType} (unknown)";
             case ExtensionType.PskKeyExchangeModes:
                 return string.Join(", ", PskKeyExchangeModesExtension.Parse(data).Select(m => m switch { 0 => "psk_ke", 1 => "psk_dhe_ke", _ => m.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
             default:
