@@ -4,7 +4,7 @@ namespace Tessera.Interop;
 
 /// <summary>
 /// <c>gnutls-cli</c> (a second independent implementation) against Tessera's server on 127.0.0.1.
-/// (gnutls-serv cannot bind 127.0.0.1 alone nor report a port-0 port, so only GnuTLS's client is used.)
+/// (Tessera's client against gnutls-serv is in <see cref="GnuTlsServerTests"/>.)
 /// </summary>
 [Collection("pem")]
 public sealed class GnuTlsClientVsTesseraServerTests(PemFixture pem)
@@ -73,17 +73,35 @@ public sealed class GnuTlsClientVsTesseraServerTests(PemFixture pem)
         Assert.Equal(NamedGroup.Secp256r1, connection.NegotiatedGroup);
     }
 
-    [Fact]
-    public async Task ClientCertificateFromGnuTls()
+    [Theory]
+    [InlineData("NORMAL")]
+    [InlineData("NORMAL:-VERS-ALL:+VERS-TLS1.2")]
+    public async Task ClientCertificateFromGnuTls(string priority)
     {
         await using var host = new TesseraServerHost(ServerOptions(CertificateKeyType.EcdsaP256, o =>
         {
             o.RequireClientCertificate = true;
             o.CertificateVerifier = pem.Verifier();
         }));
-        using var client = RunClient(host.Port, null, "--x509certfile", pem.ClientCertFile, "--x509keyfile", pem.ClientKeyFile);
+        using var client = RunClient(host.Port, priority, "--x509certfile", pem.ClientCertFile, "--x509keyfile", pem.ClientKeyFile);
         Assert.True(client.ExitCode == 0, client.Stdout + client.Stderr);
-        Assert.True(Assert.Single(host.Completed).PeerCertificateVerified);
+        var connection = Assert.Single(host.Completed);
+        Assert.True(connection.PeerCertificateVerified);
+        Assert.Equal(priority == "NORMAL" ? TlsProtocolVersion.Tls13 : TlsProtocolVersion.Tls12, connection.NegotiatedProtocol);
+    }
+
+    [Theory]
+    [InlineData("NORMAL:-VERS-ALL:+VERS-TLS1.2")]
+    [InlineData("NORMAL:-VERS-ALL:+VERS-TLS1.2:%NO_TICKETS")]
+    public async Task GnuTlsResumesWithTesseraByTicketAndBySessionId(string priority)
+    {
+        await using var host = new TesseraServerHost(ServerOptions(CertificateKeyType.EcdsaP256));
+        using var client = RunClient(host.Port, priority, "--resume");
+        Assert.True(client.ExitCode == 0, client.Stdout + client.Stderr);
+        Assert.Contains("This is a resumed session", client.Stdout + client.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, host.Completed.Count);
+        Assert.False(host.Completed[0].IsResumed);
+        Assert.True(host.Completed[1].IsResumed);
     }
 
     [Fact]

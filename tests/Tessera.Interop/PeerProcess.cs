@@ -53,6 +53,34 @@ internal sealed partial class PeerProcess : IDisposable
 
     public static PeerProcess StartOpenSsl(params string[] arguments) => Start("openssl", arguments);
 
+    /// <summary>
+    /// gnutls-serv, which can neither bind 127.0.0.1 only nor report a port it chose: take a port the system
+    /// has just handed out on 127.0.0.1, free it, and start the server on it (retrying if it was taken meanwhile).
+    /// </summary>
+    public static (PeerProcess Server, int Port) StartGnuTlsServer(params string[] arguments)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            probe.Start();
+            int port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            var server = Start("gnutls-serv", [.. arguments, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            try
+            {
+                server.WaitFor(ListeningLine(), TimeSpan.FromSeconds(20), inStderr: true);
+                return (server, port);
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+                server.Dispose();   // the port was taken between probe and bind: try another
+            }
+        }
+    }
+
+    [GeneratedRegex(@"listening on IPv4 .* port \d+\.\.\.done")]
+    private static partial Regex ListeningLine();
+
     public string Stdout
     {
         get
