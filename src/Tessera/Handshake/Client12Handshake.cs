@@ -227,6 +227,8 @@ internal sealed class Client12Handshake : Tls12Handshake
 
         Connection.SetNegotiated(Version, suite.Suite, null);
         Connection.IsResumed = true;
+        Connection.PeerCertificateChain = resumable!.PeerCertificateChain;   // the identity the session was made with
+        Connection.PeerCertificateVerified = resumable.PeerCertificateVerified;
         ResumeMasterSecret(resumable!.MasterSecret, isClient: true);
         _state = _expectTicket ? State.WaitNewSessionTicket : State.WaitChangeCipherSpec;
     }
@@ -438,7 +440,8 @@ internal sealed class Client12Handshake : Tls12Handshake
             Connection.Session = new Sessions.TlsSession(Suite!.Suite, (byte[])MasterSecret!.Clone(), true, _sessionId,
                 ticket, _options.ServerName,
                 _abbreviated ? previous!.CreatedAt : Options.TimeProvider.GetUtcNow(),
-                _ticket is { LifetimeHint: > 0 } t ? TimeSpan.FromSeconds(t.LifetimeHint) : _abbreviated ? previous!.Lifetime : TimeSpan.FromHours(2));
+                _ticket is { LifetimeHint: > 0 } t ? TimeSpan.FromSeconds(t.LifetimeHint) : _abbreviated ? previous!.Lifetime : TimeSpan.FromHours(2),
+                Connection.PeerCertificateChain, Connection.PeerCertificateVerified);
         }
 
         _state = State.Complete;

@@ -120,6 +120,7 @@ internal sealed class Client13Handshake : Tls13Handshake
     /// <summary>The TLS 1.2 session to offer, if it is still usable with this configuration.</summary>
     private Sessions.TlsSession? ResumableSession =>
         _options.ResumeSession is { } session && Offers12 && RenegotiationContext is null && session.ExtendedMasterSecret &&
+        string.Equals(session.ServerName, _options.ServerName, StringComparison.OrdinalIgnoreCase) &&
         !session.IsExpiredAt(Options.TimeProvider.GetUtcNow()) && _options.EnabledCipherSuites.Contains(session.CipherSuite)
             ? session : null;
 

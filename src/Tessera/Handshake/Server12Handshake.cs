@@ -355,8 +355,10 @@ internal sealed class Server12Handshake : Tls12Handshake
 
         if (session is null || session.IsExpiredAt(now) || !session.ExtendedMasterSecret ||
             !hello.CipherSuites.Contains((ushort)session.CipherSuite) || !_options.EnabledCipherSuites.Contains(session.CipherSuite) ||
-            !string.Equals(session.ServerName, serverName, StringComparison.OrdinalIgnoreCase))
+            !string.Equals(session.ServerName, serverName, StringComparison.OrdinalIgnoreCase) ||
+            (_options.RequireClientCertificate && !session.PeerCertificateVerified))
         {
+            // A session without a verified client certificate never stands in for one this server now requires.
             return null;
         }
 
@@ -392,6 +394,8 @@ internal sealed class Server12Handshake : Tls12Handshake
         Connection.ExtendedMasterSecret = true;
         Connection.IsResumed = true;
         Connection.Session = session;
+        Connection.PeerCertificateChain = session.PeerCertificateChain;   // the client is who it proved to be then
+        Connection.PeerCertificateVerified = session.PeerCertificateVerified;
 
         var extensions = new List<TlsExtension>();
         if (secureRenegotiation)
@@ -600,7 +604,8 @@ internal sealed class Server12Handshake : Tls12Handshake
         if (!_abbreviated)
         {
             Sessions.TlsSession? session = UseExtendedMasterSecret && !IsPreTls12
-                ? new(Suite!.Suite, (byte[])MasterSecret!.Clone(), true, _sessionId, [], Connection.ServerName, Options.TimeProvider.GetUtcNow(), _options.SessionLifetime)
+                ? new(Suite!.Suite, (byte[])MasterSecret!.Clone(), true, _sessionId, [], Connection.ServerName, Options.TimeProvider.GetUtcNow(), _options.SessionLifetime,
+                    Connection.PeerCertificateChain, Connection.PeerCertificateVerified)
                 : null;
             if (_issueTicket && session is not null)
             {

@@ -10,10 +10,14 @@ namespace Tessera.Sessions;
 /// </summary>
 public sealed class TlsSession
 {
-    private const byte FormatVersion = 1;
+    private const byte FormatVersion = 2;   // 1: without the peer's certificates (still read)
+    private const int MaxChainLength = 10;
 
-    internal TlsSession(CipherSuite suite, byte[] masterSecret, bool extendedMasterSecret, byte[] sessionId, byte[] ticket, string? serverName, DateTimeOffset createdAt, TimeSpan lifetime)
+    internal TlsSession(CipherSuite suite, byte[] masterSecret, bool extendedMasterSecret, byte[] sessionId, byte[] ticket, string? serverName, DateTimeOffset createdAt, TimeSpan lifetime,
+        IReadOnlyList<byte[]>? peerCertificateChain = null, bool peerCertificateVerified = false)
     {
+        PeerCertificateChain = peerCertificateChain ?? [];
+        PeerCertificateVerified = peerCertificateVerified && PeerCertificateChain.Count > 0;
         CipherSuite = suite;
         MasterSecret = masterSecret;
         ExtendedMasterSecret = extendedMasterSecret;
@@ -50,6 +54,15 @@ public sealed class TlsSession
 
     internal byte[] MasterSecret { get; }
 
+    /// <summary>
+    /// The peer's certificate chain as the original handshake saw it (the server's, for a client; the client's,
+    /// if it sent one, for a server): a resumed connection reports the same identity.
+    /// </summary>
+    public IReadOnlyList<byte[]> PeerCertificateChain { get; }
+
+    /// <summary>Whether that chain was verified when the session was established.</summary>
+    public bool PeerCertificateVerified { get; }
+
     /// <summary>True when the session is past its lifetime at <paramref name="now"/>.</summary>
     public bool IsExpiredAt(DateTimeOffset now) => now >= CreatedAt + Lifetime || now < CreatedAt - TimeSpan.FromMinutes(5);
 
@@ -57,7 +70,8 @@ public sealed class TlsSession
     public byte[] Export()
     {
         var name = Encoding.ASCII.GetBytes(ServerName ?? "");
-        var buffer = new byte[1 + 2 + 1 + 1 + MasterSecret.Length + 1 + SessionId.Length + 2 + Ticket.Length + 1 + name.Length + 8 + 4];
+        int chainLength = 2 + PeerCertificateChain.Sum(c => 3 + c.Length);
+        var buffer = new byte[1 + 2 + 1 + 1 + MasterSecret.Length + 1 + SessionId.Length + 2 + Ticket.Length + 1 + name.Length + 8 + 4 + chainLength];
         var span = buffer.AsSpan();
         int o = 0;
         span[o++] = FormatVersion;
@@ -72,6 +86,17 @@ public sealed class TlsSession
         o = WriteVector8(span, o, name);
         BinaryPrimitives.WriteInt64BigEndian(span[o..], CreatedAt.ToUnixTimeSeconds());
         BinaryPrimitives.WriteUInt32BigEndian(span[(o + 8)..], (uint)Lifetime.TotalSeconds);
+        o += 12;
+        span[o++] = PeerCertificateVerified ? (byte)1 : (byte)0;
+        span[o++] = (byte)PeerCertificateChain.Count;
+        foreach (var certificate in PeerCertificateChain)
+        {
+            span[o] = (byte)(certificate.Length >> 16);
+            BinaryPrimitives.WriteUInt16BigEndian(span[(o + 1)..], (ushort)certificate.Length);
+            certificate.CopyTo(span[(o + 3)..]);
+            o += 3 + certificate.Length;
+        }
+
         return buffer;
     }
 
@@ -81,7 +106,8 @@ public sealed class TlsSession
         try
         {
             int o = 0;
-            if (data[o++] != FormatVersion)
+            byte format = data[o++];
+            if (format is not (1 or FormatVersion))
             {
                 throw new FormatException("Unknown session format.");
             }
@@ -97,12 +123,32 @@ public sealed class TlsSession
             var name = Encoding.ASCII.GetString(ReadVector8(data, ref o));
             var created = DateTimeOffset.FromUnixTimeSeconds(BinaryPrimitives.ReadInt64BigEndian(data[o..]));
             var lifetime = TimeSpan.FromSeconds(BinaryPrimitives.ReadUInt32BigEndian(data[(o + 8)..]));
-            if (o + 12 != data.Length || master.Length != 48 || CipherSuites.Find(suite) is not { Version: TlsProtocolVersion.Tls12 })
+            o += 12;
+            var chain = new List<byte[]>();
+            bool verified = false;
+            if (format >= 2)
+            {
+                verified = data[o++] == 1;
+                int count = data[o++];
+                if (count > MaxChainLength)
+                {
+                    throw new FormatException("Malformed session.");
+                }
+
+                for (int i = 0; i < count; i++)
+                {
+                    int length = (data[o] << 16) | BinaryPrimitives.ReadUInt16BigEndian(data[(o + 1)..]);
+                    chain.Add(data.Slice(o + 3, length).ToArray());
+                    o += 3 + length;
+                }
+            }
+
+            if (o != data.Length || master.Length != 48 || CipherSuites.Find(suite) is not { Version: TlsProtocolVersion.Tls12 })
             {
                 throw new FormatException("Malformed session.");
             }
 
-            return new TlsSession(suite, master, ems, id, ticket, name.Length == 0 ? null : name, created, lifetime);
+            return new TlsSession(suite, master, ems, id, ticket, name.Length == 0 ? null : name, created, lifetime, chain, verified);
         }
         catch (Exception ex) when (ex is ArgumentOutOfRangeException or IndexOutOfRangeException)
         {

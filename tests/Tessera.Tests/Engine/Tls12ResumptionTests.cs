@@ -1,3 +1,4 @@
+using Tessera.Pki;
 using Tessera.Sessions;
 
 namespace Tessera.Tests.Engine;
@@ -140,6 +141,51 @@ public sealed class Tls12ResumptionTests
         }
 
         Assert.Equal(3, server.SessionCache!.Count);
+    }
+
+    [Fact]
+    public void AServerThatNowRequiresAClientCertificateDoesNotResumeASessionMadeWithout()
+    {
+        var server = TestCerts.ServerOptions();
+        var session = FirstSession(server);
+        server.RequireClientCertificate = true;
+        server.CertificateVerifier = new X509CertificateVerifier([TestCerts.Ca.RootCertificateDer]);
+        using var loop = new Loopback(Client12(o => { o.ResumeSession = session; o.ClientCertificate = TestCerts.Ca.IssueClientCertificate("late client"); }), server);
+        loop.Handshake();
+        Assert.False(loop.Server.IsResumed);              // a full handshake, which asked for and checked the certificate
+        Assert.True(loop.Server.PeerCertificateVerified);
+    }
+
+    [Fact]
+    public void ASessionIsOfferedOnlyToTheServerNameItCameFrom()
+    {
+        var server = TestCerts.ServerOptions();
+        var session = FirstSession(server);
+        using var loop = new Loopback(Client12(o => { o.ResumeSession = session; o.ServerName = "example.test"; }), server);
+        loop.Handshake();
+        Assert.False(loop.Client.IsResumed);
+        var hello = Tessera.Messages.ClientHello.Parse(Wire.Split(loop.ClientToServer[0])[0].Payload.AsSpan(4));
+        Assert.Empty(Tessera.Messages.ExtensionBlock.Find(hello.Extensions, Tessera.Messages.ExtensionType.SessionTicket)!.Data);
+    }
+
+    [Fact]
+    public void ASessionKeepsThePeerIdentityThroughExportAndImport()
+    {
+        var session = FirstSession(TestCerts.ServerOptions());
+        Assert.True(session.PeerCertificateVerified);
+        Assert.NotEmpty(session.PeerCertificateChain);
+        var copy = TlsSession.Import(session.Export());
+        Assert.Equal(session.PeerCertificateChain, copy.PeerCertificateChain);
+        Assert.True(copy.PeerCertificateVerified);
+
+        // A session written before certificates were kept (format 1) still imports, without an identity.
+        var exported = session.Export();
+        int chainBytes = 2 + session.PeerCertificateChain.Sum(c => 3 + c.Length);
+        byte[] formatOne = [1, .. exported.AsSpan(1, exported.Length - 1 - chainBytes)];
+        var old = TlsSession.Import(formatOne);
+        Assert.Empty(old.PeerCertificateChain);
+        Assert.False(old.PeerCertificateVerified);
+        Assert.Throws<FormatException>(() => TlsSession.Import([2, .. exported.AsSpan(1, exported.Length - 2)]));   // truncated
     }
 
     private sealed class ManualTimeProvider(DateTimeOffset now) : TimeProvider
