@@ -10,7 +10,8 @@ namespace Tessera.Crypto;
 /// <summary>
 /// Finite-field Diffie-Hellman over the RFC 7919 groups (BouncyCastle: the BCL has no FFDH), in KEM
 /// shape. Shares and the shared secret are big-endian and left-padded to the prime's length (RFC 8446
-/// §4.2.8.1, §7.4.1); every peer value must satisfy 1 &lt; Y &lt; p − 1 (RFC 7919 §5.1).
+/// §4.2.8.1, §7.4.1); every peer value must satisfy 1 &lt; Y &lt; p − 1 (RFC 7919 §5.1) and lie in the
+/// prime-order subgroup (Y^q = 1, checked by BouncyCastle).
 /// </summary>
 internal sealed class FfdheKeyExchange : IKeyExchangeAlgorithm
 {
@@ -78,7 +79,15 @@ internal sealed class FfdheKeyExchange : IKeyExchangeAlgorithm
             throw new TlsException(AlertDescription.IllegalParameter, $"{NamedGroups.NameOf((ushort)Group)} share is outside 1 < Y < p - 1");
         }
 
-        return new DHPublicKeyParameters(y, _parameters);
+        try
+        {
+            // BouncyCastle also checks Y^q = 1 (mod p): the value must lie in the prime-order subgroup.
+            return new DHPublicKeyParameters(y, _parameters);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, AlertSource.Local, $"{NamedGroups.NameOf((ushort)Group)} share is not in the prime-order subgroup", ex);
+        }
     }
 
     private byte[] Agree(DHPrivateKeyParameters mine, DHPublicKeyParameters peer)

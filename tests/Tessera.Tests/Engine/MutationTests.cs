@@ -67,27 +67,47 @@ public sealed class MutationTests
         Assert.True(victim.PendingOutputLength < 64 * 1024);
     }
 
+    /// <summary>The conversations to mutate: the defaults, and each legacy path (CBC, RSA and DHE key exchange, TLS 1.0/1.1).</summary>
+    private static readonly (string Name, Func<TlsClientOptions> Client, Func<TlsServerOptions> Server)[] Conversations =
+    [
+        ("TLS 1.3", () => TestCerts.ClientOptions(), () => TestCerts.ServerOptions()),
+        ("TLS 1.2", () => TestCerts.ClientOptions(o => o.MaxProtocolVersion = TlsProtocolVersion.Tls12), () => TestCerts.ServerOptions()),
+        Legacy("TLS 1.2 ECDHE-CBC", CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256, TlsProtocolVersion.Tls12),
+        Legacy("TLS 1.2 RSA", CipherSuite.TLS_RSA_WITH_AES_128_GCM_SHA256, TlsProtocolVersion.Tls12),
+        Legacy("TLS 1.2 DHE", CipherSuite.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256, TlsProtocolVersion.Tls12),
+        Legacy("TLS 1.0 ECDHE-CBC", CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, TlsProtocolVersion.Tls10),
+        Legacy("TLS 1.1 RSA-CBC", CipherSuite.TLS_RSA_WITH_AES_256_CBC_SHA, TlsProtocolVersion.Tls11),
+    ];
+
+    private static (string, Func<TlsClientOptions>, Func<TlsServerOptions>) Legacy(string name, CipherSuite suite, TlsProtocolVersion version)
+    {
+        var key = CipherSuites.Get(suite).Authentication == SuiteAuthentication.Ecdsa ? Tessera.Pki.CertificateKeyType.EcdsaP256 : Tessera.Pki.CertificateKeyType.Rsa2048;
+        return (name,
+            () => TestCerts.ClientOptions(o => { o.CipherSuites = [suite]; o.Legacy = LegacyPolicy.All; o.MinProtocolVersion = TlsProtocolVersion.Tls10; o.MaxProtocolVersion = version; }),
+            () => TestCerts.ServerOptions(key, o => { o.Legacy = LegacyPolicy.All; o.MinProtocolVersion = TlsProtocolVersion.Tls10; }));
+    }
+
     [Theory]
     [MemberData(nameof(Seeds))]
     public void MutatedFlightsOnlyEverRaiseTlsExceptions(int seed)
     {
         var random = new Random(seed);
-        foreach (var max in new[] { TlsProtocolVersion.Tls13, TlsProtocolVersion.Tls12 })
+        foreach (var (_, clientOptions, serverOptions) in Conversations)
         {
             // Record an honest conversation.
-            using var honest = new Loopback(TestCerts.ClientOptions(o => o.MaxProtocolVersion = max), TestCerts.ServerOptions());
+            using var honest = new Loopback(clientOptions(), serverOptions());
             honest.Handshake();
             var clientHello = honest.ClientToServer[0];
             var serverFlight = honest.ServerToClient[0];
 
             // The server meets a mutated ClientHello.
-            using (var server = TlsConnection.CreateServer(TestCerts.ServerOptions()))
+            using (var server = TlsConnection.CreateServer(serverOptions()))
             {
                 FeedAndExpectOnlyTlsExceptions(server, Mutate(clientHello, random));
             }
 
             // A fresh client, having sent its own ClientHello, meets a mutated server flight.
-            using (var client = TlsConnection.CreateClient(TestCerts.ClientOptions(o => o.MaxProtocolVersion = max)))
+            using (var client = TlsConnection.CreateClient(clientOptions()))
             {
                 client.Start();
                 _ = Wire.TakeOutput(client);
@@ -95,11 +115,21 @@ public sealed class MutationTests
             }
 
             // Mid-conversation: the server of a live connection meets a mutated client flight.
-            using var live = new Loopback(TestCerts.ClientOptions(o => o.MaxProtocolVersion = max), TestCerts.ServerOptions());
-            live.Client.Start();
-            live.Server.ReceiveBytes(Wire.TakeOutput(live.Client));
-            live.Client.ReceiveBytes(Wire.TakeOutput(live.Server));
-            FeedAndExpectOnlyTlsExceptions(live.Server, Mutate(Wire.TakeOutput(live.Client), random));
+            using (var live = new Loopback(clientOptions(), serverOptions()))
+            {
+                live.Client.Start();
+                live.Server.ReceiveBytes(Wire.TakeOutput(live.Client));
+                live.Client.ReceiveBytes(Wire.TakeOutput(live.Server));
+                FeedAndExpectOnlyTlsExceptions(live.Server, Mutate(Wire.TakeOutput(live.Client), random));
+            }
+
+            // After the handshake: mutated protected records (application data, alerts) reach the client.
+            using (var done = new Loopback(clientOptions(), serverOptions()))
+            {
+                done.Handshake();
+                done.Server.WriteApplicationData(new byte[random.Next(1, 3000)]);
+                FeedAndExpectOnlyTlsExceptions(done.Client, Mutate(Wire.TakeOutput(done.Server), random));
+            }
         }
     }
 }

@@ -324,6 +324,7 @@ public sealed class Tls12LegacyTests
     [InlineData("one", AlertDescription.IllegalParameter)]
     [InlineData("p - 1", AlertDescription.IllegalParameter)]
     [InlineData("longer than p", AlertDescription.IllegalParameter)]
+    [InlineData("outside the subgroup", AlertDescription.IllegalParameter)]
     [InlineData("empty", AlertDescription.DecodeError)]
     public void ABadClientDhValueIsRefused(string kind, AlertDescription alert)
     {
@@ -338,6 +339,7 @@ public sealed class Tls12LegacyTests
             "one" => [1],
             "p - 1" => [.. p[..^1], (byte)(p[^1] - 1)],
             "longer than p" => [1, .. p],
+            "outside the subgroup" => OutsideTheSubgroup(p),
             _ => [],
         };
         var body = new byte[2 + value.Length];
@@ -347,6 +349,20 @@ public sealed class Tls12LegacyTests
         byte[] message = [(byte)HandshakeType.ClientKeyExchange, 0, (byte)(body.Length >> 8), (byte)body.Length, .. body];
         var error = Assert.Throws<TlsException>(() => server.ReceiveBytes([.. Wire.PlaintextRecord(ContentType.Handshake, message), .. answer[1].Bytes, .. answer[2].Bytes]));
         Assert.Equal(alert, error.Alert);
+    }
+
+    /// <summary>A small value y with y^q ≠ 1 (mod p), q = (p − 1) / 2: a quadratic non-residue, outside the group g generates.</summary>
+    private static byte[] OutsideTheSubgroup(byte[] prime)
+    {
+        var p = new System.Numerics.BigInteger(prime, isUnsigned: true, isBigEndian: true);
+        var q = (p - 1) / 2;
+        for (int y = 3; ; y++)
+        {
+            if (!System.Numerics.BigInteger.ModPow(y, q, p).IsOne)
+            {
+                return new System.Numerics.BigInteger(y).ToByteArray(isUnsigned: true, isBigEndian: true);
+            }
+        }
     }
 
     [Fact]
