@@ -162,6 +162,28 @@ public sealed class Tls12LegacyInteropTests(PemFixture pem)
         Assert.Contains("protocol version", client.Stdout + client.Stderr, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("-tls1_2", "TLSv1.2")]
+    [InlineData("-tls1_1", "TLSv1.1")]
+    [InlineData("-tls1", "TLSv1")]
+    public async Task OpenSslOfferingEverythingGetsTheBestTheVersionAllows(string version, string expected)
+    {
+        var options = new TlsServerOptions { Legacy = LegacyPolicy.All, MinProtocolVersion = TlsProtocolVersion.Tls10 };
+        options.Certificates.Add(pem.Certificates[CertificateKeyType.EcdsaP256]);
+        await using var host = new TesseraServerHost(options);
+        using var client = PeerProcess.StartOpenSsl("s_client", "-connect", $"127.0.0.1:{host.Port}", "-servername", "localhost", "-CAfile", pem.CaFile,
+            "-verify_return_error", "-ign_eof", version, "-cipher", "ALL:@SECLEVEL=0");
+        client.Stdin.Write("all\n");
+        client.Stdin.Flush();
+        Assert.True(client.WaitForExit(Bound) == 0, client.Stdout + client.Stderr);
+        Assert.Contains($"Protocol  : {expected}", client.Stdout, StringComparison.Ordinal);
+        var connection = Assert.Single(host.Completed);
+        var suite = CipherSuites.Get(connection.NegotiatedCipherSuite!.Value);
+        // In TLS 1.2 the modern AEAD suites still win; before it, the best is ECDHE with CBC (and encrypt-then-MAC).
+        Assert.Equal(version == "-tls1_2", suite.RequiredLegacy == LegacyPolicy.None);
+        Assert.Equal(TlsKeyExchange.Ecdhe, suite.KeyExchange);
+    }
+
     [Fact]
     public async Task OpenSslsDefaultDhGroupIsRefusedAsNotRfc7919()
     {

@@ -205,6 +205,12 @@ internal sealed class Client12Handshake : Tls12Handshake
             throw new TlsException(AlertDescription.HandshakeFailure, "server dropped extended_master_secret on renegotiation");
         }
 
+        if (Renegotiating is not null && Connection.EncryptThenMac && suite.IsCbc && !UseEncryptThenMac)
+        {
+            // RFC 7366 §3.1: once encrypt-then-MAC, never back to MAC-then-encrypt on the same connection.
+            throw new TlsException(AlertDescription.HandshakeFailure, "server dropped encrypt_then_mac on renegotiation");
+        }
+
         Suite = suite;
         ServerRandom = hello.Random;
         Transcript.SetAlgorithm(PrfHash);

@@ -150,6 +150,13 @@ internal sealed class Server12Handshake : Tls12Handshake
             {
                 throw new TlsException(AlertDescription.HandshakeFailure, "client dropped extended_master_secret on renegotiation");
             }
+
+            if (Connection.EncryptThenMac && ExtensionBlock.Find(hello.Extensions, ExtensionType.EncryptThenMac) is null &&
+                hello.CipherSuites.Any(c => CipherSuites.Find((CipherSuite)c) is { IsCbc: true }))
+            {
+                // RFC 7366 §3.1: a client that had encrypt-then-MAC may not renegotiate its way back to MAC-then-encrypt.
+                throw new TlsException(AlertDescription.HandshakeFailure, "client dropped encrypt_then_mac on renegotiation");
+            }
         }
 
         if (renegotiationInfo is not null &&

@@ -38,6 +38,18 @@ internal static class Tls12Forgery
                 new Tls12AeadRecordProtection(DefaultCryptoProvider.Instance, suite, block.AsSpan(k, k), block.AsSpan(2 * k + iv, iv)));
     }
 
+    /// <summary>As <see cref="KeysFromKeyLog"/> for a CBC suite with encrypt_then_mac: MAC keys first in the key block (RFC 5246 §6.3).</summary>
+    public static (Tls12CbcRecordProtection ClientWrite, Tls12CbcRecordProtection ServerWrite) CbcKeysFromKeyLog(MemoryKeyLog log, byte[] clientHelloRecord, byte[] serverHelloRecord, CipherSuite suiteCode)
+    {
+        var suite = CipherSuites.Get(suiteCode);
+        var clientRandom = clientHelloRecord.AsSpan(5 + 4 + 2, 32).ToArray();
+        var serverRandom = serverHelloRecord.AsSpan(5 + 4 + 2, 32).ToArray();
+        int m = suite.MacLength, k = suite.KeyLength;
+        var block = Tls12Prf.KeyBlock(DefaultCryptoProvider.Instance, suite.Hash, log.Secret("CLIENT_RANDOM"), clientRandom, serverRandom, 2 * (m + k));
+        return (new Tls12CbcRecordProtection(DefaultCryptoProvider.Instance, suite, block.AsSpan(0, m), block.AsSpan(2 * m, k), encryptThenMac: true),
+                new Tls12CbcRecordProtection(DefaultCryptoProvider.Instance, suite, block.AsSpan(m, m), block.AsSpan(2 * m + k, k), encryptThenMac: true));
+    }
+
     public static byte[] Seal(IRecordProtection protection, ContentType type, byte[] content)
     {
         var record = new byte[protection.Overhead + content.Length];

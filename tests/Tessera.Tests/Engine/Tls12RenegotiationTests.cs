@@ -189,6 +189,44 @@ public sealed class Tls12RenegotiationTests
         Assert.Throws<InvalidOperationException>(loop.Client.Renegotiate);
     }
 
+    [Fact]
+    public void ACbcConnectionRenegotiatesKeepingEncryptThenMac()
+    {
+        const CipherSuite suite = CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256;
+        using var loop = new Loopback(Client12(o => { o.CipherSuites = [suite]; o.Legacy = LegacyPolicy.CbcSuites; }), Server(o => o.Legacy = LegacyPolicy.CbcSuites));
+        loop.Handshake();
+        Assert.True(loop.Server.EncryptThenMac);
+        loop.Client.Renegotiate();
+        loop.Pump();
+        Assert.Equal(1, loop.Server.Renegotiations);
+        Assert.True(loop.Server.EncryptThenMac);
+        Assert.Equal("cbc"u8.ToArray(), Loopback.Send(loop.Client, loop.Server, "cbc"u8.ToArray()));
+    }
+
+    [Fact]
+    public void ARenegotiationMayNotDropEncryptThenMac()
+    {
+        // RFC 7366 §3.1: the renegotiating ClientHello still offers CBC suites but no longer encrypt_then_mac.
+        const CipherSuite suite = CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256;
+        var log = new MemoryKeyLog();
+        using var loop = new Loopback(Client12(o => { o.CipherSuites = [suite]; o.Legacy = LegacyPolicy.CbcSuites; o.KeyLog = log; }), Server(o => o.Legacy = LegacyPolicy.CbcSuites));
+        loop.Handshake();
+        var (c, s) = CbcKeysFromKeyLog(log, Wire.Split(loop.ClientToServer[0])[0].Bytes, Wire.Split(loop.ServerToClient[0])[0].Bytes, suite);
+        using var _c = c;
+        using var _s = s;
+        _ = Seal(c, ContentType.Handshake, new byte[16]);   // the client's Finished was sequence number 0
+
+        using var fresh = TlsConnection.CreateClient(Client12(o => { o.CipherSuites = [suite]; o.Legacy = LegacyPolicy.CbcSuites; }));
+        fresh.Start();
+        var hello = ClientHello.Parse(Wire.Split(Wire.TakeOutput(fresh))[0].Payload.AsSpan(4));
+        Assert.NotNull(ExtensionBlock.Find(hello.Extensions, ExtensionType.EncryptThenMac));
+        hello.Extensions = [.. hello.Extensions.Where(e => e.Type is not ((ushort)ExtensionType.EncryptThenMac or (ushort)ExtensionType.RenegotiationInfo)),
+            new TlsExtension((ushort)ExtensionType.RenegotiationInfo, RenegotiationInfoExtension.Encode(new byte[12]))];
+        var error = Assert.Throws<TlsException>(() => loop.Server.ReceiveBytes(Seal(c, ContentType.Handshake, hello.ToMessageBytes())));
+        Assert.Equal(AlertDescription.HandshakeFailure, error.Alert);
+        Assert.Contains("encrypt_then_mac", error.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>A renegotiating ClientHello, built by a real client, with its renegotiation_info and suites rewritten.</summary>
     private static byte[] RenegotiationClientHello(byte[]? renegotiationInfo, bool scsv)
     {
