@@ -108,6 +108,7 @@ public static class SignatureSchemes
         new(SignatureScheme.ed448, SignatureKeyType.Ed448, SignaturePadding.EdDsa, TlsHashAlgorithm.Sha512, null, true, false),
         // TLS 1.0/1.1 only (legacy opt-in); never in a default list, never accepted for TLS 1.2 or 1.3 handshakes.
         new(SignatureScheme.ecdsa_sha1, SignatureKeyType.Ecdsa, SignaturePadding.Ecdsa, TlsHashAlgorithm.Sha1, null, false, true),
+        new(SignatureScheme.rsa_pkcs1_sha1, SignatureKeyType.Rsa, SignaturePadding.Pkcs1, TlsHashAlgorithm.Sha1, null, false, true),
         new(SignatureScheme.rsa_pkcs1_md5_sha1, SignatureKeyType.Rsa, SignaturePadding.Pkcs1, TlsHashAlgorithm.Md5Sha1, null, false, true),
     ];
 

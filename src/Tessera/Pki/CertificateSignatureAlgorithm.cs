@@ -23,6 +23,7 @@ internal static class CertificateSignatureAlgorithm
                 "1.2.840.10045.4.3.3" => SignatureScheme.ecdsa_secp384r1_sha384,
                 "1.2.840.10045.4.3.4" => SignatureScheme.ecdsa_secp521r1_sha512,
                 "1.2.840.113549.1.1.5" => SignatureScheme.rsa_pkcs1_sha1,
+                "1.2.840.10045.4.1" => SignatureScheme.ecdsa_sha1,
                 "1.2.840.113549.1.1.11" => SignatureScheme.rsa_pkcs1_sha256,
                 "1.2.840.113549.1.1.12" => SignatureScheme.rsa_pkcs1_sha384,
                 "1.2.840.113549.1.1.13" => SignatureScheme.rsa_pkcs1_sha512,
