@@ -1,5 +1,4 @@
 using System.Formats.Asn1;
-using System.Numerics;
 
 namespace Tessera.Pki.X509;
 
@@ -186,10 +185,10 @@ public sealed class Certificate
         }
 
         var serial = tbs.ReadIntegerBytes();
-        if (serial.Length > 20 || (serial.Span[0] & 0x80) != 0 || new BigInteger(serial.Span, isUnsigned: false, isBigEndian: true).IsZero)
+        if (serial.Length > 20 || (serial.Span[0] & 0x80) != 0)
         {
-            // RFC 5280 §4.1.2.2: a positive integer of at most 20 octets.
-            throw new CertificateFormatException("serialNumber must be positive and at most 20 octets");
+            // RFC 5280 §4.1.2.2: a positive integer of at most 20 octets (zero is tolerated: several roots in use have it).
+            throw new CertificateFormatException("serialNumber must be non-negative and at most 20 octets");
         }
 
         SerialNumber = serial.ToArray();
@@ -242,14 +241,8 @@ public sealed class Certificate
             return reader.ReadUtcTime(2049);
         }
 
-        var time = reader.ReadGeneralizedTime();
-        if (time.Year < 2050)
-        {
-            // RFC 5280 §4.1.2.5: dates through 2049 are UTCTime.
-            throw new CertificateFormatException("GeneralizedTime used for a date before 2050");
-        }
-
-        return time;
+        // RFC 5280 §4.1.2.5 wants UTCTime through 2049, but roots in use carry GeneralizedTime earlier; the date is unambiguous either way.
+        return reader.ReadGeneralizedTime();
     }
 
     private void ReadExtensions(AsnReader list)

@@ -99,8 +99,8 @@ public sealed record ValidationResult(ValidationError Error, string Reason, int 
         ValidationError.Expired or ValidationError.NotYetValid => AlertDescription.CertificateExpired,
         ValidationError.UnknownIssuer => AlertDescription.UnknownCa,
         ValidationError.Revoked => AlertDescription.CertificateRevoked,
-        ValidationError.UnknownCriticalExtension or ValidationError.WeakSignatureAlgorithm or ValidationError.WeakKey or ValidationError.ExtendedKeyUsage
-            => AlertDescription.UnsupportedCertificate,
+        // As OpenSSL: a certificate not for this purpose, or of a kind refused, is "unsupported".
+        ValidationError.WeakSignatureAlgorithm or ValidationError.WeakKey or ValidationError.ExtendedKeyUsage => AlertDescription.UnsupportedCertificate,
         _ => AlertDescription.BadCertificate,
     };
 
