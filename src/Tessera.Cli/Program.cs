@@ -13,6 +13,7 @@ internal static class Program
             DemoCommand.Create(),
             SClientCommand.Create(),
             SServerCommand.Create(),
+            VerifyCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

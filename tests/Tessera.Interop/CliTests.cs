@@ -192,6 +192,11 @@ public sealed class CliTests(PemFixture pem)
 
     [Theory]
     [InlineData("s_client -connect nohostport", "-connect")]
+    [InlineData("verify /nonexistent/leaf.pem", "/nonexistent/leaf.pem")]
+    [InlineData("verify -purpose bogus KEYFILE", "-purpose")]
+    [InlineData("verify -CAfile KEYFILE KEYFILE", "no certificate")]
+    [InlineData("verify -verify_ip 999.1.1.1 KEYFILE", "-verify_ip")]
+    [InlineData("s_client -connect 127.0.0.1:1 -tls1", "add -legacy")]
     [InlineData("s_client -connect 127.0.0.1:1 -groups X9999", "-groups")]
     [InlineData("s_client -connect 127.0.0.1:1 -ciphersuites TLS_NOPE", "-ciphersuites")]
     [InlineData("s_client -connect 127.0.0.1:1 -tls1_2 -tls1_3", "exclude each other")]

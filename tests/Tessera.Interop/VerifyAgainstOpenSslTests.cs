@@ -1,0 +1,100 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Tessera.Tests.Pki;
+
+namespace Tessera.Interop;
+
+/// <summary>
+/// The same generated chains through <c>openssl verify</c> and <c>tessera verify</c>: OpenSSL's verdict is the
+/// expected one, except where Tessera is deliberately stricter (each such case says why).
+/// </summary>
+public sealed class VerifyAgainstOpenSslTests : IDisposable
+{
+    private const string ServerAuth = "1.3.6.1.5.5.7.3.1";
+    private readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("tessera-verify-");
+
+    public void Dispose() => _directory.Delete(recursive: true);
+
+    /// <summary>Cases where Tessera refuses what openssl verify (no security level set) accepts, and why.</summary>
+    private static readonly Dictionary<string, string> DeliberatelyStricter = new()
+    {
+        ["SHA-1 signature"] = "SHA-1 certificate signatures are collision-prone; refused unless -allow_sha1",
+        ["RSA-1024 leaf"] = "keys under 2048 bits are refused (openssl only with -auth_level 2 or more)",
+    };
+
+    public static TheoryData<string> Cases() =>
+    [
+        "valid", "leaf expired", "untrusted root", "intermediate not a CA", "intermediate without keyCertSign", "pathLen 0 exceeded",
+        "leaf for clients only", "intermediate for clients only", "name outside permitted", "name excluded", "unknown critical extension",
+        "name mismatch", "SHA-1 signature", "RSA-1024 leaf", "CA as end entity", "IP match", "wildcard",
+    ];
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void TesseraAndOpenSslAgree(string name)
+    {
+        var ca = new CertSpec { Ca = true };
+        var leafSpec = new CertSpec { Dns = ["www.example.com"], Eku = [ServerAuth] };
+        using var root = ChainFactory.Root("Verify Root", name == "SHA-1 signature" ? new CertSpec { RsaBits = 2048 } : null);
+        using var otherRoot = ChainFactory.Root("Other Root");
+        var caSpec = name switch
+        {
+            "intermediate not a CA" => new CertSpec { KeyUsage = X509KeyUsageFlags.KeyCertSign },
+            "intermediate without keyCertSign" => ca with { KeyUsage = X509KeyUsageFlags.DigitalSignature },
+            "pathLen 0 exceeded" => ca with { PathLength = 0 },
+            "intermediate for clients only" => ca with { Eku = ["1.3.6.1.5.5.7.3.2"] },
+            "name outside permitted" => ca with { NameConstraints = ChainFactory.NameConstraints(permittedDns: ["example.org"]) },
+            "name excluded" => ca with { NameConstraints = ChainFactory.NameConstraints(excludedDns: ["www.example.com"]) },
+            _ => ca,
+        };
+        using var intermediate = ChainFactory.Issue(name == "untrusted root" ? otherRoot : root, "Verify CA", caSpec);
+        using var second = ChainFactory.Issue(intermediate, "Second CA", ca);
+        leafSpec = name switch
+        {
+            "leaf expired" => leafSpec with { NotAfterOffset = TimeSpan.FromDays(-1), NotBeforeOffset = TimeSpan.FromDays(-5) },
+            "leaf for clients only" => leafSpec with { Eku = ["1.3.6.1.5.5.7.3.2"] },
+            "unknown critical extension" => leafSpec with { UnknownCriticalExtension = true },
+            "name mismatch" => leafSpec with { Dns = ["other.example.com"] },
+            "RSA-1024 leaf" => leafSpec with { RsaBits = 1024 },
+            "CA as end entity" => leafSpec with { Ca = true },
+            "SHA-1 signature" => leafSpec with { Hash = HashAlgorithmName.SHA1 },
+            "IP match" => leafSpec with { Ips = [IPAddress.Parse("192.0.2.10")] },
+            "wildcard" => leafSpec with { Dns = ["*.example.com"] },
+            _ => leafSpec,
+        };
+        var signer = name switch { "pathLen 0 exceeded" => second, "SHA-1 signature" => root, _ => intermediate };
+        using var leaf = ChainFactory.Issue(signer, "leaf", leafSpec);
+
+        string rootFile = Write("root.pem", root), untrustedFile = Write("untrusted.pem", intermediate, second), leafFile = Write("leaf.pem", leaf);
+        string[] nameCheck = name == "IP match" ? ["-verify_ip", "192.0.2.10"] : ["-verify_hostname", "www.example.com"];
+        string[] args = ["-CAfile", rootFile, "-untrusted", untrustedFile, "-purpose", "sslserver", .. nameCheck, leafFile];
+
+        using var openssl = PeerProcess.StartOpenSsl(["verify", .. args]);
+        bool openSslAccepts = openssl.WaitForExit(TimeSpan.FromSeconds(30)) == 0;
+        using var tessera = PeerProcess.StartTessera(["verify", .. args]);
+        int exit = tessera.WaitForExit(TimeSpan.FromSeconds(60));
+        bool tesseraAccepts = exit == 0;
+        Assert.True(exit is 0 or 2, $"tessera verify exit {exit}: {tessera.Stdout}{tessera.Stderr}");
+
+        if (DeliberatelyStricter.TryGetValue(name, out var why))
+        {
+            Assert.True(openSslAccepts, $"openssl now refuses '{name}' too: {openssl.Stdout}{openssl.Stderr}");
+            Assert.False(tesseraAccepts, $"expected Tessera to refuse: {why}");
+        }
+        else
+        {
+            Assert.True(openSslAccepts == tesseraAccepts,
+                $"'{name}': openssl {(openSslAccepts ? "accepts" : "refuses")} ({openssl.Stdout.Trim()} {openssl.Stderr.Trim()}), tessera {(tesseraAccepts ? "accepts" : "refuses")} ({tessera.Stdout.Trim()})");
+        }
+
+        Assert.Contains(tesseraAccepts ? ": OK" : ": error at depth", tessera.Stdout, StringComparison.Ordinal);
+    }
+
+    private string Write(string file, params Issued[] certificates)
+    {
+        var path = Path.Combine(_directory.FullName, file);
+        File.WriteAllText(path, string.Concat(certificates.Select(c => c.X509.ExportCertificatePem() + "\n")));
+        return path;
+    }
+}
