@@ -23,9 +23,13 @@ internal static class VerifyCommand
         var ip = CliOptions.Create<string?>("verify_ip", "the IP address the certificate must carry");
         var purpose = CliOptions.Create<string?>("purpose", "sslserver (default) or sslclient");
         var allowSha1 = CliOptions.Flag("allow_sha1", "accept SHA-1 signatures in the chain");
+        var crlCheck = CliOptions.Flag("crl_check", "the end entity must be covered by a current CRL and not be on it");
+        var crlCheckAll = CliOptions.Flag("crl_check_all", "every certificate below the root must be covered by a current CRL and not be on it");
+        var crlFiles = CliOptions.Create<string[]>("CRLfile", "CRLs (PEM or DER); may be given more than once");
+        crlFiles.AllowMultipleArgumentsPerToken = false;
         var files = new Argument<string[]>("certificates") { Description = "PEM files: the first certificate of each is checked, the others help build the path", Arity = ArgumentArity.OneOrMore };
         var command = new Command("verify", "validate certificates with Tessera's path validation (openssl verify style)");
-        foreach (var option in new Option[] { caFile, caPath, untrusted, atTime, hostName, ip, purpose, allowSha1 })
+        foreach (var option in new Option[] { caFile, caPath, untrusted, atTime, hostName, ip, purpose, allowSha1, crlCheck, crlCheckAll, crlFiles })
         {
             command.Options.Add(option);
         }
@@ -61,6 +65,8 @@ internal static class VerifyCommand
             var time = parse.GetValue(atTime) is { } seconds ? DateTimeOffset.FromUnixTimeSeconds(seconds) : DateTimeOffset.UtcNow;
             var pool = parse.GetValue(untrusted) is { } intermediates ? PemFiles.LoadCertificates(intermediates) : [];
             var validator = new CertificateValidator(store.Anchors, new ValidationPolicy { AllowSha1Signatures = parse.GetValue(allowSha1) });
+            var crls = (parse.GetValue(crlFiles) ?? []).SelectMany(LoadCrls).ToList();
+            var revocation = parse.GetValue(crlCheck) || parse.GetValue(crlCheckAll) ? RevocationMode.HardFail : crls.Count > 0 ? RevocationMode.SoftFail : RevocationMode.Off;
             int failures = 0;
             foreach (var path in parse.GetValue(files)!)
             {
@@ -79,7 +85,15 @@ internal static class VerifyCommand
                     continue;
                 }
 
-                var result = validator.Validate(leaf, others, new ValidationContext { Time = time, ExpectedName = expectedName, Usage = usage });
+                var result = validator.Validate(leaf, others, new ValidationContext
+                {
+                    Time = time,
+                    ExpectedName = expectedName,
+                    Usage = usage,
+                    Crls = crls,
+                    Revocation = revocation,
+                    RevocationLeafOnly = !parse.GetValue(crlCheckAll),
+                });
                 if (result.IsValid)
                 {
                     Console.WriteLine($"{path}: OK ({string.Join(" <- ", result.Path.Select(c => c.Subject.ToString()))})");
@@ -94,5 +108,63 @@ internal static class VerifyCommand
             return Task.FromResult(failures == 0 ? 0 : 2);
         }));
         return command;
+    }
+
+    /// <summary>Every CRL in a PEM file ("X509 CRL" blocks), or the file itself as DER.</summary>
+    private static IEnumerable<CertificateRevocationList> LoadCrls(string path)
+    {
+        byte[] content;
+        try
+        {
+            content = File.ReadAllBytes(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"-CRLfile {path}: {ex.Message}");
+        }
+
+        var text = System.Text.Encoding.ASCII.GetString(content);
+        var blocks = new List<byte[]>();
+        int at = 0;
+        while ((at = text.IndexOf("-----BEGIN X509 CRL-----", at, StringComparison.Ordinal)) >= 0)
+        {
+            int end = text.IndexOf("-----END X509 CRL-----", at, StringComparison.Ordinal);
+            if (end < 0)
+            {
+                throw new CliException($"-CRLfile {path}: unterminated PEM block");
+            }
+
+            var body = text[(at + "-----BEGIN X509 CRL-----".Length)..end];
+            try
+            {
+                blocks.Add(Convert.FromBase64String(string.Concat(body.Where(c => !char.IsWhiteSpace(c)))));
+            }
+            catch (FormatException)
+            {
+                throw new CliException($"-CRLfile {path}: bad base64 in a PEM block");
+            }
+
+            at = end;
+        }
+
+        if (blocks.Count == 0)
+        {
+            blocks.Add(content);
+        }
+
+        foreach (var der in blocks)
+        {
+            CertificateRevocationList crl;
+            try
+            {
+                crl = CertificateRevocationList.Parse(der);
+            }
+            catch (CertificateFormatException ex)
+            {
+                throw new CliException($"-CRLfile {path}: {ex.Message}");
+            }
+
+            yield return crl;
+        }
     }
 }

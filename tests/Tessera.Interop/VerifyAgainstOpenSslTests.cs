@@ -91,6 +91,59 @@ public sealed class VerifyAgainstOpenSslTests : IDisposable
         Assert.Contains(tesseraAccepts ? ": OK" : ": error at depth", tessera.Stdout, StringComparison.Ordinal);
     }
 
+    public static TheoryData<string, string> RevocationCases() => new()
+    {
+        { "-crl_check", "leaf revoked" },
+        { "-crl_check", "nothing revoked" },
+        { "-crl_check", "no CRL for the leaf" },
+        { "-crl_check_all", "nothing revoked" },
+        { "-crl_check_all", "intermediate revoked" },
+        { "-crl_check_all", "no CRL from the root" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RevocationCases))]
+    public void CrlCheckingAgreesWithOpenSsl(string check, string name)
+    {
+        using var root = ChainFactory.Root("Verify Root");
+        using var intermediate = ChainFactory.Issue(root, "Verify CA", new CertSpec { Ca = true });
+        using var leaf = ChainFactory.Issue(intermediate, "leaf", new CertSpec { Dns = ["www.example.com"], Eku = [ServerAuth] });
+        var crls = new List<string>();
+        if (name != "no CRL for the leaf")
+        {
+            crls.Add(Crl(intermediate, name == "leaf revoked" ? [leaf] : []));
+        }
+
+        if (name != "no CRL from the root")
+        {
+            crls.Add(Crl(root, name == "intermediate revoked" ? [intermediate] : []));
+        }
+
+        var crlFile = Path.Combine(_directory.FullName, "crls.pem");
+        File.WriteAllText(crlFile, string.Concat(crls));
+        string[] args = ["-CAfile", Write("root.pem", root), "-untrusted", Write("untrusted.pem", intermediate), check, "-CRLfile", crlFile, Write("leaf.pem", leaf)];
+        using var openssl = PeerProcess.StartOpenSsl(["verify", .. args]);
+        bool openSslAccepts = openssl.WaitForExit(TimeSpan.FromSeconds(30)) == 0;
+        using var tessera = PeerProcess.StartTessera(["verify", .. args]);
+        bool tesseraAccepts = tessera.WaitForExit(TimeSpan.FromSeconds(60)) == 0;
+        Assert.True(openSslAccepts == tesseraAccepts,
+            $"{check} '{name}': openssl {(openSslAccepts ? "accepts" : "refuses")} ({openssl.Stdout.Trim()} {openssl.Stderr.Trim()}), tessera {(tesseraAccepts ? "accepts" : "refuses")} ({tessera.Stdout.Trim()} {tessera.Stderr.Trim()})");
+        Assert.Equal(name is "nothing revoked", tesseraAccepts);
+    }
+
+    private static string Crl(Issued issuer, Issued[] revoked)
+    {
+        var builder = new CertificateRevocationListBuilder();
+        foreach (var certificate in revoked)
+        {
+            builder.AddEntry(certificate.X509, ChainFactory.Now.AddHours(-1), X509RevocationReason.KeyCompromise);
+        }
+
+        using var signer = issuer.X509.CopyWithPrivateKey((ECDsa)issuer.Key);
+        var der = builder.Build(signer, System.Numerics.BigInteger.One, ChainFactory.Now.AddDays(7), HashAlgorithmName.SHA256, thisUpdate: ChainFactory.Now.AddHours(-2));
+        return PemEncoding.WriteString("X509 CRL", der) + "\n";
+    }
+
     private string Write(string file, params Issued[] certificates)
     {
         var path = Path.Combine(_directory.FullName, file);

@@ -16,7 +16,20 @@ internal static class CertificateSignatureAlgorithm
             var reader = new AsnReader(certificateDer.ToArray(), AsnEncodingRules.DER);
             var certificate = reader.ReadSequence();
             certificate.ReadEncodedValue();   // tbsCertificate
-            var algorithm = certificate.ReadSequence();
+            return FromAlgorithmIdentifier(certificate.ReadEncodedValue().Span);
+        }
+        catch (AsnContentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The scheme an AlgorithmIdentifier (DER) names, for certificates, CRLs and OCSP responses alike; null when it has no TLS name.</summary>
+    public static SignatureScheme? FromAlgorithmIdentifier(ReadOnlySpan<byte> algorithmIdentifier)
+    {
+        try
+        {
+            var algorithm = new AsnReader(algorithmIdentifier.ToArray(), AsnEncodingRules.DER).ReadSequence();
             return algorithm.ReadObjectIdentifier() switch
             {
                 "1.2.840.10045.4.3.2" => SignatureScheme.ecdsa_secp256r1_sha256,

@@ -6,7 +6,7 @@ namespace Tessera.Pki;
 /// The default <see cref="ICertificateVerifier"/>: Tessera's own path validation
 /// (<see cref="CertificateValidator"/>), identical on every OS, against the configured roots or the
 /// system's; the server's name is checked against subjectAltName, and the usage (serverAuth or
-/// clientAuth) against extendedKeyUsage. Revocation is not checked yet.
+/// clientAuth) against extendedKeyUsage; revocation against the CRLs it is given, when asked.
 /// </summary>
 public sealed class X509CertificateVerifier : ICertificateVerifier
 {
@@ -28,6 +28,12 @@ public sealed class X509CertificateVerifier : ICertificateVerifier
 
     /// <summary>Whether the server's name is checked against the certificate.</summary>
     public bool CheckHostName { get; }
+
+    /// <summary>CRLs to check chains against (no network fetch happens).</summary>
+    public IReadOnlyList<CertificateRevocationList> Crls { get; init; } = [];
+
+    /// <summary>Off (the default), soft-fail or hard-fail.</summary>
+    public RevocationMode Revocation { get; init; } = RevocationMode.Off;
 
     /// <inheritdoc />
     public ValueTask<CertificateVerificationResult> VerifyAsync(CertificateVerificationContext context, CancellationToken cancellationToken = default)
@@ -63,6 +69,8 @@ public sealed class X509CertificateVerifier : ICertificateVerifier
             Time = context.Now,
             ExpectedName = context.IsServerCertificate && CheckHostName ? context.HostName : null,
             Usage = context.IsServerCertificate ? CertificateUsage.Server : CertificateUsage.Client,
+            Crls = Crls,
+            Revocation = Revocation,
         });
     }
 

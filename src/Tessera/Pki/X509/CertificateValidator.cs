@@ -187,6 +187,55 @@ public sealed class CertificateValidator
             : (ValidationError.BadSignature, $"the signature by {issuer.Subject} does not verify");
     }
 
+    /// <summary>
+    /// RFC 5280 §6.3 with complete CRLs: each certificate below the anchor against a CRL its issuer signed,
+    /// current at the validation time and covering it (issuingDistributionPoint scope).
+    /// </summary>
+    private ValidationResult? CheckRevocation(List<Certificate> path, ValidationContext context)
+    {
+        for (int i = 0; i < (context.RevocationLeafOnly ? 1 : path.Count - 1); i++)
+        {
+            var certificate = path[i];
+            var issuer = path[i + 1];
+            bool covered = false;
+            foreach (var crl in context.Crls.Where(c => c.Issuer.Equals(issuer.Subject)))
+            {
+                if (!IsUsable(crl, certificate, issuer, context))
+                {
+                    continue;
+                }
+
+                covered = true;
+                if (crl.Find(certificate.SerialNumber) is { Reason: not RevocationReason.RemoveFromCrl } entry)
+                {
+                    return ValidationResult.Fail(ValidationError.Revoked, i, $"{certificate.Subject} was revoked on {entry.RevocationDate:u} ({entry.Reason})");
+                }
+            }
+
+            if (!covered && context.Revocation == RevocationMode.HardFail)
+            {
+                return ValidationResult.Fail(ValidationError.RevocationUnknown, i, $"no current CRL from {issuer.Subject} covers {certificate.Subject}");
+            }
+        }
+
+        return null;
+    }
+
+    private bool IsUsable(CertificateRevocationList crl, Certificate certificate, Certificate issuer, ValidationContext context)
+    {
+        if (crl.UnhandledCriticalExtensions.Count > 0 || crl.IsPartial ||
+            (crl.OnlyUserCertificates && certificate.IsCa) || (crl.OnlyCaCertificates && !certificate.IsCa) ||
+            crl.ThisUpdate > context.Time + context.ClockSkew || (crl.NextUpdate is { } next && next + context.ClockSkew < context.Time) ||
+            (issuer.KeyUsage is { } usage && (usage & KeyUsageFlags.CrlSign) == 0))
+        {
+            return false;
+        }
+
+        var scheme = CertificateSignatureAlgorithm.FromAlgorithmIdentifier(crl.SignatureAlgorithm.Span);
+        return scheme is not null && (scheme is not (SignatureScheme.rsa_pkcs1_sha1 or SignatureScheme.ecdsa_sha1) || _policy.AllowSha1Signatures) &&
+            SignatureVerifier.Verify(scheme.Value, issuer.SubjectPublicKeyInfo.Span, crl.TbsDer.Span, crl.Signature, ecdsaCurveMustMatch: false);
+    }
+
     /// <summary>One depth-first search for a path, with its work budget and the most telling failure so far.</summary>
     private sealed class Search(CertificateValidator owner, List<Certificate> pool, ValidationContext context)
     {
@@ -284,6 +333,13 @@ public sealed class CertificateValidator
             path.Add(issuer);
             if (isAnchor)
             {
+                if (context.Revocation != RevocationMode.Off && owner.CheckRevocation(path, context) is { } revoked)
+                {
+                    path.RemoveAt(path.Count - 1);
+                    Remember(revoked);
+                    return null;
+                }
+
                 return ValidationResult.Valid([.. path]);
             }
 

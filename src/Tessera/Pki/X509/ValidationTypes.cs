@@ -48,6 +48,19 @@ public enum ValidationError
     TooComplex,
     /// <summary>A CA certificate is used as the end entity.</summary>
     CaUsedAsEndEntity,
+    /// <summary>Hard-fail revocation checking found no usable CRL for a certificate.</summary>
+    RevocationUnknown,
+}
+
+/// <summary>How revocation is checked (RFC 5280 §6.3 with the CRLs given to the validation).</summary>
+public enum RevocationMode
+{
+    /// <summary>Not checked.</summary>
+    Off,
+    /// <summary>A usable CRL that lists a certificate refuses it; a missing or stale CRL is ignored.</summary>
+    SoftFail,
+    /// <summary>Every certificate below the anchor needs a usable CRL from its issuer, and must not be on it.</summary>
+    HardFail,
 }
 
 /// <summary>Limits and choices of a validator; the defaults are the web PKI's.</summary>
@@ -80,6 +93,18 @@ public sealed class ValidationContext
 
     /// <summary>Server or client.</summary>
     public CertificateUsage Usage { get; init; } = CertificateUsage.Server;
+
+    /// <summary>CRLs to check the path against (they are verified before use).</summary>
+    public IReadOnlyList<CertificateRevocationList> Crls { get; init; } = [];
+
+    /// <summary>Off, soft-fail or hard-fail.</summary>
+    public RevocationMode Revocation { get; init; } = RevocationMode.Off;
+
+    /// <summary>Check revocation of the end entity only (as <c>openssl verify -crl_check</c>), not of the CAs above it.</summary>
+    public bool RevocationLeafOnly { get; init; }
+
+    /// <summary>How far a CRL's thisUpdate may lie in the future, or its nextUpdate in the past, before it is refused.</summary>
+    public TimeSpan ClockSkew { get; init; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>The outcome: the validated path (leaf first, anchor last) or the first reason it failed.</summary>
@@ -99,6 +124,7 @@ public sealed record ValidationResult(ValidationError Error, string Reason, int 
         ValidationError.Expired or ValidationError.NotYetValid => AlertDescription.CertificateExpired,
         ValidationError.UnknownIssuer => AlertDescription.UnknownCa,
         ValidationError.Revoked => AlertDescription.CertificateRevoked,
+        ValidationError.RevocationUnknown => AlertDescription.CertificateUnknown,
         // As OpenSSL: a certificate not for this purpose, or of a kind refused, is "unsupported".
         ValidationError.WeakSignatureAlgorithm or ValidationError.WeakKey or ValidationError.ExtendedKeyUsage => AlertDescription.UnsupportedCertificate,
         _ => AlertDescription.BadCertificate,
