@@ -14,6 +14,7 @@ internal static class Program
             SClientCommand.Create(),
             SServerCommand.Create(),
             VerifyCommand.Create(),
+            CaCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

@@ -1,0 +1,166 @@
+using System.CommandLine;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Tessera.Pki;
+
+namespace Tessera.Cli;
+
+/// <summary><c>tessera ca init|issue|revoke|crl</c>: a small development CA kept in a directory (see <see cref="FileCertificateAuthority"/>).</summary>
+internal static class CaCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("ca", "a small test CA for developers (files in PEM; never for production trust)");
+        command.Subcommands.Add(Init());
+        command.Subcommands.Add(Issue());
+        command.Subcommands.Add(Revoke());
+        command.Subcommands.Add(Crl());
+        return command;
+    }
+
+    private static Option<string> DirectoryOption()
+    {
+        var option = CliOptions.Create<string>("dir", "the CA's directory");
+        option.DefaultValueFactory = _ => "tessera-ca";
+        return option;
+    }
+
+    private static Option<string> KeyTypeOption(string fallback)
+    {
+        var option = CliOptions.Create<string>("key-type", "ecdsa-p256, ecdsa-p384, rsa2048 or ed25519");
+        option.DefaultValueFactory = _ => fallback;
+        return option;
+    }
+
+    private static CertificateKeyType ParseKeyType(string text) => text.ToLowerInvariant() switch
+    {
+        "ecdsa-p256" or "ec" or "ecdsa" => CertificateKeyType.EcdsaP256,
+        "ecdsa-p384" => CertificateKeyType.EcdsaP384,
+        "rsa2048" or "rsa" => CertificateKeyType.Rsa2048,
+        "ed25519" => CertificateKeyType.Ed25519,
+        _ => throw new CliException($"--key-type: '{text}' is not ecdsa-p256, ecdsa-p384, rsa2048 or ed25519"),
+    };
+
+    private static TimeSpan Days(int days) => days is > 0 and <= 36500 ? TimeSpan.FromDays(days) : throw new CliException($"--days: {days} is not between 1 and 36500");
+
+    private static Command Init()
+    {
+        var dir = DirectoryOption();
+        var keyType = KeyTypeOption("ecdsa-p256");
+        var name = CliOptions.Create<string>("name", "the root's common name");
+        name.DefaultValueFactory = _ => "Tessera Development CA";
+        var days = CliOptions.Create<int>("days", "validity in days");
+        days.DefaultValueFactory = _ => 3650;
+        var command = new Command("init", "create a root CA in a directory");
+        foreach (var option in new Option[] { dir, keyType, name, days })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, _) => Program.Guarded(() =>
+        {
+            var directory = parse.GetValue(dir)!;
+            FileCertificateAuthority.Init(directory, ParseKeyType(parse.GetValue(keyType)!), parse.GetValue(name)!, Days(parse.GetValue(days)));
+            Console.WriteLine($"CA created in {directory}: ca.pem (trust this), ca-key.pem (keep this private)");
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    private static Command Issue()
+    {
+        var dir = DirectoryOption();
+        var keyType = KeyTypeOption("ecdsa-p256");
+        var type = CliOptions.Create<string>("type", "server, client or intermediate");
+        type.DefaultValueFactory = _ => "server";
+        var name = CliOptions.Create<string?>("name", "the common name (default: the first --san)");
+        var san = CliOptions.Create<string[]>("san", "DNS names and IP addresses, comma-separated or repeated");
+        var days = CliOptions.Create<int>("days", "validity in days");
+        days.DefaultValueFactory = _ => 90;
+        var mustStaple = CliOptions.Flag("must-staple", "add the TLS Feature extension (RFC 7633)");
+        var ocspUrl = CliOptions.Create<string?>("ocsp-url", "an OCSP responder URL for authorityInfoAccess");
+        var crlUrl = CliOptions.Create<string?>("crl-url", "a CRL distribution point URL");
+        var output = CliOptions.Create<string?>("out", "file prefix: writes PREFIX.pem (chain) and PREFIX-key.pem (default: the common name)");
+        var command = new Command("issue", "issue a server, client or intermediate certificate");
+        foreach (var option in new Option[] { dir, keyType, type, name, san, days, mustStaple, ocspUrl, crlUrl, output })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, _) => Program.Guarded(() =>
+        {
+            var ca = FileCertificateAuthority.Open(parse.GetValue(dir)!);
+            var kind = parse.GetValue(type)!.ToLowerInvariant() switch
+            {
+                "server" => IssuedCertificateKind.Server,
+                "client" => IssuedCertificateKind.Client,
+                "intermediate" => IssuedCertificateKind.Intermediate,
+                var other => throw new CliException($"--type: '{other}' is not server, client or intermediate"),
+            };
+            var names = (parse.GetValue(san) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+            var commonName = parse.GetValue(name) ?? names.FirstOrDefault() ?? throw new CliException("give --name or at least one --san");
+            if (kind == IssuedCertificateKind.Server && names.Count == 0)
+            {
+                names.Add(commonName);
+            }
+
+            var issued = ca.Issue(kind, commonName, names, ParseKeyType(parse.GetValue(keyType)!), Days(parse.GetValue(days)),
+                parse.GetValue(mustStaple), parse.GetValue(ocspUrl), parse.GetValue(crlUrl));
+            var prefix = parse.GetValue(output) ?? string.Concat(commonName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' ? c : '_'));
+            File.WriteAllText(prefix + ".pem", issued.CertificateChainPem);
+            FileCertificateAuthority.WritePrivateKeyFile(prefix + "-key.pem", issued.PrivateKeyPem);
+            Console.WriteLine($"issued {kind.ToString().ToLowerInvariant()} certificate {issued.SerialNumber} for {commonName}: {prefix}.pem, {prefix}-key.pem");
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    private static Command Revoke()
+    {
+        var dir = DirectoryOption();
+        var reason = CliOptions.Create<string>("reason", "unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold, privilegeWithdrawn");
+        reason.DefaultValueFactory = _ => "unspecified";
+        var certificate = new Argument<string>("certificate") { Description = "the certificate to revoke (PEM; the first in the file)" };
+        var command = new Command("revoke", "revoke a certificate this CA issued (the next CRL lists it)");
+        command.Options.Add(dir);
+        command.Options.Add(reason);
+        command.Arguments.Add(certificate);
+        command.SetAction((parse, _) => Program.Guarded(() =>
+        {
+            var ca = FileCertificateAuthority.Open(parse.GetValue(dir)!);
+            var why = Enum.TryParse<X509RevocationReason>(parse.GetValue(reason), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+                ? parsed
+                : throw new CliException($"--reason: '{parse.GetValue(reason)}' is not a CRL reason");
+            var path = parse.GetValue(certificate)!;
+            ca.Revoke(PemFiles.LoadCertificates(path)[0], why);
+            Console.WriteLine($"revoked {path} ({why}); run 'tessera ca crl' to publish it");
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    private static Command Crl()
+    {
+        var dir = DirectoryOption();
+        var days = CliOptions.Create<int>("days", "days until nextUpdate");
+        days.DefaultValueFactory = _ => 7;
+        var output = CliOptions.Create<string?>("out", "where to write the CRL (PEM; default DIR/crl.pem)");
+        var command = new Command("crl", "sign a CRL of every revoked certificate");
+        foreach (var option in new Option[] { dir, days, output })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, _) => Program.Guarded(() =>
+        {
+            var directory = parse.GetValue(dir)!;
+            var ca = FileCertificateAuthority.Open(directory);
+            var crl = ca.CreateCrl(Days(parse.GetValue(days)));
+            var path = parse.GetValue(output) ?? Path.Combine(directory, "crl.pem");
+            File.WriteAllText(path, PemEncoding.WriteString("X509 CRL", crl) + "\n");
+            Console.WriteLine($"CRL with {ca.Revoked().Count} revoked certificate(s) written to {path}");
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+}
