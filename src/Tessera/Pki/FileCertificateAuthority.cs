@@ -239,13 +239,7 @@ public sealed class FileCertificateAuthority
         _ => throw new NotSupportedException($"{keyType} keys are not issued by the file CA"),
     };
 
-    private static byte[] NewSerial()
-    {
-        var serial = RandomNumberGenerator.GetBytes(16);
-        serial[0] &= 0x7F;
-        serial[0] |= 0x01;
-        return serial;
-    }
+    private static byte[] NewSerial() => CertificateSerialNumber.New();
 
     private static void WritePrivate(string path, string content)
     {

@@ -189,11 +189,5 @@ public sealed class TestCertificateAuthority : IDisposable
         }
     }
 
-    private static byte[] NewSerial()
-    {
-        var serial = RandomNumberGenerator.GetBytes(16);
-        serial[0] &= 0x7F;
-        serial[0] |= 0x01;
-        return serial;
-    }
+    private static byte[] NewSerial() => CertificateSerialNumber.New();
 }
