@@ -230,6 +230,121 @@ public sealed class FileCertificateAuthority
             X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_certificate, true, false), now.AddMinutes(-5));
     }
 
+    /// <summary>
+    /// Answers an OCSP request (RFC 6960) for a certificate of this CA from the index: good, revoked (with time
+    /// and reason) or unknown; signed by the CA itself, responder named by key. A request about another
+    /// issuer gets "unauthorized" (6), a malformed one "malformedRequest" (1).
+    /// </summary>
+    public byte[] CreateOcspResponse(ReadOnlySpan<byte> request, TimeSpan validity)
+    {
+        X509.OcspCertificateId id;
+        try
+        {
+            id = X509.OcspCertificateId.FromRequest(request);
+        }
+        catch (X509.CertificateFormatException)
+        {
+            return OcspStatusOnly(1);
+        }
+
+        // The request must name this CA as the issuer (the hashes of its name and key).
+        var me = X509.Certificate.Parse(_certificate.RawData);
+        var mine = X509.OcspCertificateId.For(me, me, id.HashAlgorithmOid);
+        if (mine.IssuerNameHash.Length == 0 || !mine.IssuerNameHash.AsSpan().SequenceEqual(id.IssuerNameHash) || !mine.IssuerKeyHash.AsSpan().SequenceEqual(id.IssuerKeyHash))
+        {
+            return OcspStatusOnly(6);
+        }
+
+        string serial = Convert.ToHexString(id.SerialNumber.AsSpan().TrimStart((byte)0));
+        var entry = File.ReadAllLines(IndexPath).Select(l => l.Split('\t'))
+            .FirstOrDefault(f => f.Length >= 5 && string.Equals(f[0].TrimStart('0'), serial.TrimStart('0'), StringComparison.OrdinalIgnoreCase));
+        var now = DateTimeOffset.UtcNow;
+        var keyHash = X509.OcspCertificateId.For(me, me).IssuerKeyHash;   // responderID byKey: SHA-1 of the CA's public key
+
+        var tbs = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
+        using (tbs.PushSequence())
+        {
+            using (tbs.PushSequence(new System.Formats.Asn1.Asn1Tag(System.Formats.Asn1.TagClass.ContextSpecific, 2, true)))
+            {
+                tbs.WriteOctetString(keyHash);
+            }
+
+            tbs.WriteGeneralizedTime(now, omitFractionalSeconds: true);
+            using (tbs.PushSequence())
+            using (tbs.PushSequence())
+            {
+                id.Write(tbs);
+                if (entry is null)
+                {
+                    tbs.WriteNull(new System.Formats.Asn1.Asn1Tag(System.Formats.Asn1.TagClass.ContextSpecific, 2));
+                }
+                else if (entry[1] == "R")
+                {
+                    using (tbs.PushSequence(new System.Formats.Asn1.Asn1Tag(System.Formats.Asn1.TagClass.ContextSpecific, 1, true)))
+                    {
+                        tbs.WriteGeneralizedTime(DateTimeOffset.FromUnixTimeSeconds(long.Parse(entry[2], CultureInfo.InvariantCulture)), omitFractionalSeconds: true);
+                        using (tbs.PushSequence(new System.Formats.Asn1.Asn1Tag(System.Formats.Asn1.TagClass.ContextSpecific, 0, true)))
+                        {
+                            tbs.WriteEnumeratedValue((X509.RevocationReason)int.Parse(entry[3], CultureInfo.InvariantCulture));
+                        }
+                    }
+                }
+                else
+                {
+                    tbs.WriteNull(new System.Formats.Asn1.Asn1Tag(System.Formats.Asn1.TagClass.ContextSpecific, 0));
+                }
+
+                tbs.WriteGeneralizedTime(now.AddMinutes(-5), omitFractionalSeconds: true);
+                using (tbs.PushSequence(new System.Formats.Asn1.Asn1Tag(System.Formats.Asn1.TagClass.ContextSpecific, 0, true)))
+                {
+                    tbs.WriteGeneralizedTime(now + validity, omitFractionalSeconds: true);
+                }
+            }
+        }
+
+        var tbsDer = tbs.Encode();
+        var generator = new TlsKeySignatureGenerator(_key);
+        var basic = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
+        using (basic.PushSequence())
+        {
+            basic.WriteEncodedValue(tbsDer);
+            basic.WriteEncodedValue(generator.GetSignatureAlgorithmIdentifier(generator.HashAlgorithm));
+            basic.WriteBitString(generator.SignData(tbsDer, generator.HashAlgorithm));
+        }
+
+        var response = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
+        using (response.PushSequence())
+        {
+            response.WriteEnumeratedValue(OcspResponseStatus.Successful);
+            using (response.PushSequence(new System.Formats.Asn1.Asn1Tag(System.Formats.Asn1.TagClass.ContextSpecific, 0, true)))
+            using (response.PushSequence())
+            {
+                response.WriteObjectIdentifier("1.3.6.1.5.5.7.48.1.1");
+                response.WriteOctetString(basic.Encode());
+            }
+        }
+
+        return response.Encode();
+    }
+
+    private static byte[] OcspStatusOnly(int status)
+    {
+        var writer = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
+        using (writer.PushSequence())
+        {
+            writer.WriteEnumeratedValue((OcspResponseStatus)status);
+        }
+
+        return writer.Encode();
+    }
+
+    private enum OcspResponseStatus
+    {
+        Successful = 0,
+        MalformedRequest = 1,
+        Unauthorized = 6,
+    }
+
     private static ITlsPrivateKey NewKey(CertificateKeyType keyType) => keyType switch
     {
         CertificateKeyType.EcdsaP256 => new EcdsaPrivateKey(ECDsa.Create(ECCurve.NamedCurves.nistP256)),

@@ -212,9 +212,26 @@ public sealed class CertificateValidator
                 }
             }
 
+            foreach (var response in context.OcspResponses)
+            {
+                var single = response.StatusOf(certificate, issuer, context.Time, context.ClockSkew, out _);
+                if (single is null || single.Status == OcspCertificateStatus.Unknown)
+                {
+                    continue;
+                }
+
+                if (single.Status == OcspCertificateStatus.Revoked)
+                {
+                    return ValidationResult.Fail(ValidationError.Revoked, i,
+                        $"{certificate.Subject} was revoked on {single.RevocationTime:u} ({single.Reason ?? RevocationReason.Unspecified}), says OCSP");
+                }
+
+                covered = true;
+            }
+
             if (!covered && context.Revocation == RevocationMode.HardFail)
             {
-                return ValidationResult.Fail(ValidationError.RevocationUnknown, i, $"no current CRL from {issuer.Subject} covers {certificate.Subject}");
+                return ValidationResult.Fail(ValidationError.RevocationUnknown, i, $"no current CRL or OCSP response from {issuer.Subject} covers {certificate.Subject}");
             }
         }
 

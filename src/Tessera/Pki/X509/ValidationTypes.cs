@@ -48,7 +48,7 @@ public enum ValidationError
     TooComplex,
     /// <summary>A CA certificate is used as the end entity.</summary>
     CaUsedAsEndEntity,
-    /// <summary>Hard-fail revocation checking found no usable CRL for a certificate.</summary>
+    /// <summary>Hard-fail revocation checking found no usable CRL or OCSP response for a certificate.</summary>
     RevocationUnknown,
 }
 
@@ -57,9 +57,9 @@ public enum RevocationMode
 {
     /// <summary>Not checked.</summary>
     Off,
-    /// <summary>A usable CRL that lists a certificate refuses it; a missing or stale CRL is ignored.</summary>
+    /// <summary>A usable CRL or OCSP response that says revoked refuses it; a missing or stale one is ignored.</summary>
     SoftFail,
-    /// <summary>Every certificate below the anchor needs a usable CRL from its issuer, and must not be on it.</summary>
+    /// <summary>Every certificate below the anchor needs a usable CRL or OCSP answer from its issuer, and must not be revoked.</summary>
     HardFail,
 }
 
@@ -96,6 +96,9 @@ public sealed class ValidationContext
 
     /// <summary>CRLs to check the path against (they are verified before use).</summary>
     public IReadOnlyList<CertificateRevocationList> Crls { get; init; } = [];
+
+    /// <summary>OCSP responses to check the path against (verified before use: signed by the issuer or its delegated responder, current).</summary>
+    public IReadOnlyList<OcspResponse> OcspResponses { get; init; } = [];
 
     /// <summary>Off, soft-fail or hard-fail.</summary>
     public RevocationMode Revocation { get; init; } = RevocationMode.Off;
