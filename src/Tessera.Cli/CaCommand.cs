@@ -15,6 +15,56 @@ internal static class CaCommand
         command.Subcommands.Add(Issue());
         command.Subcommands.Add(Revoke());
         command.Subcommands.Add(Crl());
+        command.Subcommands.Add(OcspServe());
+        return command;
+    }
+
+    /// <summary>
+    /// An HTTP OCSP responder for the CA (RFC 6960 Appendix A: POST of a DER request, or GET with it in
+    /// base64 in the path), on 127.0.0.1 by default; port 0 picks a free one, printed as the URL.
+    /// </summary>
+    private static Command OcspServe()
+    {
+        var dir = DirectoryOption();
+        var accept = CliOptions.Create<string>("accept", "address:port to listen on (port 0: any free port)");
+        accept.DefaultValueFactory = _ => "127.0.0.1:0";
+        var hours = CliOptions.Create<int>("hours", "validity of each answer (nextUpdate), in hours");
+        hours.DefaultValueFactory = _ => 24;
+        var limit = CliOptions.Create<int?>("naccept", "stop after this many requests");
+        var command = new Command("ocsp-serve", "answer OCSP requests for this CA's certificates over HTTP");
+        foreach (var option in new Option[] { dir, accept, hours, limit })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, cancellationToken) => Program.Guarded(async () =>
+        {
+            var ca = FileCertificateAuthority.Open(parse.GetValue(dir)!);
+            var endpoint = SServerCommand.ParseEndpoint(parse.GetValue(accept)!);
+            var validity = parse.GetValue(hours) is > 0 and <= 24 * 365 and var h ? TimeSpan.FromHours(h) : throw new CliException("--hours must be between 1 and 8760");
+            using var listener = new System.Net.Sockets.TcpListener(endpoint);
+            listener.Start();
+            var bound = (System.Net.IPEndPoint)listener.LocalEndpoint;
+            Console.WriteLine($"OCSP responder on http://{bound.Address}:{bound.Port}/");
+            int served = 0;
+            while (parse.GetValue(limit) is not { } max || served < max)
+            {
+                using var client = await listener.AcceptTcpClientAsync(cancellationToken).ConfigureAwait(false);
+                served++;
+                try
+                {
+                    using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    timeout.CancelAfter(TimeSpan.FromSeconds(10));
+                    await OcspHttp.AnswerAsync(client.GetStream(), request => ca.CreateOcspResponse(request, validity), timeout.Token).ConfigureAwait(false);
+                }
+                catch (Exception ex) when (ex is IOException or OperationCanceledException or FormatException)
+                {
+                    await Console.Error.WriteLineAsync($"tessera ca ocsp-serve: {client.Client.RemoteEndPoint}: {ex.Message}").ConfigureAwait(false);
+                }
+            }
+
+            return 0;
+        }));
         return command;
     }
 

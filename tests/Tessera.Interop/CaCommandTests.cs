@@ -85,6 +85,30 @@ public sealed class CaCommandTests : IDisposable
     }
 
     [Fact]
+    public void OcspServeAnswersOpenSslOverHttp()
+    {
+        using (Tessera("ca", "init", "--dir", "ca")) { }
+        using (Tessera("ca", "issue", "--dir", "ca", "--san", "ocsp.example", "--out", "leaf")) { }
+        using var responder = PeerProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "Tessera.Cli.dll"), "ca", "ocsp-serve", "--dir", P("ca"), "--naccept", "2"]);
+        var url = responder.WaitFor(new System.Text.RegularExpressions.Regex(@"http://127\.0\.0\.1:\d+/"), Bound).Value;
+        string Ask()
+        {
+            using var openssl = PeerProcess.StartOpenSsl("ocsp", "-issuer", P("ca/ca.pem"), "-cert", P("leaf.pem"), "-url", url, "-CAfile", P("ca/ca.pem"));
+            openssl.WaitForExit(Bound);
+            return openssl.Stdout + openssl.Stderr;
+        }
+
+        var first = Ask();
+        Assert.Contains("Response verify OK", first, StringComparison.Ordinal);
+        Assert.Contains("leaf.pem: good", first, StringComparison.Ordinal);
+        using (Tessera("ca", "revoke", "--dir", "ca", "--reason", "superseded", P("leaf.pem"))) { }
+        var second = Ask();
+        Assert.Contains("leaf.pem: revoked", second, StringComparison.Ordinal);
+        Assert.Contains("Reason: superseded", second, StringComparison.Ordinal);
+        Assert.Equal(0, responder.WaitForExit(Bound));
+    }
+
+    [Fact]
     public void MistakesAreOneLine()
     {
         using var missing = PeerProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "Tessera.Cli.dll"), "ca", "issue", "--dir", P("nowhere"), "--san", "x.test"]);

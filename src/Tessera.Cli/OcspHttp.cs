@@ -1,0 +1,83 @@
+using System.Globalization;
+using System.Text;
+
+namespace Tessera.Cli;
+
+/// <summary>
+/// The HTTP side of OCSP (RFC 6960 Appendix A), small and bounded: one request per connection, a POST body
+/// (application/ocsp-request) or a GET whose path is the base64 request; the answer as application/ocsp-response.
+/// </summary>
+internal static class OcspHttp
+{
+    private const int MaxHeader = 8192;
+    private const int MaxBody = 16384;
+
+    public static async Task AnswerAsync(Stream stream, Func<byte[], byte[]> respond, CancellationToken cancellationToken)
+    {
+        var header = new MemoryStream();
+        var one = new byte[1];
+        while (!EndsWithBlankLine(header))
+        {
+            if (await stream.ReadAsync(one, cancellationToken).ConfigureAwait(false) == 0 || header.Length > MaxHeader)
+            {
+                throw new FormatException("incomplete or oversized HTTP request");
+            }
+
+            header.WriteByte(one[0]);
+        }
+
+        var lines = Encoding.ASCII.GetString(header.ToArray()).Split("\r\n");
+        var requestLine = lines[0].Split(' ');
+        byte[] request;
+        if (requestLine is ["POST", _, _])
+        {
+            var lengthLine = lines.FirstOrDefault(l => l.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))
+                ?? throw new FormatException("POST without Content-Length");
+            int length = int.Parse(lengthLine["Content-Length:".Length..].Trim(), CultureInfo.InvariantCulture);
+            if (length is < 0 or > MaxBody)
+            {
+                throw new FormatException("OCSP request too large");
+            }
+
+            request = new byte[length];
+            await stream.ReadExactlyAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        else if (requestLine is ["GET", var path, _])
+        {
+            request = Convert.FromBase64String(Uri.UnescapeDataString(path.TrimStart('/')));
+        }
+        else
+        {
+            await WriteAsync(stream, "405 Method Not Allowed", "text/plain", "OCSP takes POST or GET\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        await WriteAsync(stream, "200 OK", "application/ocsp-response", respond(request), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>POSTs a DER request to an http:// responder and returns the DER response (bounded in time and size).</summary>
+    public static async Task<byte[]> QueryAsync(Uri responder, byte[] request, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10), MaxResponseContentBufferSize = 64 * 1024 };
+        using var content = new ByteArrayContent(request);
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/ocsp-request");
+        using var reply = await http.PostAsync(responder, content, cancellationToken).ConfigureAwait(false);
+        reply.EnsureSuccessStatusCode();
+        return await reply.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static bool EndsWithBlankLine(MemoryStream header)
+    {
+        var buffer = header.GetBuffer();
+        long n = header.Length;
+        return n >= 4 && buffer[n - 4] == '\r' && buffer[n - 3] == '\n' && buffer[n - 2] == '\r' && buffer[n - 1] == '\n';
+    }
+
+    private static async Task WriteAsync(Stream stream, string status, string contentType, byte[] body, CancellationToken cancellationToken)
+    {
+        var head = Encoding.ASCII.GetBytes($"HTTP/1.0 {status}\r\nContent-Type: {contentType}\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
+        await stream.WriteAsync(head, cancellationToken).ConfigureAwait(false);
+        await stream.WriteAsync(body, cancellationToken).ConfigureAwait(false);
+        await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
