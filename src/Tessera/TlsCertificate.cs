@@ -28,6 +28,12 @@ public sealed class TlsCertificate
     /// <summary>The private key of <c>Chain[0]</c>.</summary>
     public ITlsPrivateKey PrivateKey { get; }
 
+    /// <summary>
+    /// A DER OCSP response about <c>Chain[0]</c> to staple when the client asks (RFC 6066 §8, RFC 8446 §4.4.2.1);
+    /// null staples nothing. Set it again to refresh it before its nextUpdate.
+    /// </summary>
+    public byte[]? OcspResponse { get; set; }
+
     /// <summary>The DNS names this certificate serves (subjectAltName dNSName entries), filled by loaders; used to pick a certificate by SNI.</summary>
     public IReadOnlyList<string> DnsNames { get; init; } = [];
 }

@@ -867,6 +867,9 @@ public sealed class TlsConnection : IDisposable
     /// <summary>The TLS 1.2 session this connection can be resumed from (only with the extended master secret), or null.</summary>
     public TlsSession? Session { get; internal set; }
 
+    /// <summary>The OCSP response the peer stapled (DER), if any.</summary>
+    public byte[]? PeerOcspResponse { get; internal set; }
+
     /// <summary>TLS 1.2 CBC suites: records use encrypt_then_mac (RFC 7366).</summary>
     public bool EncryptThenMac { get; internal set; }
 

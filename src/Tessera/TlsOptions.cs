@@ -99,6 +99,9 @@ public sealed class TlsClientOptions : TlsOptions
     /// <summary>A TLS 1.2 session to resume (from <see cref="TlsConnection.Session"/> of an earlier connection).</summary>
     public TlsSession? ResumeSession { get; set; }
 
+    /// <summary>Ask the server to staple an OCSP response (status_request, RFC 6066 §8); the verifier checks what comes back.</summary>
+    public bool RequestOcspStapling { get; set; } = true;
+
     /// <summary>Ask TLS 1.2 servers for session tickets (RFC 5077).</summary>
     public bool EnableSessionTickets { get; set; } = true;
 

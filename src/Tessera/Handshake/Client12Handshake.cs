@@ -23,10 +23,12 @@ internal sealed class Client12Handshake : Tls12Handshake
     private CertificateRequest12? _certificateRequest;
     private byte[] _sessionId = [];
     private bool _expectTicket;
+    private bool _statusExpected;
+    private State _afterCertificate;
     private bool _abbreviated;
     private NewSessionTicket12? _ticket;
 
-    private enum State { WaitServerHello, WaitCertificate, WaitServerKeyExchange, WaitCertificateRequestOrDone, WaitServerHelloDone, WaitNewSessionTicket, WaitChangeCipherSpec, WaitFinished, Complete }
+    private enum State { WaitServerHello, WaitCertificate, WaitCertificateStatus, WaitServerKeyExchange, WaitCertificateRequestOrDone, WaitServerHelloDone, WaitNewSessionTicket, WaitChangeCipherSpec, WaitFinished, Complete }
 
     public Client12Handshake(TlsConnection connection, TlsClientOptions options, byte[] clientHelloMessage, ClientHello clientHello, HashSet<ushort> offeredExtensions,
         TlsProtocolVersion version = TlsProtocolVersion.Tls12)
@@ -48,6 +50,18 @@ internal sealed class Client12Handshake : Tls12Handshake
         {
             case State.WaitCertificate when type == HandshakeType.Certificate:
                 HandleCertificate(message);
+                break;
+            case State.WaitCertificateStatus when type == HandshakeType.CertificateStatus:
+                var staple = CertificateStatus.Parse(Body(message));
+                Transcript.Add(message);
+                Connection.PeerOcspResponse = staple;
+                _state = _afterCertificate;
+                VerifyServerChain(staple, next: () => { });
+                break;
+            case State.WaitCertificateStatus:
+                // The server promised a status but sent none (RFC 6066 allows it): verify without, then go on.
+                _state = _afterCertificate;
+                VerifyServerChain(null, next: () => HandleMessage(type, message));
                 break;
             case State.WaitServerKeyExchange when type == HandshakeType.ServerKeyExchange:
                 HandleServerKeyExchange(message);
@@ -176,6 +190,11 @@ internal sealed class Client12Handshake : Tls12Handshake
                     EmptyExtension.Check(ext);
                     _expectTicket = true;
                     break;
+                case ExtensionType.StatusRequest:
+                    // RFC 6066 §8: a CertificateStatus message may follow Certificate.
+                    EmptyExtension.Check(ext);
+                    _statusExpected = true;
+                    break;
                 case ExtensionType.ApplicationLayerProtocolNegotiation:
                     var names = AlpnExtension.Parse(ext.Data);
                     if (names.Length != 1 || !_options.ApplicationProtocols.Contains(names[0], StringComparer.Ordinal))
@@ -282,14 +301,28 @@ internal sealed class Client12Handshake : Tls12Handshake
             _state = State.WaitServerKeyExchange;
         }
 
+        if (_statusExpected)
+        {
+            // Verification waits for the CertificateStatus that may come next.
+            _afterCertificate = _state;
+            _state = State.WaitCertificateStatus;
+            return;
+        }
+
+        VerifyServerChain(null, next: () => { });
+    }
+
+    private void VerifyServerChain(byte[]? staple, Action next)
+    {
         if (_options.SkipCertificateVerification)
         {
+            next();
             return;
         }
 
         var verifier = _options.CertificateVerifier ?? new X509CertificateVerifier();
         var hostName = string.IsNullOrEmpty(_options.ServerName) ? null : _options.ServerName;
-        VerifyPeerChain(verifier, [.. _serverChain.Select(c => (ReadOnlyMemory<byte>)c)], hostName, peerIsServer: true, next: () => { });
+        VerifyPeerChain(verifier, [.. _serverChain.Select(c => (ReadOnlyMemory<byte>)c)], hostName, peerIsServer: true, next, staple);
     }
 
     private void HandleServerKeyExchange(byte[] message)

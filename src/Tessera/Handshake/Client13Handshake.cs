@@ -183,6 +183,11 @@ internal sealed class Client13Handshake : Tls13Handshake
             Add(ExtensionType.ApplicationLayerProtocolNegotiation, AlpnExtension.Encode(_options.ApplicationProtocols));
         }
 
+        if (_options.RequestOcspStapling)
+        {
+            Add(ExtensionType.StatusRequest, StatusRequestExtension.EncodeOcsp());
+        }
+
         if (_options.RecordSizeLimit is int limit)
         {
             Add(ExtensionType.RecordSizeLimit, RecordSizeLimitExtension.Encode((ushort)limit));
@@ -473,14 +478,23 @@ internal sealed class Client13Handshake : Tls13Handshake
             throw new TlsException(AlertDescription.DecodeError, "server sent an empty Certificate message");
         }
 
-        foreach (var entry in certificate.Entries)
+        byte[]? staple = null;
+        for (int i = 0; i < certificate.Entries.Count; i++)
         {
-            foreach (var ext in entry.Extensions)
+            foreach (var ext in certificate.Entries[i].Extensions)
             {
+                // RFC 8446 §4.4.2.1: only the leaf's entry may carry status_request, and only when it was asked for.
+                if (ext.Type == (ushort)ExtensionType.StatusRequest && i == 0 && _offeredExtensions.Contains(ext.Type) && staple is null)
+                {
+                    staple = CertificateStatus.Parse(ext.Data);
+                    continue;
+                }
+
                 throw new TlsException(AlertDescription.UnsupportedExtension, $"certificate entry carries {ExtensionTypeNames.NameOf(ext.Type)}, which was not requested");
             }
         }
 
+        Connection.PeerOcspResponse = staple;
         Transcript.Add(message);
         _serverChain = [.. certificate.Entries.Select(e => (ReadOnlyMemory<byte>)e.Data)];
         Connection.PeerCertificateChain = [.. certificate.Entries.Select(e => e.Data)];
@@ -493,7 +507,7 @@ internal sealed class Client13Handshake : Tls13Handshake
 
         var verifier = _options.CertificateVerifier ?? new X509CertificateVerifier();
         var hostName = string.IsNullOrEmpty(_options.ServerName) ? null : _options.ServerName;
-        VerifyPeerChain(verifier, _serverChain, hostName, peerIsServer: true, next: () => { });
+        VerifyPeerChain(verifier, _serverChain, hostName, peerIsServer: true, next: () => { }, staple);
     }
 
     private void HandleCertificateVerify(byte[] message)

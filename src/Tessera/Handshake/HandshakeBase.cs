@@ -79,9 +79,12 @@ internal abstract class HandshakeBase : IDisposable
     }
 
     /// <summary>Checks the peer's chain with the verifier; continues with <paramref name="next"/> once it answers.</summary>
-    protected void VerifyPeerChain(ICertificateVerifier verifier, IReadOnlyList<ReadOnlyMemory<byte>> chain, string? hostName, bool peerIsServer, Action next)
+    protected void VerifyPeerChain(ICertificateVerifier verifier, IReadOnlyList<ReadOnlyMemory<byte>> chain, string? hostName, bool peerIsServer, Action next,
+        byte[]? ocspResponse = null)
     {
-        var context = new CertificateVerificationContext(chain, hostName, peerIsServer, Options.TimeProvider.GetUtcNow());
+        // (A null array must stay null: converted to ReadOnlyMemory it would become an empty, present staple.)
+        var context = new CertificateVerificationContext(chain, hostName, peerIsServer, Options.TimeProvider.GetUtcNow(),
+            ocspResponse is null ? (ReadOnlyMemory<byte>?)null : new ReadOnlyMemory<byte>(ocspResponse));
         ValueTask<CertificateVerificationResult> verification;
         try
         {

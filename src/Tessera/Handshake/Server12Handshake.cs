@@ -24,6 +24,8 @@ internal sealed class Server12Handshake : Tls12Handshake
     private bool _requestCertificate;
     private TlsCertificate? _certificate;
     private ushort _clientVersion;
+    private bool _clientWantsStaple;
+    private byte[]? _staple;
     private NamedGroup? _dheGroup;
     private List<byte[]> _clientChain = [];
     private bool _abbreviated;
@@ -118,8 +120,8 @@ internal sealed class Server12Handshake : Tls12Handshake
         string? serverName = ExtensionBlock.Find(hello.Extensions, ExtensionType.ServerName) is { } sni ? ServerNameExtension.Parse(sni.Data) : null;
         if (ExtensionBlock.Find(hello.Extensions, ExtensionType.StatusRequest) is { } statusRequest)
         {
-            // Checked, not yet answered: without a stapled response the server simply does not echo it (RFC 6066 §8).
-            _ = StatusRequestExtension.Parse(statusRequest.Data);
+            // Answered (RFC 6066 §8) with an empty status_request in ServerHello and a CertificateStatus message, when there is a staple.
+            _clientWantsStaple = StatusRequestExtension.Parse(statusRequest.Data).StatusType == StatusRequestExtension.Ocsp;
         }
 
         bool clientOffersEms = ExtensionBlock.Find(hello.Extensions, ExtensionType.ExtendedMasterSecret) is { } emsOffer && CheckEmpty(emsOffer);
@@ -195,6 +197,11 @@ internal sealed class Server12Handshake : Tls12Handshake
         }
 
         AddEncryptThenMac(hello, extensions);
+        _staple = _clientWantsStaple ? certificate.OcspResponse : null;
+        if (_staple is not null)
+        {
+            extensions.Add(new TlsExtension((ushort)ExtensionType.StatusRequest, []));
+        }
 
         if (ExtensionBlock.Find(hello.Extensions, ExtensionType.EcPointFormats) is not null)
         {
@@ -243,6 +250,11 @@ internal sealed class Server12Handshake : Tls12Handshake
             Extensions = extensions,
         }.ToMessageBytes());
         Send(new Certificate12 { Certificates = [.. certificate.Chain] }.ToMessageBytes());
+        if (_staple is not null)
+        {
+            Send(CertificateStatus.ToMessageBytes(_staple));
+        }
+
         _certificate = certificate;
         if (suite.KeyExchange == TlsKeyExchange.Rsa)
         {

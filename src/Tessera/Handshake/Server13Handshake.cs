@@ -13,6 +13,7 @@ namespace Tessera.Handshake;
 /// </summary>
 internal sealed class Server13Handshake : Tls13Handshake
 {
+    private bool _clientWantsStaple;
     private readonly TlsServerOptions _options;
     private State _state = State.WaitClientHello;
     private ClientHello? _firstHello;
@@ -150,8 +151,8 @@ internal sealed class Server13Handshake : Tls13Handshake
 
         if (ExtensionBlock.Find(hello.Extensions, ExtensionType.StatusRequest) is { } statusRequest)
         {
-            // Checked, not yet answered: without a response to staple, no status_request goes into the Certificate entry.
-            _ = StatusRequestExtension.Parse(statusRequest.Data);
+            // Answered, if the certificate has a staple, in the leaf's CertificateEntry.
+            _clientWantsStaple = StatusRequestExtension.Parse(statusRequest.Data).StatusType == StatusRequestExtension.Ocsp;
         }
 
         if (second)
@@ -223,7 +224,7 @@ internal sealed class Server13Handshake : Tls13Handshake
             }.ToMessageBytes());
         }
 
-        Send(BuildCertificate([], certificate.Chain));
+        Send(BuildCertificate([], certificate.Chain, _clientWantsStaple ? certificate.OcspResponse : null));
         Connection.LocalSignatureScheme = scheme;
         SendCertificateVerify(certificate.PrivateKey, scheme, server: true, SendServerFinished);
     }

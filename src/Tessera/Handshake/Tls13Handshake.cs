@@ -129,11 +129,16 @@ internal abstract class Tls13Handshake : HandshakeBase
         return scheme;
     }
 
-    /// <summary>Builds a Certificate message from a chain (empty chain: an empty certificate_list).</summary>
-    protected static byte[] BuildCertificate(byte[] context, IReadOnlyList<byte[]> chain) => new CertificateMessage
+    /// <summary>
+    /// Builds a Certificate message from a chain (empty chain: an empty certificate_list); with a staple, the
+    /// leaf's entry carries it in status_request (RFC 8446 §4.4.2.1).
+    /// </summary>
+    protected static byte[] BuildCertificate(byte[] context, IReadOnlyList<byte[]> chain, byte[]? staple = null) => new CertificateMessage
     {
         RequestContext = context,
-        Entries = [.. chain.Select(der => new CertificateEntry(der, []))],
+        Entries = [.. chain.Select((der, i) => new CertificateEntry(der, i == 0 && staple is not null
+            ? [new TlsExtension((ushort)ExtensionType.StatusRequest, CertificateStatus.Encode(staple))]
+            : []))],
     }.ToMessageBytes();
 
     /// <summary>Signs the CertificateVerify content with the key (asynchronously, for keyless keys) and sends it.</summary>

@@ -64,15 +64,54 @@ public sealed class X509CertificateVerifier : ICertificateVerifier
             }
         }
 
-        return _validator.Validate(certificates[0], certificates.Skip(1), new ValidationContext
+        OcspResponse? staple = null;
+        if (context.OcspResponse is { } stapled)
+        {
+            try
+            {
+                staple = OcspResponse.Parse(stapled);
+            }
+            catch (CertificateFormatException ex)
+            {
+                return new ValidationResult(ValidationError.BadOcspResponse, $"the stapled OCSP response is malformed: {ex.Message}", 0, []);
+            }
+        }
+
+        var result = _validator.Validate(certificates[0], certificates.Skip(1), new ValidationContext
         {
             Time = context.Now,
             ExpectedName = context.IsServerCertificate && CheckHostName ? context.HostName : null,
             Usage = context.IsServerCertificate ? CertificateUsage.Server : CertificateUsage.Client,
             Crls = Crls,
-            Revocation = Revocation,
+            OcspResponses = staple is null ? [] : [staple],
+            Revocation = staple is not null && Revocation == RevocationMode.Off ? RevocationMode.SoftFail : Revocation,
+            RevocationLeafOnly = staple is not null && Revocation == RevocationMode.Off,
         });
+        if (!result.IsValid || result.Path.Count < 2)
+        {
+            return result;
+        }
+
+        var leaf = result.Path[0];
+        var stapleStatus = staple?.StatusOf(leaf, result.Path[1], context.Now, TimeSpan.FromMinutes(5), out _);
+        if (staple is not null && stapleStatus is null)
+        {
+            // A staple that is not an authentic, current answer about this certificate is a protocol error (RFC 8446 §4.4.2.1).
+            staple.StatusOf(leaf, result.Path[1], context.Now, TimeSpan.FromMinutes(5), out var why);
+            return new ValidationResult(ValidationError.BadOcspResponse, $"the stapled OCSP response does not vouch for the certificate: {why}", 0, []);
+        }
+
+        if (leaf.MustStaple && EnforceMustStaple && stapleStatus?.Status != OcspCertificateStatus.Good)
+        {
+            // RFC 7633 §4.2.3.1: a Must-Staple certificate without a good staple is refused.
+            return new ValidationResult(ValidationError.BadOcspResponse, "the certificate requires a stapled OCSP response (Must-Staple) and none was given", 0, []);
+        }
+
+        return result;
     }
+
+    /// <summary>Refuse Must-Staple certificates (RFC 7633) that come without a good stapled OCSP response. On by default.</summary>
+    public bool EnforceMustStaple { get; init; } = true;
 
     private CertificateVerificationResult Verify(CertificateVerificationContext context)
     {

@@ -351,7 +351,7 @@ public sealed class NegativeTests
     [InlineData(ExtensionType.KeyShare, AlertDescription.IllegalParameter)]          // offered, but not allowed in EncryptedExtensions
     [InlineData(ExtensionType.SupportedVersions, AlertDescription.IllegalParameter)]
     [InlineData(ExtensionType.EarlyData, AlertDescription.UnsupportedExtension)]     // never offered
-    [InlineData(ExtensionType.StatusRequest, AlertDescription.UnsupportedExtension)]
+    [InlineData(ExtensionType.StatusRequest, AlertDescription.IllegalParameter)]      // offered (stapling), but it belongs in the leaf's CertificateEntry
     public void ForbiddenExtensionInEncryptedExtensions(ExtensionType type, AlertDescription alert) =>
         TamperServerFlight(Replace(HandshakeType.EncryptedExtensions, _ =>
             new EncryptedExtensions { Extensions = [new TlsExtension((ushort)type, [])] }.ToMessageBytes()), alert);

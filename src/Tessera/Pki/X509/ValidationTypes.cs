@@ -50,6 +50,8 @@ public enum ValidationError
     CaUsedAsEndEntity,
     /// <summary>Hard-fail revocation checking found no usable CRL or OCSP response for a certificate.</summary>
     RevocationUnknown,
+    /// <summary>A stapled OCSP response is missing (Must-Staple) or does not vouch for the certificate.</summary>
+    BadOcspResponse,
 }
 
 /// <summary>How revocation is checked (RFC 5280 §6.3 with the CRLs given to the validation).</summary>
@@ -128,6 +130,7 @@ public sealed record ValidationResult(ValidationError Error, string Reason, int 
         ValidationError.UnknownIssuer => AlertDescription.UnknownCa,
         ValidationError.Revoked => AlertDescription.CertificateRevoked,
         ValidationError.RevocationUnknown => AlertDescription.CertificateUnknown,
+        ValidationError.BadOcspResponse => AlertDescription.BadCertificateStatusResponse,
         // As OpenSSL: a certificate not for this purpose, or of a kind refused, is "unsupported".
         ValidationError.WeakSignatureAlgorithm or ValidationError.WeakKey or ValidationError.ExtendedKeyUsage => AlertDescription.UnsupportedCertificate,
         _ => AlertDescription.BadCertificate,
