@@ -22,9 +22,10 @@ internal static class SClientCommand
         var reconnect = CliOptions.Flag("reconnect", "after the handshake, reconnect five times resuming the session");
         var noTicket = CliOptions.Flag("no_ticket", "do not ask for session tickets (resume by session ID)");
         var noCommands = CliOptions.Flag("nocommands", "send lines Q, R, k and K as data instead of acting on them");
+        var status = CliOptions.Flag("status", "show the OCSP response the server stapled");
         var command = new Command("s_client", "connect to a TLS server (OpenSSL-style options)");
         common.AddTo(command);
-        foreach (var option in new Option[] { connect, serverName, noServerName, insecure, ignEof, sessOut, sessIn, reconnect, noTicket, noCommands })
+        foreach (var option in new Option[] { connect, serverName, noServerName, insecure, ignEof, sessOut, sessIn, reconnect, noTicket, noCommands, status })
         {
             command.Options.Add(option);
         }
@@ -118,6 +119,14 @@ internal static class SClientCommand
                     Console.WriteLine(line);
                 }
 
+                if (parse.GetValue(status))
+                {
+                    foreach (var line in StapleReport(stream.Connection))
+                    {
+                        Console.WriteLine(line);
+                    }
+                }
+
                 Console.WriteLine("---");
             }
 
@@ -152,6 +161,43 @@ internal static class SClientCommand
             Console.WriteLine($"{(i == 0 ? "connect" : "reconnect")}: {(stream.Connection.IsResumed ? "Reused" : "New")}, {SessionReport.Brief(stream.Connection)}");
             options.ResumeSession = stream.Connection.Session ?? options.ResumeSession;
             await stream.ShutdownAsync(timeout.Token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The stapled OCSP response, in the words openssl s_client -status uses.</summary>
+    private static IEnumerable<string> StapleReport(TlsConnection connection)
+    {
+        if (connection.PeerOcspResponse is not { } der)
+        {
+            yield return "OCSP response: no response sent";
+            yield break;
+        }
+
+        Tessera.Pki.X509.OcspResponse? response = null;
+        string? problem = null;
+        try
+        {
+            response = Tessera.Pki.X509.OcspResponse.Parse(der);
+        }
+        catch (Tessera.Pki.X509.CertificateFormatException ex)
+        {
+            problem = ex.Message;
+        }
+
+        if (response is null)
+        {
+            yield return $"OCSP response: malformed ({problem})";
+            yield break;
+        }
+
+        yield return "OCSP response:";
+        yield return $"    OCSP Response Status: {(response.IsSuccessful ? "successful (0x0)" : $"0x{response.ResponseStatus:X}")}";
+        yield return $"    Produced At: {OcspStapler.Describe(response.ProducedAt)}";
+        foreach (var single in response.Responses)
+        {
+            yield return $"    Cert Status: {single.Status.ToString().ToLowerInvariant()}{(single.Reason is { } reason ? $" ({reason})" : "")}";
+            yield return $"    This Update: {OcspStapler.Describe(single.ThisUpdate)}";
+            yield return $"    Next Update: {OcspStapler.Describe(single.NextUpdate)}";
         }
     }
 

@@ -19,9 +19,11 @@ internal static class SServerCommand
         var requireClient = CliOptions.Flag("Verify", "require a client certificate");
         var noTicket = CliOptions.Flag("no_ticket", "issue no TLS 1.2 session tickets (session IDs still resume)");
         var clientRenegotiation = CliOptions.Flag("client_renegotiation", "let TLS 1.2 clients renegotiate (RFC 5746 only, at most 3 a minute)");
+        var statusFile = CliOptions.Create<string?>("status_file", "staple this DER OCSP response (checked first)");
+        var status = CliOptions.Flag("status", "fetch an OCSP response from the certificate's responder, staple it and keep it fresh");
         var command = new Command("s_server", "run a TLS server (OpenSSL-style options)");
         common.AddTo(command);
-        foreach (var option in new Option[] { accept, www, naccept, verify, requireClient, noTicket, clientRenegotiation })
+        foreach (var option in new Option[] { accept, www, naccept, verify, requireClient, noTicket, clientRenegotiation, statusFile, status })
         {
             command.Options.Add(option);
         }
@@ -41,7 +43,17 @@ internal static class SServerCommand
 
             var endpoint = ParseEndpoint(parse.GetValue(accept)!);
             common.Apply(parse, options, Console.Out);
-            options.Certificates.Add(LoadServerCertificate(parse.GetValue(common.Cert), parse.GetValue(common.Key)));
+            var certificate = LoadServerCertificate(parse.GetValue(common.Cert), parse.GetValue(common.Key));
+            options.Certificates.Add(certificate);
+            if (parse.GetValue(statusFile) is { } stapleFile)
+            {
+                OcspStapler.LoadFile(certificate, stapleFile);
+            }
+            else if (parse.GetValue(status))
+            {
+                await OcspStapler.StartFetchingAsync(certificate, cancellationToken).ConfigureAwait(false);
+            }
+
             if (parse.GetValue(common.CaFile) is { } caFile)
             {
                 options.CertificateVerifier = new X509CertificateVerifier(PemFiles.LoadCertificates(caFile));

@@ -193,6 +193,8 @@ public sealed class CliTests(PemFixture pem)
     [Theory]
     [InlineData("s_client -connect nohostport", "-connect")]
     [InlineData("verify /nonexistent/leaf.pem", "/nonexistent/leaf.pem")]
+    [InlineData("s_server -accept 127.0.0.1:0 -cert CERTFILE -key KEYFILE -status_file /nonexistent/response.der", "-status_file")]
+    [InlineData("s_server -accept 127.0.0.1:0 -cert CERTFILE -key KEYFILE -status_file KEYFILE", "not stapling it")]
     [InlineData("verify -purpose bogus KEYFILE", "-purpose")]
     [InlineData("verify -CAfile KEYFILE KEYFILE", "no certificate")]
     [InlineData("verify -verify_ip 999.1.1.1 KEYFILE", "-verify_ip")]
