@@ -15,8 +15,11 @@ internal static class SServerCommand
         accept.DefaultValueFactory = _ => "4433";
         var www = CliOptions.Flag("www", "answer HTTP GET with a page describing the session");
         var naccept = CliOptions.Create<int?>("naccept", "stop after this many connections");
-        var verify = CliOptions.Flag("verify_client", "ask for a client certificate", "-verify");
-        var requireClient = CliOptions.Flag("Verify", "require a client certificate");
+        // As openssl: "-verify N" asks for a client certificate, "-Verify N" requires one (N, the depth, is accepted and not needed).
+        var verify = CliOptions.Create<int?>("verify_client", "ask for a client certificate (optional depth, as openssl)", "-verify");
+        verify.Arity = ArgumentArity.ZeroOrOne;
+        var requireClient = CliOptions.Create<int?>("Verify", "require a client certificate (optional depth, as openssl)");
+        requireClient.Arity = ArgumentArity.ZeroOrOne;
         var noTicket = CliOptions.Flag("no_ticket", "issue no TLS 1.2 session tickets (session IDs still resume)");
         var clientRenegotiation = CliOptions.Flag("client_renegotiation", "let TLS 1.2 clients renegotiate (RFC 5746 only, at most 3 a minute)");
         var statusFile = CliOptions.Create<string?>("status_file", "staple this DER OCSP response (checked first)");
@@ -32,8 +35,8 @@ internal static class SServerCommand
         {
             var options = new TlsServerOptions
             {
-                RequestClientCertificate = parse.GetValue(verify),
-                RequireClientCertificate = parse.GetValue(requireClient),
+                RequestClientCertificate = parse.GetResult(verify) is not null,
+                RequireClientCertificate = parse.GetResult(requireClient) is not null,
                 AllowClientRenegotiation = parse.GetValue(clientRenegotiation),
             };
             if (parse.GetValue(noTicket))
@@ -56,7 +59,11 @@ internal static class SServerCommand
 
             if (parse.GetValue(common.CaFile) is { } caFile)
             {
-                options.CertificateVerifier = new X509CertificateVerifier(PemFiles.LoadCertificates(caFile));
+                var roots = PemFiles.LoadCertificates(caFile);
+                options.CertificateVerifier = new X509CertificateVerifier(roots);
+
+                // As openssl s_server: the CertificateRequest names these CAs (certificate_authorities).
+                options.ClientCertificateAuthorities = [.. Tessera.Pki.X509.TrustStore.FromDer(roots, caFile).Anchors.Select(a => a.Subject.Der.ToArray())];
             }
 
             bool quiet = parse.GetValue(common.Quiet);

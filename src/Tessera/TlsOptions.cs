@@ -99,6 +99,12 @@ public sealed class TlsClientOptions : TlsOptions
     /// <summary>A TLS 1.2 session to resume (from <see cref="TlsConnection.Session"/> of an earlier connection).</summary>
     public TlsSession? ResumeSession { get; set; }
 
+    /// <summary>
+    /// Further certificates to choose from when a server asks for one: the first (after <see cref="ClientCertificate"/>)
+    /// that the server's signature algorithms allow and, when it lists certificate authorities, whose chain leads to one.
+    /// </summary>
+    public IReadOnlyList<TlsCertificate> ClientCertificates { get; set; } = [];
+
     /// <summary>Ask the server to staple an OCSP response (status_request, RFC 6066 §8); the verifier checks what comes back.</summary>
     public bool RequestOcspStapling { get; set; } = true;
 
@@ -120,6 +126,12 @@ public sealed class TlsServerOptions : TlsOptions
 
     /// <summary>Fail the handshake with certificate_required when the client sends none.</summary>
     public bool RequireClientCertificate { get; set; }
+
+    /// <summary>
+    /// Distinguished names (DER) of the CAs whose client certificates are acceptable, sent in the
+    /// CertificateRequest (certificate_authorities) so a client with several certificates can pick the right one.
+    /// </summary>
+    public IReadOnlyList<byte[]> ClientCertificateAuthorities { get; set; } = [];
 
     /// <summary>Answer a ClientHello whose key shares do not fit with a HelloRetryRequest (otherwise: handshake_failure).</summary>
     public bool AllowHelloRetryRequest { get; set; } = true;

@@ -173,6 +173,21 @@ public sealed class TesseraClientVsOpenSslServerTests(PemFixture pem)
     }
 
     [Fact]
+    public async Task TheClientPicksTheCertificateOpenSslsCaListAsksFor()
+    {
+        // openssl s_server names the -CAfile roots in its CertificateRequest; a certificate from another CA comes first in our list.
+        using var stranger = TestCertificateAuthority.Create(CertificateKeyType.EcdsaP256, "Stranger CA");
+        using var server = StartServer(CertificateKeyType.EcdsaP256, "-rev", "-Verify", "1", "-CAfile", pem.CaFile);
+        int port = server.WaitForAcceptPort();
+        await using var tls = await ConnectAsync(port, Options(o => o.ClientCertificates = [stranger.IssueClientCertificate("wrong"), pem.ClientCertificate]));
+        await tls.WriteAsync("abc\n"u8.ToArray());
+        var buffer = new byte[64];
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        int n = await tls.ReadAsync(buffer, timeout.Token);
+        Assert.Equal("cba", Encoding.ASCII.GetString(buffer, 0, n).Trim());
+    }
+
+    [Fact]
     public async Task MissingClientCertificateIsReportedWithOpenSslsAlert()
     {
         using var server = StartServer(CertificateKeyType.EcdsaP256, "-rev", "-Verify", "1", "-CAfile", pem.CaFile);

@@ -184,6 +184,25 @@ public sealed class Tls12InteropTests(PemFixture pem)
     [Theory]
     [InlineData("-tls1_2")]
     [InlineData("-tls1_3")]
+    public void TesseraServerNamesItsClientCasToOpenSsl(string version)
+    {
+        using var server = PeerProcess.StartTessera("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-naccept", "1", "-quiet", "-Verify", "1", "-CAfile", pem.CaFile);
+        int port = server.WaitForAcceptPort(Bound);
+        using var client = PeerProcess.StartOpenSsl("s_client", "-connect", $"127.0.0.1:{port}", "-servername", "localhost", "-CAfile", pem.CaFile,
+            "-cert", pem.ClientCertFile, "-key", pem.ClientKeyFile, version);
+        client.Stdin.Write("with ca names\n");
+        client.Stdin.Flush();
+        Assert.True(client.WaitForExit(Bound) == 0, client.Stdout + client.Stderr);
+        Assert.Contains("Acceptable client certificate CA names", client.Stdout, StringComparison.Ordinal);
+        Assert.Contains("CN = Tessera Interop CA", client.Stdout, StringComparison.Ordinal);
+        server.WaitForExit(Bound);
+        Assert.Contains("with ca names", server.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("-tls1_2")]
+    [InlineData("-tls1_3")]
     public async Task OpenSslAskingForOcspStaplingStillConnects(string version)
     {
         var options = new TlsServerOptions();

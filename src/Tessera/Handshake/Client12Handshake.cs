@@ -401,14 +401,12 @@ internal sealed class Client12Handshake : Tls12Handshake
         SignatureScheme signingScheme = default;
         if (_certificateRequest is not null)
         {
-            var certificate = _options.ClientCertificate;
-            var scheme = certificate is null ? null
-                : Tls12Schemes.Cast<SignatureScheme?>().FirstOrDefault(s => (IsPreTls12 || _certificateRequest.SignatureAlgorithms.Contains((ushort)s!.Value)) && certificate.PrivateKey.CanSign(s!.Value));
-            if (certificate is not null && scheme is not null)
+            var accepted = IsPreTls12 ? null : _certificateRequest.SignatureAlgorithms.Select(s => (SignatureScheme)s).ToList();
+            if (ClientCertificateSelector.Choose(_options, Tls12Schemes, accepted, _certificateRequest.CertificateAuthorities) is { } choice)
             {
-                Send(new Certificate12 { Certificates = [.. certificate.Chain] }.ToMessageBytes());
-                signingKey = certificate.PrivateKey;
-                signingScheme = scheme.Value;
+                Send(new Certificate12 { Certificates = [.. choice.Certificate.Chain] }.ToMessageBytes());
+                signingKey = choice.Certificate.PrivateKey;
+                signingScheme = choice.Scheme;
             }
             else
             {

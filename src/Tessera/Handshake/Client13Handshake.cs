@@ -538,32 +538,19 @@ internal sealed class Client13Handshake : Tls13Handshake
 
     private void SendClientCertificate(Action next)
     {
-        var certificate = _options.ClientCertificate;
         var offered = SignatureAlgorithmsExtension.Parse(ExtensionBlock.Find(_certificateRequest!.Extensions, ExtensionType.SignatureAlgorithms)!.Data)
             .Select(s => (SignatureScheme)s).ToList();
-        var scheme = certificate is null ? (SignatureScheme?)null : ChooseScheme(certificate.PrivateKey, offered);
-        if (certificate is null || scheme is null)
+        var authorities = ExtensionBlock.Find(_certificateRequest.Extensions, ExtensionType.CertificateAuthorities) is { } cas
+            ? CertificateAuthoritiesExtension.Parse(cas.Data) : [];
+        if (ClientCertificateSelector.Choose(_options, OfferedSignatureSchemes, offered, authorities) is not { } choice)
         {
             Send(BuildCertificate(_certificateRequest.RequestContext, []));
             next();
             return;
         }
 
-        Send(BuildCertificate(_certificateRequest.RequestContext, certificate.Chain));
-        SendCertificateVerify(certificate.PrivateKey, scheme.Value, server: false, next);
-    }
-
-    private SignatureScheme? ChooseScheme(ITlsPrivateKey key, List<SignatureScheme> peerOffered)
-    {
-        foreach (var scheme in OfferedSignatureSchemes)
-        {
-            if (peerOffered.Contains(scheme) && key.CanSign(scheme))
-            {
-                return scheme;
-            }
-        }
-
-        return null;
+        Send(BuildCertificate(_certificateRequest.RequestContext, choice.Certificate.Chain));
+        SendCertificateVerify(choice.Certificate.PrivateKey, choice.Scheme, server: false, next);
     }
 
     private void FinishClientFlight(byte[] clientApp, byte[] serverApp)

@@ -314,6 +314,7 @@ internal sealed class Server12Handshake : Tls12Handshake
                 CertificateTypes = [64, 1],   // ecdsa_sign, rsa_sign
                 SignatureAlgorithms = [.. Tls12Schemes.Select(s => (ushort)s)],
                 HasSignatureAlgorithms = !IsPreTls12,
+                CertificateAuthorities = [.. _options.ClientCertificateAuthorities],
             }.ToMessageBytes());
         }
 

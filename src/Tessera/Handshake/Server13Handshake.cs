@@ -216,12 +216,16 @@ internal sealed class Server13Handshake : Tls13Handshake
         SendEncryptedExtensions(serverName is not null, alpn, peerRecordLimit is not null);
         if (_options.RequestClientCertificate || _options.RequireClientCertificate)
         {
-            Send(new CertificateRequest
+            var extensions = new List<TlsExtension>
             {
-                RequestContext = [],
-                Extensions = [new TlsExtension((ushort)ExtensionType.SignatureAlgorithms,
-                    SignatureAlgorithmsExtension.Encode(HandshakeSchemes.Select(s => (ushort)s)))],
-            }.ToMessageBytes());
+                new((ushort)ExtensionType.SignatureAlgorithms, SignatureAlgorithmsExtension.Encode(HandshakeSchemes.Select(s => (ushort)s))),
+            };
+            if (_options.ClientCertificateAuthorities.Count > 0)
+            {
+                extensions.Add(new TlsExtension((ushort)ExtensionType.CertificateAuthorities, CertificateAuthoritiesExtension.Encode(_options.ClientCertificateAuthorities)));
+            }
+
+            Send(new CertificateRequest { RequestContext = [], Extensions = extensions }.ToMessageBytes());
         }
 
         Send(BuildCertificate([], certificate.Chain, _clientWantsStaple ? certificate.OcspResponse : null));
