@@ -121,7 +121,7 @@ internal static class CaCommand
     {
         var dir = DirectoryOption();
         var keyType = KeyTypeOption("ecdsa-p256");
-        var type = CliOptions.Create<string>("type", "server, client or intermediate");
+        var type = CliOptions.Create<string>("type", "server, client, intermediate or ocsp-responder");
         type.DefaultValueFactory = _ => "server";
         var name = CliOptions.Create<string?>("name", "the common name (default: the first --san)");
         var san = CliOptions.Create<string[]>("san", "DNS names and IP addresses, comma-separated or repeated");
@@ -145,7 +145,8 @@ internal static class CaCommand
                 "server" => IssuedCertificateKind.Server,
                 "client" => IssuedCertificateKind.Client,
                 "intermediate" => IssuedCertificateKind.Intermediate,
-                var other => throw new CliException($"--type: '{other}' is not server, client or intermediate"),
+                "ocsp-responder" => IssuedCertificateKind.OcspResponder,
+                var other => throw new CliException($"--type: '{other}' is not server, client, intermediate or ocsp-responder"),
             };
             var names = (parse.GetValue(san) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
             var commonName = parse.GetValue(name) ?? names.FirstOrDefault() ?? throw new CliException("give --name or at least one --san");

@@ -61,6 +61,41 @@ public sealed class OcspInteropTests : IDisposable
     }
 
     [Theory]
+    [InlineData(IssuedCertificateKind.OcspResponder, true)]
+    [InlineData(IssuedCertificateKind.Server, false)]
+    public void ADelegatedResponderIsAcceptedOnlyWithOcspSigning(IssuedCertificateKind responderKind, bool accepted)
+    {
+        var (_, der) = Leaf("delegated.example");
+        var leaf = Certificate.Parse(der);
+        var ca = Certificate.Parse(_ca.CertificateDer);
+        var responder = _ca.Issue(responderKind, "Responder", responderKind == IssuedCertificateKind.Server ? ["responder.example"] : [], CertificateKeyType.EcdsaP256, TimeSpan.FromDays(5));
+        File.WriteAllText(P("responder.pem"), responder.CertificateChainPem);
+        File.WriteAllText(P("responder-key.pem"), responder.PrivateKeyPem);
+        File.WriteAllBytes(P("req.der"), OcspCertificateId.For(leaf, ca).ToRequest());
+        string expiry = DateTime.UtcNow.AddDays(10).ToString("yyMMddHHmmss", CultureInfo.InvariantCulture) + "Z";
+        File.WriteAllText(P("index.txt"), $"V\t{expiry}\t\t{Convert.ToHexString(leaf.SerialNumber)}\tunknown\t/CN=delegated.example\n");
+        using (var openssl = OpenSsl("-index", P("index.txt"), "-CA", P("ca/ca.pem"), "-rsigner", P("responder.pem"), "-rkey", P("responder-key.pem"),
+            "-reqin", P("req.der"), "-respout", P("resp.der"), "-ndays", "1"))
+        {
+            Assert.True(File.Exists(P("resp.der")), openssl.Stdout + openssl.Stderr);
+        }
+
+        var response = OcspResponse.Parse(File.ReadAllBytes(P("resp.der")));
+        Assert.NotEmpty(response.Certificates);   // openssl includes the delegate's certificate
+        var single = response.StatusOf(leaf, ca, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5), out var why);
+        Assert.Equal(accepted, single is not null);
+        if (accepted)
+        {
+            Assert.Equal(OcspCertificateStatus.Good, single!.Status);
+            Assert.Contains(Certificate.Parse(PemFiles.LoadCertificates(P("responder.pem"))[0]).Extensions, e => e.Oid == X509Oids.OcspNoCheck);
+        }
+        else
+        {
+            Assert.Contains("not signed by the issuer or a responder it delegated", why, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void TesseraAcceptsOpenSslsResponses(bool revoked)

@@ -17,6 +17,8 @@ public enum IssuedCertificateKind
     Client,
     /// <summary>An intermediate CA (pathLenConstraint 0).</summary>
     Intermediate,
+    /// <summary>A delegated OCSP responder (id-kp-OCSPSigning, id-pkix-ocsp-nocheck; RFC 6960 §4.2.2.2).</summary>
+    OcspResponder,
 }
 
 /// <summary>One certificate and its key, as PEM.</summary>
@@ -125,6 +127,13 @@ public sealed class FileCertificateAuthority
         {
             request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, true, 0, true));
             request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+        }
+        else if (kind == IssuedCertificateKind.OcspResponder)
+        {
+            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+            request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.9")], false));
+            request.CertificateExtensions.Add(new X509Extension("1.3.6.1.5.5.7.48.1.5", [0x05, 0x00], critical: false));   // ocsp-nocheck
         }
         else
         {

@@ -410,6 +410,9 @@ public sealed class Certificate
             case X509Oids.CertificatePolicies:
                 reader.ReadSequence();
                 break;
+            case X509Oids.OcspNoCheck:
+                reader.ReadNull();
+                break;
             default:
                 return false;
         }

@@ -25,6 +25,8 @@ public static class X509Oids
     public const string AuthorityInfoAccess = "1.3.6.1.5.5.7.1.1";
     /// <summary>TLS Feature (RFC 7633); status_request (5) in it means Must-Staple.</summary>
     public const string TlsFeature = "1.3.6.1.5.5.7.1.24";
+    /// <summary>id-pkix-ocsp-nocheck: a delegated responder's own status is not checked (RFC 6960 §4.2.2.2.1).</summary>
+    public const string OcspNoCheck = "1.3.6.1.5.5.7.48.1.5";
     /// <summary>id-ad-ocsp.</summary>
     public const string AccessOcsp = "1.3.6.1.5.5.7.48.1";
     /// <summary>id-ad-caIssuers.</summary>
