@@ -45,6 +45,8 @@ public sealed class TlsConnection : IDisposable
     private ArrayBufferWriter<byte>? _deferredApplicationData;
     private HandshakeBase? _beforeRenegotiation;
     private ushort _recordVersion = RecordConstants.LegacyRecordVersion;
+    private PostHandshakeAuthentication? _postHandshakeAuthentication;
+    private IReadOnlyList<SignatureScheme> _postHandshakeSchemes = [];
     private bool _closeAfterRenegotiation;
     private bool _helloRequestSent;
     private CipherSuiteInfo? _suite;
@@ -405,6 +407,7 @@ public sealed class TlsConnection : IDisposable
 
         _disposed = true;
         _deferredApplicationData?.Clear();
+        _postHandshakeAuthentication?.Dispose();
         _handshake.Dispose();
         _records.Dispose();
         _reassembler.Dispose();
@@ -814,6 +817,22 @@ public sealed class TlsConnection : IDisposable
                 _ = NewSessionTicket.Parse(message.AsSpan(4));
                 SessionTicketsReceived++;
                 break;
+            case HandshakeType.CertificateRequest when IsClient && _postHandshakeAuthentication is not null:
+                var client = (TlsClientOptions)_options;
+                _postHandshakeAuthentication.Answer(message, client,
+                    client.SignatureSchemes.Where(s => SignatureSchemes.Find(s) is { AllowedInTls13Handshake: true } && _options.Crypto.SupportsSignatureScheme(s)),
+                    _writeApplicationSecret!);
+                PostHandshakeAuthentications++;
+                break;
+            case HandshakeType.Certificate or HandshakeType.CertificateVerify or HandshakeType.Finished
+                when !IsClient && _postHandshakeAuthentication is { IsPending: true } pha:
+                pha.Receive(type, message, _readApplicationSecret!, ((TlsServerOptions)_options).RequireClientCertificate, (chain, verified) =>
+                {
+                    PeerCertificateChain = chain;
+                    PeerCertificateVerified = verified;
+                    PostHandshakeAuthentications++;
+                });
+                break;
             default:
                 throw new TlsException(AlertDescription.UnexpectedMessage, $"unexpected post-handshake {type} message");
         }
@@ -948,6 +967,36 @@ public sealed class TlsConnection : IDisposable
         }
 
         Guard(StartRenegotiationAsClient);
+    }
+
+    /// <summary>Post-handshake client authentications completed (TLS 1.3): answered, for a client; verified, for a server.</summary>
+    public int PostHandshakeAuthentications { get; private set; }
+
+    /// <summary>True when the client offered post-handshake authentication and the server may call <see cref="RequestClientCertificate"/>.</summary>
+    public bool CanRequestClientCertificate => !IsClient && _postHandshakeAuthentication is { IsPending: false } && IsHandshakeComplete && !IsWriteClosed;
+
+    internal void EnablePostHandshakeAuthentication(PostHandshakeAuthentication authentication, IEnumerable<SignatureScheme>? schemes = null)
+    {
+        _postHandshakeAuthentication?.Dispose();
+        _postHandshakeAuthentication = authentication;
+        _postHandshakeSchemes = [.. schemes ?? []];
+    }
+
+    /// <summary>
+    /// Server, TLS 1.3: asks the client for a certificate now (post-handshake authentication, RFC 8446 §4.6.2).
+    /// The answer arrives with the following reads; <see cref="PeerCertificateChain"/> and
+    /// <see cref="PostHandshakeAuthentications"/> change when it has been verified.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The client did not offer post_handshake_auth, a request is already under way, or this is not a TLS 1.3 server.</exception>
+    public void RequestClientCertificate()
+    {
+        ThrowIfUnusable();
+        if (!CanRequestClientCertificate)
+        {
+            throw new InvalidOperationException("Post-handshake authentication needs a TLS 1.3 server whose client offered post_handshake_auth, with no request under way.");
+        }
+
+        Guard(() => _postHandshakeAuthentication!.Request(_postHandshakeSchemes, ((TlsServerOptions)_options).ClientCertificateAuthorities));
     }
 
     /// <summary>Renegotiation attempts refused with no_renegotiation (TLS 1.2).</summary>

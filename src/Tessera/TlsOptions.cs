@@ -105,6 +105,9 @@ public sealed class TlsClientOptions : TlsOptions
     /// </summary>
     public IReadOnlyList<TlsCertificate> ClientCertificates { get; set; } = [];
 
+    /// <summary>Offer TLS 1.3 post-handshake client authentication (post_handshake_auth, RFC 8446 §4.6.2): the server may ask for a certificate later.</summary>
+    public bool EnablePostHandshakeAuthentication { get; set; }
+
     /// <summary>Ask the server to staple an OCSP response (status_request, RFC 6066 §8); the verifier checks what comes back.</summary>
     public bool RequestOcspStapling { get; set; } = true;
 

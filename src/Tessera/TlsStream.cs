@@ -194,6 +194,29 @@ public sealed class TlsStream : Stream
     }
 
     /// <summary>
+    /// Server, TLS 1.3: asks the client for a certificate after the handshake (see <see cref="TlsConnection.RequestClientCertificate"/>);
+    /// the answer is processed as the stream is read.
+    /// </summary>
+    public async Task RequestClientCertificateAsync(CancellationToken cancellationToken = default)
+    {
+        var connection = Connection;
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            lock (_engineGate)
+            {
+                connection.RequestClientCertificate();
+            }
+
+            await FlushOutputAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <summary>
     /// Starts a TLS 1.2 secure renegotiation (see <see cref="TlsConnection.Renegotiate"/>). The new handshake
     /// completes as the stream is read; application data keeps flowing meanwhile.
     /// </summary>

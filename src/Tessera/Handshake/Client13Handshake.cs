@@ -183,6 +183,11 @@ internal sealed class Client13Handshake : Tls13Handshake
             Add(ExtensionType.ApplicationLayerProtocolNegotiation, AlpnExtension.Encode(_options.ApplicationProtocols));
         }
 
+        if (_options.EnablePostHandshakeAuthentication && Offers13)
+        {
+            Add(ExtensionType.PostHandshakeAuth, []);
+        }
+
         if (_options.RequestOcspStapling)
         {
             Add(ExtensionType.StatusRequest, StatusRequestExtension.EncodeOcsp());
@@ -556,6 +561,11 @@ internal sealed class Client13Handshake : Tls13Handshake
     private void FinishClientFlight(byte[] clientApp, byte[] serverApp)
     {
         Send(BuildFinished(ClientHandshakeSecret!));
+        if (_offeredExtensions.Contains((ushort)ExtensionType.PostHandshakeAuth))
+        {
+            Connection.EnablePostHandshakeAuthentication(new PostHandshakeAuthentication(Connection, Options, Suite!, Transcript.CloneHash()));
+        }
+
         Connection.InstallWriteKeys(Suite!, clientApp, "client application traffic keys");
         var resumption = Schedule!.ResumptionMasterSecret(Transcript.CurrentHash());
         Options.Observer?.OnSecretDerived("res master");

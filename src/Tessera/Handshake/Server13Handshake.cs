@@ -14,6 +14,7 @@ namespace Tessera.Handshake;
 internal sealed class Server13Handshake : Tls13Handshake
 {
     private bool _clientWantsStaple;
+    private bool _clientOffersPostHandshakeAuth;
     private readonly TlsServerOptions _options;
     private State _state = State.WaitClientHello;
     private ClientHello? _firstHello;
@@ -147,6 +148,12 @@ internal sealed class Server13Handshake : Tls13Handshake
         if (ExtensionBlock.Find(hello.Extensions, ExtensionType.ServerName) is { } sniExt)
         {
             serverName = ServerNameExtension.Parse(sniExt.Data);
+        }
+
+        if (ExtensionBlock.Find(hello.Extensions, ExtensionType.PostHandshakeAuth) is { } pha)
+        {
+            EmptyExtension.Check(pha);
+            _clientOffersPostHandshakeAuth = true;
         }
 
         if (ExtensionBlock.Find(hello.Extensions, ExtensionType.StatusRequest) is { } statusRequest)
@@ -499,6 +506,11 @@ internal sealed class Server13Handshake : Tls13Handshake
     {
         VerifyFinished(message, ClientHandshakeSecret!);
         Transcript.Add(message);
+        if (_clientOffersPostHandshakeAuth)
+        {
+            Connection.EnablePostHandshakeAuthentication(new PostHandshakeAuthentication(Connection, Options, Suite!, Transcript.CloneHash()), HandshakeSchemes);
+        }
+
         var resumption = Schedule!.ResumptionMasterSecret(Transcript.CurrentHash());
         Options.Observer?.OnSecretDerived("res master");
         Connection.SetResumptionSecret(resumption);

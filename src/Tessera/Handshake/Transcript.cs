@@ -17,6 +17,9 @@ internal sealed class Transcript : IDisposable
 
     public Transcript(ICryptoProvider crypto) => _crypto = crypto;
 
+    /// <summary>An independent copy of the running hash (for post-handshake authentication, which goes on from it).</summary>
+    public Crypto.ITranscriptHash CloneHash() => _hash?.Clone() ?? throw new InvalidOperationException("Transcript hash algorithm not chosen yet.");
+
     public int HashLength => _hash?.HashLength ?? throw new InvalidOperationException("Transcript hash algorithm not chosen yet.");
 
     /// <summary>Keep every message as well as the hash (TLS 1.2 CertificateVerify signs the messages themselves).</summary>
