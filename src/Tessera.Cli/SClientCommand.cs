@@ -23,9 +23,10 @@ internal static class SClientCommand
         var noTicket = CliOptions.Flag("no_ticket", "do not ask for session tickets (resume by session ID)");
         var noCommands = CliOptions.Flag("nocommands", "send lines Q, R, k and K as data instead of acting on them");
         var status = CliOptions.Flag("status", "show the OCSP response the server stapled");
+        var enablePha = CliOptions.Flag("enable_pha", "offer TLS 1.3 post-handshake client authentication");
         var command = new Command("s_client", "connect to a TLS server (OpenSSL-style options)");
         common.AddTo(command);
-        foreach (var option in new Option[] { connect, serverName, noServerName, insecure, ignEof, sessOut, sessIn, reconnect, noTicket, noCommands, status })
+        foreach (var option in new Option[] { connect, serverName, noServerName, insecure, ignEof, sessOut, sessIn, reconnect, noTicket, noCommands, status, enablePha })
         {
             command.Options.Add(option);
         }
@@ -50,6 +51,7 @@ internal static class SClientCommand
 
             options.EnableSessionTickets = !parse.GetValue(noTicket);
             options.AllowRenegotiation = true;   // as openssl: R on a line renegotiates (RFC 5746 only)
+            options.EnablePostHandshakeAuthentication = parse.GetValue(enablePha);
             if (parse.GetValue(sessIn) is { } sessionFile)
             {
                 options.ResumeSession = SessionFiles.Read(sessionFile);

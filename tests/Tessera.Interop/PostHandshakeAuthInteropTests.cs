@@ -39,6 +39,35 @@ public sealed class PostHandshakeAuthInteropTests(PemFixture pem)
         Assert.Equal(PemFiles.LoadCertificates(pem.ClientCertFile)[0], tls.Connection.PeerCertificateChain[0]);
     }
 
+    [Fact]
+    public async Task TesseraAnswersOpenSslsPostHandshakeRequest()
+    {
+        // openssl s_server sends a CertificateRequest after the handshake when "c" is typed on its stdin.
+        using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-CAfile", pem.CaFile, "-naccept", "1", "-tls1_3");
+        int port = server.WaitForAcceptPort();
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", port);
+        await using var tls = new TlsStream(tcp.GetStream());
+        using var timeout = new CancellationTokenSource(Bound);
+        await tls.AuthenticateAsClientAsync(new TlsClientOptions
+        {
+            ServerName = "localhost",
+            CertificateVerifier = pem.Verifier(),
+            EnablePostHandshakeAuthentication = true,
+            ClientCertificate = pem.ClientCertificate,
+        }, timeout.Token);
+        server.WaitFor(new System.Text.RegularExpressions.Regex("CIPHER is"), Bound);
+        server.Stdin.Write("c\n");
+        server.Stdin.Flush();
+        await Task.Delay(TimeSpan.FromSeconds(1), timeout.Token);   // openssl acts on a command only when it is the whole read
+        server.Stdin.Write("pong\n");
+        server.Stdin.Flush();
+        Assert.Equal("pong", await ReadLineAsync(tls, timeout.Token));   // the read answers the request on the way
+        Assert.Equal(1, tls.Connection.PostHandshakeAuthentications);
+        server.WaitFor(new System.Text.RegularExpressions.Regex("CN = interop client(.|\n)*verify return:1"), Bound, inStderr: true);   // openssl's verify lines go to stderr
+    }
+
     private static async Task<string> ReadLineAsync(TlsStream tls, CancellationToken cancellationToken)
     {
         var line = new StringBuilder();
