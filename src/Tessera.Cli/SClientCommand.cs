@@ -16,6 +16,7 @@ internal static class SClientCommand
         var serverName = CliOptions.Create<string?>("servername", "SNI host name (default: the -connect host)");
         var noServerName = CliOptions.Flag("noservername", "send no SNI");
         var insecure = CliOptions.Flag("insecure", "continue even when the server certificate does not verify");
+        var verifyReturnError = CliOptions.Flag("verify_return_error", "fail when the certificate does not verify (Tessera's default; accepted for openssl habits)");
         var ignEof = CliOptions.Flag("ign_eof", "keep reading after stdin ends");
         var sessOut = CliOptions.Create<string?>("sess_out", "write the TLS 1.2 session to this file (it holds the master secret)");
         var sessIn = CliOptions.Create<string?>("sess_in", "resume the TLS 1.2 session in this file");
@@ -26,7 +27,7 @@ internal static class SClientCommand
         var enablePha = CliOptions.Flag("enable_pha", "offer TLS 1.3 post-handshake client authentication");
         var command = new Command("s_client", "connect to a TLS server (OpenSSL-style options)");
         common.AddTo(command);
-        foreach (var option in new Option[] { connect, serverName, noServerName, insecure, ignEof, sessOut, sessIn, reconnect, noTicket, noCommands, status, enablePha })
+        foreach (var option in new Option[] { connect, serverName, noServerName, insecure, verifyReturnError, ignEof, sessOut, sessIn, reconnect, noTicket, noCommands, status, enablePha })
         {
             command.Options.Add(option);
         }
@@ -43,7 +44,7 @@ internal static class SClientCommand
                 ? new X509CertificateVerifier(PemFiles.LoadCertificates(caFile))
                 : new X509CertificateVerifier();
             options.CertificateVerifier = verifier;
-            options.SkipCertificateVerification = parse.GetValue(insecure);
+            options.SkipCertificateVerification = parse.GetValue(insecure) && !parse.GetValue(verifyReturnError);
             if (parse.GetValue(common.Cert) is { } cert)
             {
                 options.ClientCertificate = PemFiles.LoadTlsCertificate(cert, parse.GetValue(common.Key) ?? cert);
@@ -242,15 +243,38 @@ internal static class SClientCommand
         return (text[..colon].Trim('[', ']'), port);
     }
 
-    private static async Task<string> CheckAfterwardsAsync(ICertificateVerifier verifier, TlsConnection connection, string? host)
+    private static Task<string> CheckAfterwardsAsync(X509CertificateVerifier verifier, TlsConnection connection, string? host)
     {
-        var result = await verifier.VerifyAsync(new CertificateVerificationContext(
+        var result = verifier.Validate(new CertificateVerificationContext(
             [.. connection.PeerCertificateChain.Select(c => (ReadOnlyMemory<byte>)c)],
             host is not null && !IPAddress.TryParse(host, out _) ? host : null,
             IsServerCertificate: true,
-            DateTimeOffset.UtcNow)).ConfigureAwait(false);
-        return result.IsValid ? "OK" : $"error: {result.Alert.ToRfcName()}: {result.Reason} (continuing: -insecure)";
+            DateTimeOffset.UtcNow,
+            connection.PeerOcspResponse is { } staple ? new ReadOnlyMemory<byte>(staple) : (ReadOnlyMemory<byte>?)null));
+        return Task.FromResult(result.IsValid
+            ? "OK"
+            : $"error at depth {result.FailingDepth}: {result.Reason} (continuing: -insecure)\nVerify return code: {OpenSslVerifyCode(result.Error)}");
     }
+
+    /// <summary>The X509_V_ERR number and text openssl s_client would print for the same failure.</summary>
+    internal static string OpenSslVerifyCode(Tessera.Pki.X509.ValidationError error) => error switch
+    {
+        Tessera.Pki.X509.ValidationError.None => "0 (ok)",
+        Tessera.Pki.X509.ValidationError.NotYetValid => "9 (certificate is not yet valid)",
+        Tessera.Pki.X509.ValidationError.Expired => "10 (certificate has expired)",
+        Tessera.Pki.X509.ValidationError.UnknownIssuer => "20 (unable to get local issuer certificate)",
+        Tessera.Pki.X509.ValidationError.BadSignature => "7 (certificate signature failure)",
+        Tessera.Pki.X509.ValidationError.Revoked => "23 (certificate revoked)",
+        Tessera.Pki.X509.ValidationError.NotACa => "24 (invalid CA certificate)",
+        Tessera.Pki.X509.ValidationError.PathLengthExceeded => "25 (path length constraint exceeded)",
+        Tessera.Pki.X509.ValidationError.ExtendedKeyUsage or Tessera.Pki.X509.ValidationError.KeyUsage => "26 (unsupported certificate purpose)",
+        Tessera.Pki.X509.ValidationError.UnknownCriticalExtension => "34 (unhandled critical extension)",
+        Tessera.Pki.X509.ValidationError.NameConstraint => "47 (permitted subtree violation)",
+        Tessera.Pki.X509.ValidationError.NameMismatch => "62 (hostname mismatch)",
+        Tessera.Pki.X509.ValidationError.WeakKey => "66 (EE certificate key too weak)",
+        Tessera.Pki.X509.ValidationError.WeakSignatureAlgorithm => "68 (CA signature digest algorithm too weak)",
+        _ => "1 (unspecified certificate verification error)",
+    };
 
     /// <summary>
     /// Pipes stdin to the peer and the peer to stdout. With <paramref name="commands"/> a line holding only

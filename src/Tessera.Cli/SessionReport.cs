@@ -33,6 +33,10 @@ internal static class SessionReport
         if (verification is not null)
         {
             yield return $"Verification: {verification}";
+            if (verification == "OK")
+            {
+                yield return "Verify return code: 0 (ok)";
+            }
         }
 
         yield return $"ALPN protocol: {c.NegotiatedApplicationProtocol ?? "(none)"}";

@@ -22,7 +22,32 @@ public sealed class CliTests(PemFixture pem)
         Assert.Contains("Protocol: TLSv1.3", client.Stdout, StringComparison.Ordinal);
         Assert.Contains("Peer signature: rsa_pss_rsae_sha256", client.Stdout, StringComparison.Ordinal);
         Assert.Contains("Verification: OK", client.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Verify return code: 0 (ok)", client.Stdout, StringComparison.Ordinal);
         Assert.Contains("HTTP/1.0 200 ok", client.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void InsecureReportsTheVerifyCodeAsOpenSslDoesAndVerifyReturnErrorFails(bool verifyReturnError)
+    {
+        using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-www", "-naccept", "1");
+        int port = server.WaitForAcceptPort();
+        string[] strict = verifyReturnError ? ["-verify_return_error"] : [];
+        using var client = PeerProcess.StartTessera(["s_client", "-connect", $"127.0.0.1:{port}", "-servername", "localhost", "-insecure", .. strict]);   // no -CAfile: the system roots
+        client.Stdin.Write("GET / HTTP/1.0\r\n\r\n");
+        client.Stdin.Flush();
+        int exit = client.WaitForExit(Timeout);
+        if (verifyReturnError)
+        {
+            Assert.Equal(1, exit);
+            Assert.Contains("unknown_ca", client.Stderr, StringComparison.Ordinal);
+            return;
+        }
+
+        Assert.True(exit == 0, client.Stdout + client.Stderr);
+        Assert.Contains("Verify return code: 20 (unable to get local issuer certificate)", client.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -65,7 +65,8 @@ public sealed class X509CertificateVerifier : ICertificateVerifier
         }
 
         OcspResponse? staple = null;
-        if (context.OcspResponse is { } stapled)
+        // An empty staple counts as none (a null byte[] silently becomes an empty ReadOnlyMemory on the way in).
+        if (context.OcspResponse is { Length: > 0 } stapled)
         {
             try
             {
