@@ -21,7 +21,8 @@ internal static class CaCommand
 
     /// <summary>
     /// An HTTP OCSP responder for the CA (RFC 6960 Appendix A: POST of a DER request, or GET with it in
-    /// base64 in the path), on 127.0.0.1 by default; port 0 picks a free one, printed as the URL.
+    /// base64 in the path), on 127.0.0.1 by default; port 0 picks a free one, printed as the URL. GET /crl returns
+    /// a freshly signed CRL (DER), for certificates issued with <c>--crl-url http://.../crl</c>.
     /// </summary>
     private static Command OcspServe()
     {
@@ -31,7 +32,7 @@ internal static class CaCommand
         var hours = CliOptions.Create<int>("hours", "validity of each answer (nextUpdate), in hours");
         hours.DefaultValueFactory = _ => 24;
         var limit = CliOptions.Create<int?>("naccept", "stop after this many requests");
-        var command = new Command("ocsp-serve", "answer OCSP requests for this CA's certificates over HTTP");
+        var command = new Command("ocsp-serve", "answer OCSP requests for this CA's certificates over HTTP (and serve its CRL at /crl)");
         foreach (var option in new Option[] { dir, accept, hours, limit })
         {
             command.Options.Add(option);
@@ -45,7 +46,7 @@ internal static class CaCommand
             using var listener = new System.Net.Sockets.TcpListener(endpoint);
             listener.Start();
             var bound = (System.Net.IPEndPoint)listener.LocalEndpoint;
-            Console.WriteLine($"OCSP responder on http://{bound.Address}:{bound.Port}/");
+            Console.WriteLine($"OCSP responder on http://{bound.Address}:{bound.Port}/ (CRL at http://{bound.Address}:{bound.Port}/crl)");
             int served = 0;
             while (parse.GetValue(limit) is not { } max || served < max)
             {
@@ -55,7 +56,7 @@ internal static class CaCommand
                 {
                     using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                     timeout.CancelAfter(TimeSpan.FromSeconds(10));
-                    await OcspHttp.AnswerAsync(client.GetStream(), request => ca.CreateOcspResponse(request, validity), timeout.Token).ConfigureAwait(false);
+                    await OcspHttp.AnswerAsync(client.GetStream(), request => ca.CreateOcspResponse(request, validity), timeout.Token, () => ca.CreateCrl(validity)).ConfigureAwait(false);
                 }
                 catch (Exception ex) when (ex is IOException or OperationCanceledException or FormatException)
                 {

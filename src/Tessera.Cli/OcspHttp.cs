@@ -12,7 +12,8 @@ internal static class OcspHttp
     private const int MaxHeader = 8192;
     private const int MaxBody = 16384;
 
-    public static async Task AnswerAsync(Stream stream, Func<byte[], byte[]> respond, CancellationToken cancellationToken)
+    /// <summary>Answers one request: OCSP by POST or GET, or (when <paramref name="crl"/> is given) the CA's current CRL at GET /crl.</summary>
+    public static async Task AnswerAsync(Stream stream, Func<byte[], byte[]> respond, CancellationToken cancellationToken, Func<byte[]>? crl = null)
     {
         var header = new MemoryStream();
         var one = new byte[1];
@@ -41,6 +42,11 @@ internal static class OcspHttp
 
             request = new byte[length];
             await stream.ReadExactlyAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        else if (requestLine is ["GET", "/crl", _] && crl is not null)
+        {
+            await WriteAsync(stream, "200 OK", "application/pkix-crl", crl(), cancellationToken).ConfigureAwait(false);
+            return;
         }
         else if (requestLine is ["GET", var path, _])
         {

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Net;
 using System.Net.Sockets;
 using Tessera.Pki;
+using Tessera.Pki.X509;
 
 namespace Tessera.Cli;
 
@@ -25,9 +26,14 @@ internal static class SClientCommand
         var noCommands = CliOptions.Flag("nocommands", "send lines Q, R, k and K as data instead of acting on them");
         var status = CliOptions.Flag("status", "show the OCSP response the server stapled");
         var enablePha = CliOptions.Flag("enable_pha", "offer TLS 1.3 post-handshake client authentication");
+        var crlCheck = CliOptions.Flag("crl_check", "the server's certificate must not be revoked, and its status must be known (from -CRLfile, -crl_download or a staple)");
+        var crlCheckAll = CliOptions.Flag("crl_check_all", "as -crl_check, for every certificate below the root");
+        var crlFiles = CliOptions.Create<string[]>("CRLfile", "CRLs (PEM or DER) to check against; may be given more than once");
+        crlFiles.AllowMultipleArgumentsPerToken = false;
+        var crlDownload = CliOptions.Flag("crl_download", "fetch revocation data the certificates point to: OCSP from authorityInfoAccess, else the CRL distribution point (5 s timeout)");
         var command = new Command("s_client", "connect to a TLS server (OpenSSL-style options)");
         common.AddTo(command);
-        foreach (var option in new Option[] { connect, serverName, noServerName, insecure, verifyReturnError, ignEof, sessOut, sessIn, reconnect, noTicket, noCommands, status, enablePha })
+        foreach (var option in new Option[] { connect, serverName, noServerName, insecure, verifyReturnError, ignEof, sessOut, sessIn, reconnect, noTicket, noCommands, status, enablePha, crlCheck, crlCheckAll, crlFiles, crlDownload })
         {
             command.Options.Add(option);
         }
@@ -40,9 +46,16 @@ internal static class SClientCommand
             bool brief = parse.GetValue(common.Brief);
             var options = new TlsClientOptions { ServerName = sni };
             common.Apply(parse, options, Console.Error);
-            X509CertificateVerifier verifier = parse.GetValue(common.CaFile) is { } caFile
-                ? new X509CertificateVerifier(PemFiles.LoadCertificates(caFile))
-                : new X509CertificateVerifier();
+            var crls = (parse.GetValue(crlFiles) ?? []).SelectMany(VerifyCommand.LoadCrls).ToList();
+            bool crlRequired = parse.GetValue(crlCheck) || parse.GetValue(crlCheckAll);
+            using var fetcher = parse.GetValue(crlDownload) ? new RevocationFetcher() : null;
+            X509CertificateVerifier verifier = new(parse.GetValue(common.CaFile) is { } caFile ? PemFiles.LoadCertificates(caFile) : null)
+            {
+                Crls = crls,
+                Revocation = crlRequired ? RevocationMode.HardFail : crls.Count > 0 || fetcher is not null ? RevocationMode.SoftFail : RevocationMode.Off,
+                RevocationLeafOnly = !parse.GetValue(crlCheckAll),
+                Fetcher = fetcher,
+            };
             options.CertificateVerifier = verifier;
             options.SkipCertificateVerification = parse.GetValue(insecure) && !parse.GetValue(verifyReturnError);
             if (parse.GetValue(common.Cert) is { } cert)

@@ -111,7 +111,7 @@ internal static class VerifyCommand
     }
 
     /// <summary>Every CRL in a PEM file ("X509 CRL" blocks), or the file itself as DER.</summary>
-    private static IEnumerable<CertificateRevocationList> LoadCrls(string path)
+    internal static IEnumerable<CertificateRevocationList> LoadCrls(string path)
     {
         byte[] content;
         try

@@ -117,4 +117,31 @@ public sealed class StaplingInteropTests : IDisposable
         }, timeout.Token);
         Assert.Equal(File.ReadAllBytes(P("staple.der")), tls.Connection.PeerOcspResponse);
     }
+
+    [Theory]
+    [InlineData("--ocsp-url")]
+    [InlineData("--crl-url")]
+    public void TesseraClientFetchesRevocationWhenAskedAndRefusesARevokedServer(string how)
+    {
+        Run("ca", "init", "--dir", "ca");
+        using var responder = Cli("ca", "ocsp-serve", "--dir", P("ca"), "--naccept", "2");
+        var url = responder.WaitFor(new Regex(@"http://127\.0\.0\.1:\d+/"), Bound).Value + (how == "--crl-url" ? "crl" : "");
+        Run("ca", "issue", "--dir", "ca", "--san", "localhost", how, url, "--out", "server");
+
+        string Connect()
+        {
+            using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", P("server.pem"), "-key", P("server-key.pem"), "-naccept", "1");
+            int port = server.WaitForAcceptPort();
+            using var ours = Cli("s_client", "-connect", $"127.0.0.1:{port}", "-servername", "localhost", "-CAfile", P("ca/ca.pem"), "-crl_download", "-crl_check");
+            ours.Stdin.Write("hi\n");
+            ours.Stdin.Close();
+            ours.WaitForExit(Bound);
+            return ours.Stdout + ours.Stderr;
+        }
+
+        Assert.Contains("Verification: OK", Connect(), StringComparison.Ordinal);
+        Run("ca", "revoke", "--dir", "ca", P("server.pem"));
+        Assert.Contains("certificate_revoked", Connect(), StringComparison.Ordinal);
+        Assert.Equal(0, responder.WaitForExit(Bound));
+    }
 }

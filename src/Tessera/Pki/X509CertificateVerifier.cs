@@ -35,15 +35,58 @@ public sealed class X509CertificateVerifier : ICertificateVerifier
     /// <summary>Off (the default), soft-fail or hard-fail.</summary>
     public RevocationMode Revocation { get; init; } = RevocationMode.Off;
 
+    /// <summary>Check the end entity's revocation only, not the CAs' above it (as <c>openssl -crl_check</c> without <c>_all</c>).</summary>
+    public bool RevocationLeafOnly { get; init; }
+
+    /// <summary>
+    /// When set (and <see cref="Revocation"/> is not off), OCSP answers or CRLs the certificates point to are fetched
+    /// over the network, with the fetcher's timeouts and cache. Null (the default): nothing is fetched.
+    /// </summary>
+    public RevocationFetcher? Fetcher { get; init; }
+
     /// <inheritdoc />
     public ValueTask<CertificateVerificationResult> VerifyAsync(CertificateVerificationContext context, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(context);
-        return ValueTask.FromResult(Verify(context));
+        return Fetcher is null || Revocation == RevocationMode.Off
+            ? ValueTask.FromResult(Verify(context))
+            : new ValueTask<CertificateVerificationResult>(VerifyFetchingAsync(context, cancellationToken));
     }
 
-    /// <summary>The full validation result (path, error and failing depth), for tools such as <c>tessera verify</c>.</summary>
-    public ValidationResult Validate(CertificateVerificationContext context)
+    /// <summary>Validates once without revocation to find the path, fetches what its certificates point to, and validates again with it.</summary>
+    private async Task<CertificateVerificationResult> VerifyFetchingAsync(CertificateVerificationContext context, CancellationToken cancellationToken)
+    {
+        var first = Validate(context, fetchedCrls: [], fetchedOcsp: [], revocation: RevocationMode.Off);
+        if (!first.IsValid)
+        {
+            return ToResult(first);
+        }
+
+        var crls = new List<CertificateRevocationList>();
+        var ocsp = new List<OcspResponse>();
+        for (int i = 0; i < (RevocationLeafOnly ? Math.Min(1, first.Path.Count - 1) : first.Path.Count - 1); i++)
+        {
+            if (await Fetcher!.FetchOcspAsync(first.Path[i], first.Path[i + 1], cancellationToken).ConfigureAwait(false) is { } response)
+            {
+                ocsp.Add(response);
+            }
+            else if (await Fetcher.FetchCrlAsync(first.Path[i], cancellationToken).ConfigureAwait(false) is { } crl)
+            {
+                crls.Add(crl);
+            }
+        }
+
+        return ToResult(Validate(context, crls, ocsp, Revocation));
+    }
+
+    private static CertificateVerificationResult ToResult(ValidationResult result) => result.IsValid
+        ? CertificateVerificationResult.Valid
+        : CertificateVerificationResult.Fail(result.Alert, result.FailingDepth > 0 ? $"{result.Reason} (at depth {result.FailingDepth})" : result.Reason);
+
+    /// <summary>The full validation result (path, error and failing depth), for tools such as <c>tessera verify</c>; nothing is fetched.</summary>
+    public ValidationResult Validate(CertificateVerificationContext context) => Validate(context, [], [], Revocation);
+
+    private ValidationResult Validate(CertificateVerificationContext context, IReadOnlyList<CertificateRevocationList> fetchedCrls, IReadOnlyList<OcspResponse> fetchedOcsp, RevocationMode revocation)
     {
         ArgumentNullException.ThrowIfNull(context);
         if (context.Chain.Count == 0)
@@ -83,10 +126,10 @@ public sealed class X509CertificateVerifier : ICertificateVerifier
             Time = context.Now,
             ExpectedName = context.IsServerCertificate && CheckHostName ? context.HostName : null,
             Usage = context.IsServerCertificate ? CertificateUsage.Server : CertificateUsage.Client,
-            Crls = Crls,
-            OcspResponses = staple is null ? [] : [staple],
-            Revocation = staple is not null && Revocation == RevocationMode.Off ? RevocationMode.SoftFail : Revocation,
-            RevocationLeafOnly = staple is not null && Revocation == RevocationMode.Off,
+            Crls = [.. Crls, .. fetchedCrls],
+            OcspResponses = staple is null ? fetchedOcsp : [staple, .. fetchedOcsp],
+            Revocation = staple is not null && revocation == RevocationMode.Off ? RevocationMode.SoftFail : revocation,
+            RevocationLeafOnly = RevocationLeafOnly || (staple is not null && revocation == RevocationMode.Off),
         });
         if (!result.IsValid || result.Path.Count < 2)
         {
@@ -114,11 +157,5 @@ public sealed class X509CertificateVerifier : ICertificateVerifier
     /// <summary>Refuse Must-Staple certificates (RFC 7633) that come without a good stapled OCSP response. On by default.</summary>
     public bool EnforceMustStaple { get; init; } = true;
 
-    private CertificateVerificationResult Verify(CertificateVerificationContext context)
-    {
-        var result = Validate(context);
-        return result.IsValid
-            ? CertificateVerificationResult.Valid
-            : CertificateVerificationResult.Fail(result.Alert, result.FailingDepth > 0 ? $"{result.Reason} (at depth {result.FailingDepth})" : result.Reason);
-    }
+    private CertificateVerificationResult Verify(CertificateVerificationContext context) => ToResult(Validate(context));
 }
