@@ -61,17 +61,6 @@ internal static class OcspHttp
         await WriteAsync(stream, "200 OK", "application/ocsp-response", respond(request), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>POSTs a DER request to an http:// responder and returns the DER response (bounded in time and size).</summary>
-    public static async Task<byte[]> QueryAsync(Uri responder, byte[] request, CancellationToken cancellationToken)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10), MaxResponseContentBufferSize = 64 * 1024 };
-        using var content = new ByteArrayContent(request);
-        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/ocsp-request");
-        using var reply = await http.PostAsync(responder, content, cancellationToken).ConfigureAwait(false);
-        reply.EnsureSuccessStatusCode();
-        return await reply.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
-    }
-
     private static bool EndsWithBlankLine(MemoryStream header)
     {
         var buffer = header.GetBuffer();

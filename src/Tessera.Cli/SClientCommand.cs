@@ -208,12 +208,12 @@ internal static class SClientCommand
 
         yield return "OCSP response:";
         yield return $"    OCSP Response Status: {(response.IsSuccessful ? "successful (0x0)" : $"0x{response.ResponseStatus:X}")}";
-        yield return $"    Produced At: {OcspStapler.Describe(response.ProducedAt)}";
+        yield return $"    Produced At: {StapleOptions.Describe(response.ProducedAt)}";
         foreach (var single in response.Responses)
         {
             yield return $"    Cert Status: {single.Status.ToString().ToLowerInvariant()}{(single.Reason is { } reason ? $" ({reason})" : "")}";
-            yield return $"    This Update: {OcspStapler.Describe(single.ThisUpdate)}";
-            yield return $"    Next Update: {OcspStapler.Describe(single.NextUpdate)}";
+            yield return $"    This Update: {StapleOptions.Describe(single.ThisUpdate)}";
+            yield return $"    Next Update: {StapleOptions.Describe(single.NextUpdate)}";
         }
     }
 

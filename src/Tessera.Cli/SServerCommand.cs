@@ -48,14 +48,9 @@ internal static class SServerCommand
             common.Apply(parse, options, Console.Out);
             var certificate = LoadServerCertificate(parse.GetValue(common.Cert), parse.GetValue(common.Key));
             options.Certificates.Add(certificate);
-            if (parse.GetValue(statusFile) is { } stapleFile)
-            {
-                OcspStapler.LoadFile(certificate, stapleFile);
-            }
-            else if (parse.GetValue(status))
-            {
-                await OcspStapler.StartFetchingAsync(certificate, cancellationToken).ConfigureAwait(false);
-            }
+            using var stapler = parse.GetValue(statusFile) is { } stapleFile
+                ? StapleOptions.LoadFile(certificate, stapleFile)
+                : parse.GetValue(status) ? await StapleOptions.StartFetchingAsync(certificate, cancellationToken).ConfigureAwait(false) : null;
 
             if (parse.GetValue(common.CaFile) is { } caFile)
             {

@@ -197,7 +197,7 @@ internal sealed class Server12Handshake : Tls12Handshake
         }
 
         AddEncryptThenMac(hello, extensions);
-        _staple = _clientWantsStaple ? certificate.OcspResponse : null;
+        _staple = _clientWantsStaple ? certificate.CurrentOcspResponse(Options.TimeProvider.GetUtcNow()) : null;
         if (_staple is not null)
         {
             extensions.Add(new TlsExtension((ushort)ExtensionType.StatusRequest, []));

@@ -235,7 +235,7 @@ internal sealed class Server13Handshake : Tls13Handshake
             Send(new CertificateRequest { RequestContext = [], Extensions = extensions }.ToMessageBytes());
         }
 
-        Send(BuildCertificate([], certificate.Chain, _clientWantsStaple ? certificate.OcspResponse : null));
+        Send(BuildCertificate([], certificate.Chain, _clientWantsStaple ? certificate.CurrentOcspResponse(Options.TimeProvider.GetUtcNow()) : null));
         Connection.LocalSignatureScheme = scheme;
         SendCertificateVerify(certificate.PrivateKey, scheme, server: true, SendServerFinished);
     }
