@@ -91,6 +91,53 @@ public sealed class VerifyAgainstOpenSslTests : IDisposable
         Assert.Contains(tesseraAccepts ? ": OK" : ": error at depth", tessera.Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>Rows of the validation table where openssl verify (3.x defaults) and Tessera part ways on purpose, and why.</summary>
+    private static readonly Dictionary<string, string> TableDifferences = new()
+    {
+        // Tessera is stricter.
+        ["SHA-1 signature on the leaf"] = "SHA-1 certificate signatures are collision-prone; refused unless ValidationPolicy.AllowSha1Signatures (-allow_sha1)",
+        ["RSA-1024 leaf key"] = "RSA keys under 2048 bits are refused (openssl only from -auth_level 2)",
+        ["RSA-1024 intermediate key"] = "RSA keys under 2048 bits are refused (openssl only from -auth_level 2)",
+        ["partial-label wildcard"] = "RFC 9525 §6.3: a wildcard is the whole leftmost label; openssl accepts w*.example.com unless told not to",
+        ["common name without subjectAltName"] = "RFC 9525 §6.3 / CA/B Forum: no Common Name fallback; openssl falls back when there is no DNS subjectAltName",
+        ["wildcard leaf touching an excluded name"] = "*.example.com would cover secret.example.com, which the CA may not certify; openssl compares the wildcard as a plain string",
+        ["longer than the maximum depth (seven intermediates)"] = "ValidationPolicy.MaxDepth defaults to 8 certificates (six intermediates, like webpki); openssl allows 100",
+        ["serial number of 21 octets"] = "RFC 5280 §4.1.2.2: serialNumber is at most 20 octets; refused as malformed",
+
+        // Tessera finds paths openssl does not: it tries every candidate issuer, openssl keeps the first it picks.
+        ["several same-name issuers, one real"] = "without key identifiers openssl tries only the first CA with the right name and reports a signature failure",
+        ["forty same-name issuers, the real one last"] = "as above: openssl tries only the first CA with the right name",
+        ["valid despite a misleading authorityKeyIdentifier"] = "the authorityKeyIdentifier is a hint for path building (RFC 5280 §4.2.1.1), not a rule; openssl insists on it",
+        ["cross-signed, with the untrusted self-signed old root first in the pool"] = "openssl stops at the first certificate named Old Root, the untrusted self-signed one",
+
+        // Tessera is looser, following RFC 5280.
+        ["leaf with anyExtendedKeyUsage"] = "RFC 5280 §4.2.1.12: anyExtendedKeyUsage does not restrict the key (as in Go and Windows); openssl's sslserver purpose wants serverAuth itself",
+    };
+
+    [Theory]
+    [MemberData(nameof(ValidationTable.Names), MemberType = typeof(ValidationTable))]
+    public void TheValidationTableAgreesWithOpenSsl(string name)
+    {
+        using var chain = ValidationTable.Build(name);
+        bool tesseraAccepts = ValidationTable.Rows[name].Expected == Tessera.Pki.X509.ValidationError.None;
+        Assert.Equal(tesseraAccepts, chain.Validate().IsValid);   // the unit tests check the exact error
+
+        string[] pool = chain.Pool.Count == 0 ? [] : ["-untrusted", Write("untrusted.pem", [.. chain.Pool])];
+        string[] names = chain.Ip is { } ip ? ["-verify_ip", ip.ToString()] : chain.Host is { } host ? ["-verify_hostname", host] : [];
+        string purpose = chain.Usage == Tessera.Pki.X509.CertificateUsage.Server ? "sslserver" : "sslclient";
+        using var openssl = PeerProcess.StartOpenSsl(["verify", "-CAfile", Write("roots.pem", [.. chain.Anchors]), .. pool, "-purpose", purpose, .. names, Write("leaf.pem", chain.Leaf)]);
+        bool openSslAccepts = openssl.WaitForExit(TimeSpan.FromSeconds(30)) == 0;
+        string verdict = $"'{name}': openssl {(openSslAccepts ? "accepts" : "refuses")} ({openssl.Stdout.Trim()} {openssl.Stderr.Trim()}), Tessera {(tesseraAccepts ? "accepts" : "refuses")}";
+        if (TableDifferences.TryGetValue(name, out var why))
+        {
+            Assert.True(openSslAccepts != tesseraAccepts, $"{verdict}; they now agree, though the table says: {why}");
+        }
+        else
+        {
+            Assert.True(openSslAccepts == tesseraAccepts, verdict);
+        }
+    }
+
     public static TheoryData<string, string> RevocationCases() => new()
     {
         { "-crl_check", "leaf revoked" },
@@ -139,7 +186,7 @@ public sealed class VerifyAgainstOpenSslTests : IDisposable
             builder.AddEntry(certificate.X509, ChainFactory.Now.AddHours(-1), X509RevocationReason.KeyCompromise);
         }
 
-        using var signer = issuer.X509.CopyWithPrivateKey((ECDsa)issuer.Key);
+        using var signer = issuer.X509.CopyWithPrivateKey((ECDsa)issuer.Key!);
         var der = builder.Build(signer, System.Numerics.BigInteger.One, ChainFactory.Now.AddDays(7), HashAlgorithmName.SHA256, thisUpdate: ChainFactory.Now.AddHours(-2));
         return PemEncoding.WriteString("X509 CRL", der) + "\n";
     }

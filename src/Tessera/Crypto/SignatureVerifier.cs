@@ -18,6 +18,35 @@ internal static class SignatureVerifier
     private const string EcPublicKeyOid = "1.2.840.10045.2.1";
     private const string Ed25519Oid = "1.3.101.112";
 
+    /// <summary>
+    /// A signature on a certificate, CRL or OCSP response: the curve of an ECDSA key need not match the hash, and an
+    /// RSASSA-PSS AlgorithmIdentifier (read as rsa_pss_rsae_*) may be verified with an rsaEncryption or an id-RSASSA-PSS key.
+    /// </summary>
+    public static bool VerifyCertificateSignature(SignatureScheme scheme, ReadOnlySpan<byte> spki, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
+    {
+        if (scheme is SignatureScheme.rsa_pss_rsae_sha256 or SignatureScheme.rsa_pss_rsae_sha384 or SignatureScheme.rsa_pss_rsae_sha512)
+        {
+            try
+            {
+                if (ParseSpki(spki).Oid == RsaPssOid)
+                {
+                    scheme = scheme switch
+                    {
+                        SignatureScheme.rsa_pss_rsae_sha256 => SignatureScheme.rsa_pss_pss_sha256,
+                        SignatureScheme.rsa_pss_rsae_sha384 => SignatureScheme.rsa_pss_pss_sha384,
+                        _ => SignatureScheme.rsa_pss_pss_sha512,
+                    };
+                }
+            }
+            catch (AsnContentException)
+            {
+                return false;
+            }
+        }
+
+        return Verify(scheme, spki, data, signature, ecdsaCurveMustMatch: false);
+    }
+
     public static bool Verify(SignatureScheme scheme, ReadOnlySpan<byte> spki, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature, bool ecdsaCurveMustMatch)
     {
         var info = SignatureSchemes.Find(scheme);

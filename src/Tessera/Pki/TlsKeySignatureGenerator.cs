@@ -6,7 +6,7 @@ namespace Tessera.Pki;
 
 /// <summary>
 /// Lets the BCL's <see cref="CertificateRequest"/> and <see cref="CertificateRevocationListBuilder"/> sign with an
-/// <see cref="ITlsPrivateKey"/>: ECDSA (the curve's hash), RSA PKCS#1 v1.5 with SHA-256, and Ed25519, which the BCL
+/// <see cref="ITlsPrivateKey"/>: ECDSA (the curve's hash), RSA PKCS#1 v1.5 or PSS with SHA-256, and Ed25519, which the BCL
 /// alone cannot sign certificates with.
 /// </summary>
 internal sealed class TlsKeySignatureGenerator : X509SignatureGenerator
@@ -15,11 +15,17 @@ internal sealed class TlsKeySignatureGenerator : X509SignatureGenerator
     private readonly SignatureScheme _scheme;
     private readonly byte[] _algorithmIdentifier;
 
-    public TlsKeySignatureGenerator(ITlsPrivateKey key)
+    /// <summary>id-RSASSA-PSS with SHA-256, MGF1-SHA-256 and a 32-byte salt (RFC 4055 §3.1, the parameters written out in DER).</summary>
+    private static readonly byte[] RsaPssSha256 = Convert.FromHexString(
+        "304106092A864886F70D01010A3034A00F300D06096086480165030402010500A11C301A06092A864886F70D010108300D06096086480165030402010500A203020120");
+
+    public TlsKeySignatureGenerator(ITlsPrivateKey key, bool rsaPss = false)
     {
         _key = key;
         (_scheme, _algorithmIdentifier) = key.KeyType switch
         {
+            SignatureKeyType.RsaPss => (SignatureScheme.rsa_pss_pss_sha256, RsaPssSha256),
+            SignatureKeyType.Rsa when rsaPss => (SignatureScheme.rsa_pss_rsae_sha256, RsaPssSha256),
             SignatureKeyType.Ecdsa when key.Curve == NamedGroup.Secp384r1 => (SignatureScheme.ecdsa_secp384r1_sha384, EcdsaWith("03")),
             SignatureKeyType.Ecdsa when key.Curve == NamedGroup.Secp256r1 => (SignatureScheme.ecdsa_secp256r1_sha256, EcdsaWith("02")),
             SignatureKeyType.Rsa => (SignatureScheme.rsa_pkcs1_sha256, Convert.FromHexString("300D06092A864886F70D01010B0500")),

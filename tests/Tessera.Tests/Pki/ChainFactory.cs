@@ -2,6 +2,8 @@ using System.Formats.Asn1;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Tessera.Crypto;
+using Tessera.Pki;
 using Tessera.Pki.X509;
 
 namespace Tessera.Tests.Pki;
@@ -23,20 +25,30 @@ internal sealed record CertSpec
     public bool UnknownCriticalExtension { get; init; }
     public bool NoKeyIdentifiers { get; init; }
     public byte[]? AuthorityKeyIdOverride { get; init; }
+    public CertificateKeyType? KeyType { get; init; }   // set: the key is made by Tessera (Ed25519, RSA-PSS, P-384, ...)
+    public bool SignWithPss { get; init; }              // an RSA issuer signs this one with RSASSA-PSS
+    public string[] Emails { get; init; } = [];
+    public string[] Uris { get; init; } = [];
+    public string? Subject { get; init; }                // a whole DN instead of CN=name
+    public byte[]? Serial { get; init; }
+    public bool UnknownNonCriticalExtension { get; init; }
+    public bool ExplicitNotCa { get; init; }              // basicConstraints present with cA false
 }
 
 /// <summary>A generated certificate with its key, for issuing more.</summary>
 internal sealed class Issued : IDisposable
 {
     public required X509Certificate2 X509 { get; init; }
-    public required AsymmetricAlgorithm Key { get; init; }
+    public required AsymmetricAlgorithm? Key { get; init; }   // the BCL key (ECDSA P-256 or RSA); null when TlsKey holds it
+    public ITlsPrivateKey? TlsKey { get; init; }
     public Certificate Parsed => Certificate.Parse(X509.RawData);
     public string Name => X509.Subject;
 
     public void Dispose()
     {
         X509.Dispose();
-        Key.Dispose();
+        Key?.Dispose();
+        (TlsKey as IDisposable)?.Dispose();
     }
 }
 
@@ -51,18 +63,41 @@ internal static class ChainFactory
 
     private static Issued Create(string name, Issued? issuer, CertSpec spec)
     {
-        AsymmetricAlgorithm key = spec.RsaBits > 0 ? RSA.Create(spec.RsaBits) : ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var subject = new X500DistinguishedName("CN=" + name);
-        var request = key is RSA rsa
-            ? new CertificateRequest(subject, rsa, spec.Hash, RSASignaturePadding.Pkcs1)
-            : new CertificateRequest(subject, (ECDsa)key, spec.Hash);
-        if (spec.Ca || spec.PathLength is not null)
+        AsymmetricAlgorithm? key = null;
+        ITlsPrivateKey? tlsKey = null;
+        CertificateRequest request;
+        var subject = new X500DistinguishedName(spec.Subject ?? "CN=" + name);
+        if (spec.KeyType is { } keyType)
+        {
+            tlsKey = keyType switch
+            {
+                CertificateKeyType.EcdsaP256 => new EcdsaPrivateKey(ECDsa.Create(ECCurve.NamedCurves.nistP256)),
+                CertificateKeyType.EcdsaP384 => new EcdsaPrivateKey(ECDsa.Create(ECCurve.NamedCurves.nistP384)),
+                CertificateKeyType.Rsa2048 => new RsaPrivateKey(RSA.Create(2048)),
+                CertificateKeyType.RsaPss2048 => new RsaPrivateKey(RSA.Create(2048), pssOnly: true),
+                _ => Ed25519PrivateKey.Generate(),
+            };
+            request = new CertificateRequest(subject, PublicKey.CreateFromSubjectPublicKeyInfo(tlsKey.SubjectPublicKeyInfo.Span, out _), HashAlgorithmName.SHA256);
+        }
+        else
+        {
+            key = spec.RsaBits > 0 ? RSA.Create(spec.RsaBits) : ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            request = key is RSA rsa
+                ? new CertificateRequest(subject, rsa, spec.Hash, RSASignaturePadding.Pkcs1)
+                : new CertificateRequest(subject, (ECDsa)key, spec.Hash);
+        }
+
+        if (spec.Ca || spec.PathLength is not null || spec.ExplicitNotCa)
         {
             request.CertificateExtensions.Add(new X509BasicConstraintsExtension(spec.Ca, spec.PathLength is not null, spec.PathLength ?? 0, critical: true));
         }
 
         var usage = spec.KeyUsage ?? (spec.Ca ? X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign : X509KeyUsageFlags.DigitalSignature);
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(usage, critical: true));
+        if (usage != X509KeyUsageFlags.None)
+        {
+            request.CertificateExtensions.Add(new X509KeyUsageExtension(usage, critical: true));
+        }
+
         if (spec.Eku is { } eku)
         {
             var oids = new OidCollection();
@@ -74,7 +109,7 @@ internal static class ChainFactory
             request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(oids, critical: false));
         }
 
-        if (spec.Dns.Length + spec.Ips.Length > 0)
+        if (spec.Dns.Length + spec.Ips.Length + spec.Emails.Length + spec.Uris.Length > 0)
         {
             var san = new SubjectAlternativeNameBuilder();
             foreach (var dns in spec.Dns)
@@ -85,6 +120,16 @@ internal static class ChainFactory
             foreach (var ip in spec.Ips)
             {
                 san.AddIpAddress(ip);
+            }
+
+            foreach (var email in spec.Emails)
+            {
+                san.AddEmailAddress(email);
+            }
+
+            foreach (var uri in spec.Uris)
+            {
+                san.AddUri(new Uri(uri));
             }
 
             request.CertificateExtensions.Add(san.Build());
@@ -98,6 +143,11 @@ internal static class ChainFactory
         if (spec.UnknownCriticalExtension)
         {
             request.CertificateExtensions.Add(new X509Extension("1.3.6.1.4.1.99999.1", [0x05, 0x00], critical: true));
+        }
+
+        if (spec.UnknownNonCriticalExtension)
+        {
+            request.CertificateExtensions.Add(new X509Extension("1.3.6.1.4.1.99999.2", [0x05, 0x00], critical: false));
         }
 
         if (!spec.NoKeyIdentifiers)
@@ -115,24 +165,21 @@ internal static class ChainFactory
 
         var notBefore = Now + spec.NotBeforeOffset;
         var notAfter = Now + spec.NotAfterOffset;
-        var serial = RandomNumberGenerator.GetBytes(12);
-        serial[0] &= 0x7F;
-        serial[0] |= 0x01;
-        X509Certificate2 certificate;
-        if (issuer is null)
+        var serial = spec.Serial ?? RandomNumberGenerator.GetBytes(12);
+        if (spec.Serial is null)
         {
-            var generator = key is RSA r ? X509SignatureGenerator.CreateForRSA(r, RSASignaturePadding.Pkcs1) : X509SignatureGenerator.CreateForECDsa((ECDsa)key);
-            certificate = request.Create(subject, generator, notBefore, notAfter, serial);
-        }
-        else
-        {
-            var generator = issuer.Key is RSA ir
-                ? spec.Hash == HashAlgorithmName.SHA1 ? new Sha1RsaSignatureGenerator(ir) : X509SignatureGenerator.CreateForRSA(ir, RSASignaturePadding.Pkcs1)
-                : X509SignatureGenerator.CreateForECDsa((ECDsa)issuer.Key);
-            certificate = request.Create(issuer.X509.SubjectName, generator, notBefore, notAfter, serial);
+            serial[0] &= 0x7F;
+            serial[0] |= 0x01;
         }
 
-        return new Issued { X509 = certificate, Key = key };
+        var (signerKey, signerTlsKey, issuerName) = issuer is null ? (key, tlsKey, subject) : (issuer.Key, issuer.TlsKey, issuer.X509.SubjectName);
+        X509SignatureGenerator generator = signerTlsKey is not null
+            ? new TlsKeySignatureGenerator(signerTlsKey, spec.SignWithPss)
+            : signerKey is RSA signerRsa
+                ? spec.Hash == HashAlgorithmName.SHA1 ? new Sha1RsaSignatureGenerator(signerRsa) : X509SignatureGenerator.CreateForRSA(signerRsa, spec.SignWithPss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1)
+                : X509SignatureGenerator.CreateForECDsa((ECDsa)signerKey!);
+        var certificate = request.Create(issuerName, generator, notBefore, notAfter, serial);
+        return new Issued { X509 = certificate, Key = key, TlsKey = tlsKey };
     }
 
     /// <summary>sha1WithRSAEncryption, which the BCL's own generator no longer produces: only to prove SHA-1 is refused.</summary>
@@ -146,34 +193,59 @@ internal static class ChainFactory
         protected override PublicKey BuildPublicKey() => new(key);
     }
 
-    /// <summary>nameConstraints DER: permitted and excluded dNSName / iPAddress (address+mask) subtrees.</summary>
-    public static byte[] NameConstraints(string[]? permittedDns = null, string[]? excludedDns = null, byte[][]? permittedIp = null, byte[][]? excludedIp = null)
+    /// <summary>nameConstraints DER: permitted and excluded subtrees of dNSName, iPAddress (address+mask), rfc822Name, URI and directoryName.</summary>
+    public static byte[] NameConstraints(string[]? permittedDns = null, string[]? excludedDns = null, byte[][]? permittedIp = null, byte[][]? excludedIp = null,
+        string[]? permittedEmail = null, string[]? excludedEmail = null, string[]? permittedUri = null, string[]? permittedDirName = null, string[]? excludedDirName = null)
     {
         var writer = new AsnWriter(AsnEncodingRules.DER);
         using (writer.PushSequence())
         {
-            WriteSubtrees(writer, 0, permittedDns, permittedIp);
-            WriteSubtrees(writer, 1, excludedDns, excludedIp);
+            WriteSubtrees(writer, 0, permittedDns, permittedIp, permittedEmail, permittedUri, permittedDirName);
+            WriteSubtrees(writer, 1, excludedDns, excludedIp, excludedEmail, null, excludedDirName);
         }
 
         return writer.Encode();
     }
 
-    private static void WriteSubtrees(AsnWriter writer, int tag, string[]? dns, byte[][]? ips)
+    private static void WriteSubtrees(AsnWriter writer, int tag, string[]? dns, byte[][]? ips, string[]? emails, string[]? uris, string[]? dirNames)
     {
-        if ((dns?.Length ?? 0) + (ips?.Length ?? 0) == 0)
+        if ((dns?.Length ?? 0) + (ips?.Length ?? 0) + (emails?.Length ?? 0) + (uris?.Length ?? 0) + (dirNames?.Length ?? 0) == 0)
         {
             return;
         }
 
         using (writer.PushSequence(new Asn1Tag(TagClass.ContextSpecific, tag, isConstructed: true)))
         {
-            foreach (var name in dns ?? [])
+            void Ia5(string value, int generalNameTag)
             {
                 using (writer.PushSequence())
                 {
-                    writer.WriteCharacterString(UniversalTagNumber.IA5String, name, new Asn1Tag(TagClass.ContextSpecific, 2));
+                    writer.WriteCharacterString(UniversalTagNumber.IA5String, value, new Asn1Tag(TagClass.ContextSpecific, generalNameTag));
                 }
+            }
+
+            foreach (var email in emails ?? [])
+            {
+                Ia5(email, 1);
+            }
+
+            foreach (var name in dns ?? [])
+            {
+                Ia5(name, 2);
+            }
+
+            foreach (var dirName in dirNames ?? [])
+            {
+                using (writer.PushSequence())
+                using (writer.PushSequence(new Asn1Tag(TagClass.ContextSpecific, 4, isConstructed: true)))
+                {
+                    writer.WriteEncodedValue(new X500DistinguishedName(dirName).RawData);
+                }
+            }
+
+            foreach (var uri in uris ?? [])
+            {
+                Ia5(uri, 6);
             }
 
             foreach (var ip in ips ?? [])

@@ -307,14 +307,14 @@ public sealed class PathValidationTests
     /// <summary>The same subject name and key, signed by another issuer (cross-signing).</summary>
     private static Issued ReIssue(Issued subject, Issued signer)
     {
-        var key = (ECDsa)subject.Key;
+        var key = (ECDsa)subject.Key!;
         var request = new CertificateRequest(subject.X509.SubjectName, key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
         var serial = RandomNumberGenerator.GetBytes(8);
         serial[0] = 0x11;
-        var certificate = request.Create(signer.X509.SubjectName, X509SignatureGenerator.CreateForECDsa((ECDsa)signer.Key),
+        var certificate = request.Create(signer.X509.SubjectName, X509SignatureGenerator.CreateForECDsa((ECDsa)signer.Key!),
             ChainFactory.Now.AddDays(-1), ChainFactory.Now.AddDays(10), serial);
         var keyCopy = ECDsa.Create();
         keyCopy.ImportParameters(key.ExportParameters(true));

@@ -19,7 +19,7 @@ public sealed class RevocationTests
             builder.AddEntry(certificate.X509, ChainFactory.Now.AddHours(-1), reason);
         }
 
-        using var signer = issuer.Key is ECDsa ec ? issuer.X509.CopyWithPrivateKey(ec) : issuer.X509.CopyWithPrivateKey((RSA)issuer.Key);
+        using var signer = issuer.Key is ECDsa ec ? issuer.X509.CopyWithPrivateKey(ec) : issuer.X509.CopyWithPrivateKey((RSA)issuer.Key!);
         var der = builder.Build(signer, new BigInteger(7), ChainFactory.Now + (nextUpdate ?? TimeSpan.FromDays(7)), HashAlgorithmName.SHA256,
             thisUpdate: ChainFactory.Now + (thisUpdate ?? TimeSpan.FromHours(-2)));
         return CertificateRevocationList.Parse(der);
@@ -108,7 +108,7 @@ public sealed class RevocationTests
     private static ECDsa CopyKey(Issued issued)
     {
         var copy = ECDsa.Create();
-        copy.ImportParameters(((ECDsa)issued.Key).ExportParameters(true));
+        copy.ImportParameters(((ECDsa)issued.Key!).ExportParameters(true));
         return copy;
     }
 

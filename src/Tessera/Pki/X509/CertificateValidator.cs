@@ -182,7 +182,7 @@ public sealed class CertificateValidator
             return (ValidationError.WeakSignatureAlgorithm, "signed with SHA-1");
         }
 
-        return SignatureVerifier.Verify(scheme.Value, issuer.SubjectPublicKeyInfo.Span, subject.TbsDer.Span, subject.Signature, ecdsaCurveMustMatch: false)
+        return SignatureVerifier.VerifyCertificateSignature(scheme.Value, issuer.SubjectPublicKeyInfo.Span, subject.TbsDer.Span, subject.Signature)
             ? null
             : (ValidationError.BadSignature, $"the signature by {issuer.Subject} does not verify");
     }
@@ -250,7 +250,7 @@ public sealed class CertificateValidator
 
         var scheme = CertificateSignatureAlgorithm.FromAlgorithmIdentifier(crl.SignatureAlgorithm.Span);
         return scheme is not null && (scheme is not (SignatureScheme.rsa_pkcs1_sha1 or SignatureScheme.ecdsa_sha1) || _policy.AllowSha1Signatures) &&
-            SignatureVerifier.Verify(scheme.Value, issuer.SubjectPublicKeyInfo.Span, crl.TbsDer.Span, crl.Signature, ecdsaCurveMustMatch: false);
+            SignatureVerifier.VerifyCertificateSignature(scheme.Value, issuer.SubjectPublicKeyInfo.Span, crl.TbsDer.Span, crl.Signature);
     }
 
     /// <summary>One depth-first search for a path, with its work budget and the most telling failure so far.</summary>

@@ -290,12 +290,12 @@ public sealed class OcspResponse
     private bool Verifies(Certificate signer)
     {
         var scheme = CertificateSignatureAlgorithm.FromAlgorithmIdentifier(SignatureAlgorithm.Span);
-        return scheme is not null && Crypto.SignatureVerifier.Verify(scheme.Value, signer.SubjectPublicKeyInfo.Span, TbsDer.Span, Signature, ecdsaCurveMustMatch: false);
+        return scheme is not null && Crypto.SignatureVerifier.VerifyCertificateSignature(scheme.Value, signer.SubjectPublicKeyInfo.Span, TbsDer.Span, Signature);
     }
 
     private static bool VerifiesCertificate(Certificate certificate, Certificate issuer)
     {
         var scheme = CertificateSignatureAlgorithm.FromAlgorithmIdentifier(certificate.SignatureAlgorithm.Span);
-        return scheme is not null && Crypto.SignatureVerifier.Verify(scheme.Value, issuer.SubjectPublicKeyInfo.Span, certificate.TbsDer.Span, certificate.Signature, ecdsaCurveMustMatch: false);
+        return scheme is not null && Crypto.SignatureVerifier.VerifyCertificateSignature(scheme.Value, issuer.SubjectPublicKeyInfo.Span, certificate.TbsDer.Span, certificate.Signature);
     }
 }
