@@ -67,7 +67,7 @@ internal static class SignatureVerifier
                 _ => false,
             };
         }
-        catch (Exception ex) when (ex is CryptographicException or AsnContentException or ArgumentException or FormatException)
+        catch (Exception ex) when (ex is CryptographicException or AsnContentException or ArgumentException or FormatException or PlatformNotSupportedException)
         {
             return false;
         }

@@ -281,6 +281,8 @@ public sealed class PathValidationTests
         {
             Assert.False(Validate(root, leaf, chain).IsValid);
             Assert.True(Validate(root, leaf, chain, policy: new ValidationPolicy { MaxDepth = 12 }).IsValid);
+            Assert.True(new CertificateValidator([root.Parsed]).Validate(leaf.Parsed, chain.Select(c => c.Parsed), new ValidationContext { Time = ChainFactory.Now, ExpectedName = "www.example.com", MaxDepth = 11 }).IsValid);
+            Assert.False(new CertificateValidator([root.Parsed], new ValidationPolicy { MaxDepth = 12 }).Validate(leaf.Parsed, chain.Select(c => c.Parsed), new ValidationContext { Time = ChainFactory.Now, ExpectedName = "www.example.com", MaxDepth = 10 }).IsValid);
         }
         finally
         {

@@ -129,6 +129,13 @@ public sealed class CertificateValidator
                     }
 
                 case X509Oids.EcPublicKey:
+                    // Only named curves we accept reach the platform, which throws unusual exceptions for the others.
+                    var curve = new System.Formats.Asn1.AsnReader(SignatureVerifier.ParseSpki(certificate.SubjectPublicKeyInfo.Span).Parameters, System.Formats.Asn1.AsnEncodingRules.DER).ReadObjectIdentifier();
+                    if (curve is not ("1.2.840.10045.3.1.7" or "1.3.132.0.34" or "1.3.132.0.35"))
+                    {
+                        return "EC key on a curve other than P-256, P-384 or P-521";
+                    }
+
                     using (var ec = ECDsa.Create())
                     {
                         ec.ImportSubjectPublicKeyInfo(certificate.SubjectPublicKeyInfo.Span, out _);
@@ -142,7 +149,7 @@ public sealed class CertificateValidator
                     return $"unsupported public key algorithm {certificate.PublicKeyAlgorithmOid}";
             }
         }
-        catch (Exception ex) when (ex is CryptographicException or System.Formats.Asn1.AsnContentException or ArgumentException)
+        catch (Exception ex) when (ex is CryptographicException or System.Formats.Asn1.AsnContentException or ArgumentException or PlatformNotSupportedException)
         {
             return "the public key cannot be read";
         }
@@ -279,9 +286,10 @@ public sealed class CertificateValidator
                 }
             }
 
-            if (path.Count + 1 >= owner._policy.MaxDepth)
+            int maxDepth = context.MaxDepth ?? owner._policy.MaxDepth;
+            if (path.Count + 1 >= maxDepth)
             {
-                Remember(ValidationResult.Fail(ValidationError.UnknownIssuer, depth - 1, $"no trusted issuer within {owner._policy.MaxDepth} certificates"));
+                Remember(ValidationResult.Fail(ValidationError.UnknownIssuer, depth - 1, $"no trusted issuer within {maxDepth} certificates"));
                 return null;
             }
 

@@ -96,6 +96,9 @@ public sealed class ValidationContext
     /// <summary>Server or client.</summary>
     public CertificateUsage Usage { get; init; } = CertificateUsage.Server;
 
+    /// <summary>The longest path accepted, in certificates from the end entity to the anchor inclusive; null uses <see cref="ValidationPolicy.MaxDepth"/>.</summary>
+    public int? MaxDepth { get; init; }
+
     /// <summary>CRLs to check the path against (they are verified before use).</summary>
     public IReadOnlyList<CertificateRevocationList> Crls { get; init; } = [];
 
