@@ -291,6 +291,25 @@ public sealed class PathValidationTests
     }
 
     [Fact]
+    public void ARememberedSignatureNeverVouchesForAnotherCertificateOrIssuer()
+    {
+        using var root = ChainFactory.Root();
+        using var ca = ChainFactory.Issue(root, "Intermediate", Intermediate);
+        using var impostor = ChainFactory.Issue(root, "Intermediate", Intermediate);   // same name, other key
+        using var leaf = ChainFactory.Issue(ca, "leaf", Leaf());
+        var validator = new CertificateValidator([root.Parsed]);
+        var context = new ValidationContext { Time = ChainFactory.Now, ExpectedName = "www.example.com" };
+        Assert.True(validator.Validate(leaf.Parsed, [ca.Parsed], context).IsValid);
+        Assert.True(validator.Validate(leaf.Parsed, [ca.Parsed], context).IsValid);   // from the cache
+
+        // The same leaf with its signature's last byte changed, and the leaf offered under the impostor only.
+        var forged = leaf.X509.RawData;
+        forged[^1] ^= 0x01;
+        Assert.Equal(ValidationError.BadSignature, validator.Validate(Certificate.Parse(forged), [ca.Parsed], context).Error);
+        Assert.False(validator.Validate(leaf.Parsed, [impostor.Parsed], context).IsValid);
+    }
+
+    [Fact]
     public void ThePlatformAgreesOnTheOrdinaryChain()
     {
         // .NET's X509Chain as a second opinion on what our validator accepts.

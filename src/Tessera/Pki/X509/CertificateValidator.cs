@@ -17,6 +17,7 @@ public sealed class CertificateValidator
 {
     private readonly List<Certificate> _anchors;
     private readonly ValidationPolicy _policy;
+    private readonly VerifiedSignatureCache _verified = new();
 
     /// <summary>Creates a validator that trusts <paramref name="trustAnchors"/>.</summary>
     public CertificateValidator(IEnumerable<Certificate> trustAnchors, ValidationPolicy? policy = null)
@@ -106,45 +107,46 @@ public sealed class CertificateValidator
         return KeyStrength(certificate) is { } weak ? ValidationResult.Fail(ValidationError.WeakKey, depth, weak) : null;
     }
 
-    /// <summary>RSA of at least the policy's size, ECDSA on P-256/384/521, Ed25519; anything else is refused.</summary>
+    /// <summary>
+    /// RSA of at least the policy's size, ECDSA on P-256/384/521, Ed25519; anything else is refused. Read from the
+    /// encoding alone (importing a key costs a point check on every certificate); the signature checks import them.
+    /// </summary>
     private string? KeyStrength(Certificate certificate)
     {
         try
         {
-            switch (certificate.PublicKeyAlgorithmOid)
+            var (oid, parameters, key) = SignatureVerifier.ParseSpki(certificate.SubjectPublicKeyInfo.Span);
+            switch (oid)
             {
                 case X509Oids.RsaEncryption or X509Oids.RsaPss:
-                    using (var rsa = RSA.Create())
+                    // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER } (RFC 8017 §A.1.1)
+                    var rsaKey = new System.Formats.Asn1.AsnReader(key, System.Formats.Asn1.AsnEncodingRules.DER).ReadSequence();
+                    var modulus = rsaKey.ReadIntegerBytes().Span;
+                    var exponent = rsaKey.ReadIntegerBytes().Span;
+                    rsaKey.ThrowIfNotEmpty();
+                    if (modulus.Length < 2 || (modulus[0] & 0x80) != 0 || (exponent[0] & 0x80) != 0 || (exponent[^1] & 1) == 0 || (exponent.Length == 1 && exponent[0] < 3))
                     {
-                        if (certificate.PublicKeyAlgorithmOid == X509Oids.RsaEncryption)
-                        {
-                            rsa.ImportSubjectPublicKeyInfo(certificate.SubjectPublicKeyInfo.Span, out _);
-                        }
-                        else
-                        {
-                            rsa.ImportRSAPublicKey(SignatureVerifier.ParseSpki(certificate.SubjectPublicKeyInfo.Span).Key, out _);
-                        }
-
-                        return rsa.KeySize < _policy.MinimumRsaKeyBits ? $"RSA key of {rsa.KeySize} bits (at least {_policy.MinimumRsaKeyBits} required)" : null;
+                        return "malformed RSA key";
                     }
+
+                    int leadingZero = modulus[0] == 0 ? 1 : 0;
+                    int bits = ((modulus.Length - leadingZero) * 8) - System.Numerics.BitOperations.LeadingZeroCount((uint)modulus[leadingZero]) + 24;
+                    return bits < _policy.MinimumRsaKeyBits ? $"RSA key of {bits} bits (at least {_policy.MinimumRsaKeyBits} required)" : null;
 
                 case X509Oids.EcPublicKey:
-                    // Only named curves we accept reach the platform, which throws unusual exceptions for the others.
-                    var curve = new System.Formats.Asn1.AsnReader(SignatureVerifier.ParseSpki(certificate.SubjectPublicKeyInfo.Span).Parameters, System.Formats.Asn1.AsnEncodingRules.DER).ReadObjectIdentifier();
-                    if (curve is not ("1.2.840.10045.3.1.7" or "1.3.132.0.34" or "1.3.132.0.35"))
+                    string curve = new System.Formats.Asn1.AsnReader(parameters, System.Formats.Asn1.AsnEncodingRules.DER).ReadObjectIdentifier();
+                    int pointLength = curve switch
                     {
-                        return "EC key on a curve other than P-256, P-384 or P-521";
-                    }
-
-                    using (var ec = ECDsa.Create())
-                    {
-                        ec.ImportSubjectPublicKeyInfo(certificate.SubjectPublicKeyInfo.Span, out _);
-                        return ec.ExportParameters(false).Curve.Oid?.Value is "1.2.840.10045.3.1.7" or "1.3.132.0.34" or "1.3.132.0.35"
-                            ? null : "EC key on a curve other than P-256, P-384 or P-521";
-                    }
+                        "1.2.840.10045.3.1.7" => 65,
+                        "1.3.132.0.34" => 97,
+                        "1.3.132.0.35" => 133,
+                        _ => 0,
+                    };
+                    return pointLength == 0 ? "EC key on a curve other than P-256, P-384 or P-521"
+                        : key.Length != pointLength || key[0] != 0x04 ? "malformed EC key" : null;
 
                 case X509Oids.Ed25519:
-                    return SignatureVerifier.ParseSpki(certificate.SubjectPublicKeyInfo.Span).Key.Length == 32 ? null : "malformed Ed25519 key";
+                    return key.Length == 32 && parameters.IsEmpty ? null : "malformed Ed25519 key";
                 default:
                     return $"unsupported public key algorithm {certificate.PublicKeyAlgorithmOid}";
             }
@@ -189,9 +191,18 @@ public sealed class CertificateValidator
             return (ValidationError.WeakSignatureAlgorithm, "signed with SHA-1");
         }
 
-        return SignatureVerifier.VerifyCertificateSignature(scheme.Value, issuer.SubjectPublicKeyInfo.Span, subject.TbsDer.Span, subject.Signature)
-            ? null
-            : (ValidationError.BadSignature, $"the signature by {issuer.Subject} does not verify");
+        if (_verified.Contains(subject, issuer))
+        {
+            return null;
+        }
+
+        if (!SignatureVerifier.VerifyCertificateSignature(scheme.Value, issuer.SubjectPublicKeyInfo.Span, subject.TbsDer.Span, subject.Signature))
+        {
+            return (ValidationError.BadSignature, $"the signature by {issuer.Subject} does not verify");
+        }
+
+        _verified.Add(subject, issuer);
+        return null;
     }
 
     /// <summary>
