@@ -814,7 +814,7 @@ public sealed class TlsConnection : IDisposable
 
                 break;
             case HandshakeType.NewSessionTicket when IsClient:
-                _ = NewSessionTicket.Parse(message.AsSpan(4));
+                ReceiveNewSessionTicket(NewSessionTicket.Parse(message.AsSpan(4)));
                 SessionTicketsReceived++;
                 break;
             case HandshakeType.CertificateRequest when IsClient && _postHandshakeAuthentication is not null:
@@ -836,6 +836,41 @@ public sealed class TlsConnection : IDisposable
             default:
                 throw new TlsException(AlertDescription.UnexpectedMessage, $"unexpected post-handshake {type} message");
         }
+    }
+
+    /// <summary>
+    /// A TLS 1.3 ticket (RFC 8446 §4.6.1): its PSK is derived now from resumption_master_secret and the nonce, and
+    /// the session becomes <see cref="Session"/> (and goes to the options' session cache). A lifetime of zero means
+    /// "do not use"; one over seven days is illegal.
+    /// </summary>
+    private void ReceiveNewSessionTicket(NewSessionTicket ticket)
+    {
+        if (ticket.TicketLifetime > (uint)TlsSession.MaxTls13Lifetime.TotalSeconds)
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, $"ticket_lifetime {ticket.TicketLifetime} s exceeds seven days");
+        }
+
+        uint maxEarlyData = 0;
+        foreach (var extension in ticket.Extensions)
+        {
+            if (extension.Type == (ushort)ExtensionType.EarlyData)
+            {
+                var reader = new TlsReader(extension.Data);
+                maxEarlyData = reader.ReadUInt32();
+                reader.EnsureEmpty("early_data");
+            }
+        }
+
+        if (ticket.TicketLifetime == 0 || _resumptionSecret is null || _suite is null)
+        {
+            return;
+        }
+
+        var options = (TlsClientOptions)_options;
+        var psk = Tls13KeySchedule.ResumptionPsk(_options.Crypto, _suite, _resumptionSecret, ticket.TicketNonce);
+        Session = new TlsSession(_suite.Suite, psk, ticket.Ticket, ticket.TicketAgeAdd, options.ServerName, NegotiatedApplicationProtocol, maxEarlyData,
+            _options.TimeProvider.GetUtcNow(), TimeSpan.FromSeconds(ticket.TicketLifetime), PeerCertificateChain, PeerCertificateVerified);
+        options.SessionCache?.Add(Session);
     }
 
     /// <summary>

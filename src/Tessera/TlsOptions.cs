@@ -72,6 +72,12 @@ public abstract class TlsOptions
     /// <summary>Receives a description of every record, handshake message and key change (for tracing tools).</summary>
     public ITlsObserver? Observer { get; set; }
 
+    /// <summary>
+    /// TLS 1.3: allow resumption with the PSK alone (psk_ke, RFC 8446 §4.2.9), without a fresh (EC)DHE exchange.
+    /// Off by default: such a connection's traffic is only as safe as the ticket key and has no forward secrecy.
+    /// </summary>
+    public bool AllowPskOnlyKeyExchange { get; set; }
+
     /// <summary>The largest handshake message accepted from the peer, in bytes.</summary>
     public int MaxHandshakeMessageSize { get; set; } = 128 * 1024;
 
@@ -96,8 +102,17 @@ public sealed class TlsClientOptions : TlsOptions
     /// <summary>Send a ChangeCipherSpec and a fake session id so middleboxes see a resumed TLS 1.2 session (RFC 8446 §D.4).</summary>
     public bool MiddleboxCompatibility { get; set; } = true;
 
-    /// <summary>A TLS 1.2 session to resume (from <see cref="TlsConnection.Session"/> of an earlier connection).</summary>
+    /// <summary>
+    /// A session to resume (from <see cref="TlsConnection.Session"/> of an earlier connection): a TLS 1.2 session, or
+    /// a TLS 1.3 ticket, offered as a PSK. Takes precedence over <see cref="SessionCache"/>.
+    /// </summary>
     public TlsSession? ResumeSession { get; set; }
+
+    /// <summary>
+    /// Where sessions and tickets from servers go, by server name, and where the next connection to that name takes
+    /// one to resume. Null (the default): nothing is remembered unless the caller keeps <see cref="TlsConnection.Session"/>.
+    /// </summary>
+    public TlsClientSessionCache? SessionCache { get; set; }
 
     /// <summary>
     /// Further certificates to choose from when a server asks for one: the first (after <see cref="ClientCertificate"/>)
@@ -111,7 +126,7 @@ public sealed class TlsClientOptions : TlsOptions
     /// <summary>Ask the server to staple an OCSP response (status_request, RFC 6066 §8); the verifier checks what comes back.</summary>
     public bool RequestOcspStapling { get; set; } = true;
 
-    /// <summary>Ask TLS 1.2 servers for session tickets (RFC 5077).</summary>
+    /// <summary>Ask for session tickets: RFC 5077 tickets from TLS 1.2 servers; psk_key_exchange_modes, without which TLS 1.3 servers send none.</summary>
     public bool EnableSessionTickets { get; set; } = true;
 
     /// <summary>Accept a TLS 1.2 server's HelloRequest (and allow <see cref="TlsConnection.Renegotiate"/>); only ever with RFC 5746. Off by default.</summary>
@@ -142,11 +157,14 @@ public sealed class TlsServerOptions : TlsOptions
     /// <summary>TLS 1.2 session-ID cache; null turns session-ID resumption off. Share one across the server's connections.</summary>
     public TlsSessionCache? SessionCache { get; set; } = new();
 
-    /// <summary>Keys for TLS 1.2 session tickets (RFC 5077); null turns tickets off.</summary>
+    /// <summary>Keys that seal session tickets, TLS 1.2 (RFC 5077) and TLS 1.3 (RFC 8446 §4.6.1); null turns tickets off.</summary>
     public TicketKeyRing? TicketKeys { get; set; } = new();
 
-    /// <summary>How long a TLS 1.2 session may be resumed.</summary>
+    /// <summary>How long a session may be resumed (TLS 1.3 tickets: at most seven days).</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>TLS 1.3: how many NewSessionTicket messages follow each handshake (0: none).</summary>
+    public int SessionTicketCount { get; set; } = 2;
 
     /// <summary>Let TLS 1.2 clients renegotiate (RFC 5746 secure renegotiation only, at most 3 a minute). Off by default: refused with no_renegotiation.</summary>
     public bool AllowClientRenegotiation { get; set; }

@@ -42,6 +42,9 @@ internal sealed class Client12Handshake : Tls12Handshake
         Transcript.Add(clientHelloMessage);
     }
 
+    /// <summary>The TLS 1.2 session the ClientHello offered (by ID or ticket), if any: the only one the server may resume.</summary>
+    public Sessions.TlsSession? OfferedSession { get; init; }
+
     public override void Start() => throw new InvalidOperationException("The TLS 1.2 client takes over after ClientHello.");
 
     public override void HandleMessage(HandshakeType type, byte[] message)
@@ -120,7 +123,7 @@ internal sealed class Client12Handshake : Tls12Handshake
             throw new TlsException(AlertDescription.IllegalParameter, "ServerHello selected compression");
         }
 
-        var resumable = _options.ResumeSession;
+        var resumable = OfferedSession;
         _abbreviated = hello.LegacySessionIdEcho.Length > 0 && hello.LegacySessionIdEcho.AsSpan().SequenceEqual(_clientHello.LegacySessionId);
         if (_abbreviated && resumable is null)
         {
@@ -470,15 +473,16 @@ internal sealed class Client12Handshake : Tls12Handshake
             Send(BuildFinished(client: true));
         }
 
-        var ticket = _ticket?.Ticket ?? (_abbreviated ? _options.ResumeSession!.Ticket : []);
+        var ticket = _ticket?.Ticket ?? (_abbreviated ? OfferedSession!.Ticket : []);
         if (UseExtendedMasterSecret && !IsPreTls12 && (_sessionId.Length > 0 || ticket.Length > 0))
         {
-            var previous = _options.ResumeSession;
+            var previous = OfferedSession;
             Connection.Session = new Sessions.TlsSession(Suite!.Suite, (byte[])MasterSecret!.Clone(), true, _sessionId,
                 ticket, _options.ServerName,
                 _abbreviated ? previous!.CreatedAt : Options.TimeProvider.GetUtcNow(),
                 _ticket is { LifetimeHint: > 0 } t ? TimeSpan.FromSeconds(t.LifetimeHint) : _abbreviated ? previous!.Lifetime : TimeSpan.FromHours(2),
                 Connection.PeerCertificateChain, Connection.PeerCertificateVerified);
+            _options.SessionCache?.Add(Connection.Session);
         }
 
         _state = State.Complete;

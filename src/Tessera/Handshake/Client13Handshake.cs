@@ -25,6 +25,10 @@ internal sealed class Client13Handshake : Tls13Handshake
     private CipherSuite? _retrySuite;
     private CertificateRequest? _certificateRequest;
     private List<ReadOnlyMemory<byte>> _serverChain = [];
+    private Sessions.TlsSession? _offered;   // from ResumeSession or the cache: a TLS 1.2 session or a TLS 1.3 ticket
+    private Sessions.TlsSession? _ticket;     // _offered, when it is a TLS 1.3 ticket this handshake can offer
+    private bool _pskOffered;                // the ClientHello just sent carries pre_shared_key
+    private bool _pskAccepted;
 
     private enum State { Start, WaitServerHello, WaitEncryptedExtensions, WaitCertificateOrRequest, WaitCertificate, WaitCertificateVerify, WaitFinished, Complete }
 
@@ -50,6 +54,10 @@ internal sealed class Client13Handshake : Tls13Handshake
 
         ClientRandom = new byte[32];
         Crypto.GetRandomBytes(ClientRandom);
+        _offered = RenegotiationContext is null
+            ? _options.ResumeSession ?? _options.SessionCache?.Take(_options.ServerName, Options.TimeProvider.GetUtcNow())
+            : null;
+        _ticket = UsableTicket;
         _sessionId = new byte[(_options.MiddleboxCompatibility && RenegotiationContext is null) || ResumableSession is not null ? 32 : 0];
         Crypto.GetRandomBytes(_sessionId);
         if (ResumableSession is { SessionId.Length: > 0 } byId)
@@ -73,7 +81,7 @@ internal sealed class Client13Handshake : Tls13Handshake
         }
 
         _clientHello = BuildClientHello(cookie: null);
-        _clientHelloMessage = _clientHello.ToMessageBytes();
+        _clientHelloMessage = Serialize(_clientHello);
         Send(_clientHelloMessage);
         _state = State.WaitServerHello;
     }
@@ -119,10 +127,18 @@ internal sealed class Client13Handshake : Tls13Handshake
 
     /// <summary>The TLS 1.2 session to offer, if it is still usable with this configuration.</summary>
     private Sessions.TlsSession? ResumableSession =>
-        _options.ResumeSession is { } session && Offers12 && RenegotiationContext is null && session.ExtendedMasterSecret &&
+        _offered is { Version: TlsProtocolVersion.Tls12 } session && Offers12 && RenegotiationContext is null && session.ExtendedMasterSecret &&
         string.Equals(session.ServerName, _options.ServerName, StringComparison.OrdinalIgnoreCase) &&
         !session.IsExpiredAt(Options.TimeProvider.GetUtcNow()) && _options.EnabledCipherSuites.Contains(session.CipherSuite)
             ? session : null;
+
+    /// <summary>The TLS 1.3 ticket to offer as a PSK, if it is still usable: current, for this server name, with a suite of its hash enabled.</summary>
+    private Sessions.TlsSession? UsableTicket =>
+        _offered is { Version: TlsProtocolVersion.Tls13 } ticket && Offers13 && !ticket.IsExpiredAt(Options.TimeProvider.GetUtcNow()) &&
+        string.Equals(ticket.ServerName, _options.ServerName, StringComparison.OrdinalIgnoreCase) &&
+        CipherSuites.Find(ticket.CipherSuite) is { } info &&
+        OfferedSuites.Any(s => s.Version == TlsProtocolVersion.Tls13 && s.Hash == info.Hash)
+            ? ticket : null;
 
     private bool Offers12 => Offers(TlsProtocolVersion.Tls12);
 
@@ -219,6 +235,22 @@ internal sealed class Client13Handshake : Tls13Handshake
             }
         }
 
+        if (Offers13 && (_options.EnableSessionTickets || _ticket is not null))
+        {
+            // psk_dhe_ke, and psk_ke only when allowed (RFC 8446 §4.2.9); without this extension servers send no tickets.
+            Add(ExtensionType.PskKeyExchangeModes, PskKeyExchangeModesExtension.Encode(_options.AllowPskOnlyKeyExchange ? [PskDheKe, PskKe] : [PskDheKe]));
+        }
+
+        _pskOffered = false;
+        if (_ticket is { } ticket && (!_retried || CipherSuites.Find(_retrySuite!.Value)!.Hash == CipherSuites.Find(ticket.CipherSuite)!.Hash))
+        {
+            // §4.2.11.1: the age the client sees, plus ticket_age_add, modulo 2^32.
+            uint age = (uint)Math.Clamp((Options.TimeProvider.GetUtcNow() - ticket.CreatedAt).TotalMilliseconds, 0, uint.MaxValue);
+            Add(ExtensionType.PreSharedKey, PreSharedKeyExtension.EncodeClientHello(
+                [new PskIdentity(ticket.Ticket, unchecked(age + ticket.TicketAgeAdd))], [CipherSuites.Find(ticket.CipherSuite)!.HashLength]));
+            _pskOffered = true;   // last, as §4.2.11 requires; the binder is filled in by Serialize
+        }
+
         return new ClientHello
         {
             // RFC 8446 §4.1.2: 0x0303 when offering TLS 1.2 or 1.3; otherwise (legacy) the highest version offered.
@@ -229,6 +261,27 @@ internal sealed class Client13Handshake : Tls13Handshake
             LegacyCompressionMethods = [0],
             Extensions = extensions,
         };
+    }
+
+    private const byte PskKe = 0;
+    private const byte PskDheKe = 1;
+
+    /// <summary>The ClientHello's bytes, with the PSK binder computed over the hello truncated before the binders (§4.2.11.2).</summary>
+    private byte[] Serialize(ClientHello hello)
+    {
+        var bytes = hello.ToMessageBytes();
+        if (_pskOffered)
+        {
+            var ticket = _ticket!;
+            var info = CipherSuites.Find(ticket.CipherSuite)!;
+            int binders = 2 + PreSharedKeyExtension.BindersLength([info.HashLength]);
+            var hash = Transcript.HashWith(info.Hash, bytes.AsSpan(0, bytes.Length - binders));
+            using var schedule = new Tls13KeySchedule(Crypto, info, ticket.MasterSecret);
+            var binder = schedule.ComputeBinder(hash);
+            binder.CopyTo(bytes.AsSpan(bytes.Length - binder.Length));
+        }
+
+        return bytes;
     }
 
     private IEnumerable<SignatureScheme> OfferedSignatureSchemes =>
@@ -262,7 +315,11 @@ internal sealed class Client13Handshake : Tls13Handshake
                     throw new TlsException(AlertDescription.IllegalParameter, "ServerHello.random carries the TLS 1.2 downgrade sentinel");
                 }
 
-                var tls12 = new Client12Handshake(Connection, _options, _clientHelloMessage, _clientHello!, _offeredExtensions, version) { Renegotiating = RenegotiationContext };
+                var tls12 = new Client12Handshake(Connection, _options, _clientHelloMessage, _clientHello!, _offeredExtensions, version)
+                {
+                    Renegotiating = RenegotiationContext,
+                    OfferedSession = ResumableSession,
+                };
                 Connection.ReplaceHandshake(tls12);
                 tls12.HandleServerHello(hello, message);
                 return;
@@ -318,25 +375,54 @@ internal sealed class Client13Handshake : Tls13Handshake
             CheckServerExtension(ext.Type, allowed: [ExtensionType.KeyShare, ExtensionType.SupportedVersions, ExtensionType.PreSharedKey], "ServerHello");
         }
 
-        var keyShareExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.KeyShare)
-            ?? throw new TlsException(AlertDescription.MissingExtension, "ServerHello has no key_share");
-        var serverShare = KeyShareExtension.ParseServerHello(keyShareExt.Data);
-        var myShare = _keyShares.Find(k => (ushort)k.Group == serverShare.Group)
-            ?? throw new TlsException(AlertDescription.IllegalParameter, $"server key_share is for group {NamedGroups.NameOf(serverShare.Group)}, for which no share was sent");
-        if (ExtensionBlock.Find(hello.Extensions, ExtensionType.PreSharedKey) is not null)
+        byte[]? psk = null;
+        if (ExtensionBlock.Find(hello.Extensions, ExtensionType.PreSharedKey) is { } pskExt)
         {
-            throw new TlsException(AlertDescription.IllegalParameter, "server selected a pre-shared key that was not offered");
+            // §4.2.11: the one identity offered, and a suite with the PSK's hash.
+            if (!_pskOffered)
+            {
+                throw new TlsException(AlertDescription.IllegalParameter, "server selected a pre-shared key that was not offered");
+            }
+
+            if (PreSharedKeyExtension.ParseServerHello(pskExt.Data) != 0)
+            {
+                throw new TlsException(AlertDescription.IllegalParameter, "server selected a PSK identity that was not offered");
+            }
+
+            if (CipherSuites.Find(_ticket!.CipherSuite)!.Hash != suiteInfo.Hash)
+            {
+                throw new TlsException(AlertDescription.IllegalParameter, "server resumed with a cipher suite whose hash differs from the ticket's");
+            }
+
+            psk = _ticket.MasterSecret;
         }
 
-        var sharedSecret = myShare.Decapsulate(serverShare.KeyExchange);
+        byte[] sharedSecret;
+        IKeyExchangeClientState? myShare = null;
+        if (ExtensionBlock.Find(hello.Extensions, ExtensionType.KeyShare) is { } keyShareExt)
+        {
+            var serverShare = KeyShareExtension.ParseServerHello(keyShareExt.Data);
+            myShare = _keyShares.Find(k => (ushort)k.Group == serverShare.Group)
+                ?? throw new TlsException(AlertDescription.IllegalParameter, $"server key_share is for group {NamedGroups.NameOf(serverShare.Group)}, for which no share was sent");
+            sharedSecret = myShare.Decapsulate(serverShare.KeyExchange);
+        }
+        else if (psk is not null && _options.AllowPskOnlyKeyExchange)
+        {
+            sharedSecret = new byte[suiteInfo.HashLength];   // psk_ke: no (EC)DHE, zeros in its place (§7.1)
+        }
+        else
+        {
+            throw new TlsException(AlertDescription.MissingExtension, "ServerHello has no key_share");
+        }
 
         Suite = suiteInfo;
         Transcript.SetAlgorithm(suiteInfo.Hash);
         Transcript.Add(message);
-        Schedule = new Tls13KeySchedule(Crypto, suiteInfo);
+        Schedule = new Tls13KeySchedule(Crypto, suiteInfo, psk);
         DeriveHandshakeSecrets(sharedSecret);
+        _pskAccepted = psk is not null;
 
-        Connection.SetNegotiated(TlsProtocolVersion.Tls13, suite, myShare.Group);
+        Connection.SetNegotiated(TlsProtocolVersion.Tls13, suite, myShare?.Group);
         Connection.InstallReadKeys(suiteInfo, ServerHandshakeSecret!, "server handshake traffic keys");
         Connection.InstallWriteKeys(suiteInfo, ClientHandshakeSecret!, "client handshake traffic keys");
         _state = State.WaitEncryptedExtensions;
@@ -394,7 +480,7 @@ internal sealed class Client13Handshake : Tls13Handshake
 
         Connection.SendChangeCipherSpecOnce(_options.MiddleboxCompatibility);
         _clientHello = BuildClientHello(cookie);
-        Send(_clientHello.ToMessageBytes());
+        Send(Serialize(_clientHello));
     }
 
     private void CheckServerExtension(ushort type, ExtensionType[] allowed, string where)
@@ -446,6 +532,17 @@ internal sealed class Client13Handshake : Tls13Handshake
         if (SniHostName is not null)
         {
             Connection.ServerName = SniHostName;
+        }
+
+        if (_pskAccepted)
+        {
+            // Resumed: the server authenticated in the original handshake; no Certificate, CertificateVerify or CertificateRequest now (§4.3.2, §4.4.2).
+            var ticket = _ticket!;
+            Connection.IsResumed = true;
+            Connection.PeerCertificateChain = ticket.PeerCertificateChain;
+            Connection.PeerCertificateVerified = ticket.PeerCertificateVerified;
+            _state = State.WaitFinished;
+            return;
         }
 
         _state = State.WaitCertificateOrRequest;

@@ -373,7 +373,7 @@ internal sealed class Server12Handshake : Tls12Handshake
             session = _options.SessionCache?.Find(hello.LegacySessionId, now);
         }
 
-        if (session is null || session.IsExpiredAt(now) || !session.ExtendedMasterSecret ||
+        if (session is null || session.Version != TlsProtocolVersion.Tls12 || session.IsExpiredAt(now) || !session.ExtendedMasterSecret ||
             !hello.CipherSuites.Contains((ushort)session.CipherSuite) || !_options.EnabledCipherSuites.Contains(session.CipherSuite) ||
             !string.Equals(session.ServerName, serverName, StringComparison.OrdinalIgnoreCase) ||
             (_options.RequireClientCertificate && !session.PeerCertificateVerified))

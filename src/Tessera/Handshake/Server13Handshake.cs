@@ -24,6 +24,11 @@ internal sealed class Server13Handshake : Tls13Handshake
     private byte[]? _clientApp;
     private byte[]? _serverApp;
     private List<ReadOnlyMemory<byte>> _clientChain = [];
+    private Sessions.TlsSession? _resumed;
+    private bool _clientAcceptsTickets;
+
+    private const byte PskKe = 0;
+    private const byte PskDheKe = 1;
 
     private enum State { WaitClientHello, WaitSecondClientHello, Negotiating, WaitClientCertificate, WaitClientCertificateVerify, WaitClientFinished, Complete }
 
@@ -167,8 +172,15 @@ internal sealed class Server13Handshake : Tls13Handshake
             CheckSecondClientHello(hello, suite, shares);
         }
 
-        var chosenShare = ChooseKeyShare(shares);
-        if (chosenShare is null)
+        var resumption = TryResumption(hello, message, suite, serverName, second);
+        if (resumption is { } accepted)
+        {
+            suite = accepted.Suite;
+        }
+
+        // psk_ke (by opt-in): no key exchange at all.
+        var chosenShare = resumption is { Dhe: false } ? null : ChooseKeyShare(shares);
+        if (chosenShare is null && resumption is not { Dhe: false })
         {
             var group = ChooseRetryGroup(clientGroups);
             if (group is null)
@@ -186,7 +198,7 @@ internal sealed class Server13Handshake : Tls13Handshake
             return;
         }
 
-        var (certificate, scheme) = ChooseCertificate(serverName, clientSchemes, clientCertSchemes);
+        var (certificate, scheme) = resumption is null ? ChooseCertificate(serverName, clientSchemes, clientCertSchemes) : (null!, default);
         string? alpn = ChooseApplicationProtocol(hello);
         ushort? peerRecordLimit = ExtensionBlock.Find(hello.Extensions, ExtensionType.RecordSizeLimit) is { } rsl
             ? RecordSizeLimitExtension.Parse(rsl.Data) : null;
@@ -199,16 +211,17 @@ internal sealed class Server13Handshake : Tls13Handshake
         }
 
         Transcript.Add(message);
-        var result = Crypto.GetKeyExchange((NamedGroup)chosenShare.Group).Encapsulate(chosenShare.KeyExchange);
-        SendServerHello(hello, suite, new KeyShareEntry(chosenShare.Group, result.ServerShare));
+        var result = chosenShare is null ? null : Crypto.GetKeyExchange((NamedGroup)chosenShare.Group).Encapsulate(chosenShare.KeyExchange);
+        SendServerHello(hello, suite, chosenShare is null ? null : new KeyShareEntry(chosenShare.Group, result!.ServerShare), resumption?.Index);
         if (!second && hello.LegacySessionId.Length > 0)
         {
             Connection.SendChangeCipherSpecOnce(true);
         }
 
-        Schedule = new Tls13KeySchedule(Crypto, suite);
-        DeriveHandshakeSecrets(result.SharedSecret);
-        Connection.SetNegotiated(TlsProtocolVersion.Tls13, suite.Suite, (NamedGroup)chosenShare.Group);
+        _resumed = resumption?.Session;
+        Schedule = new Tls13KeySchedule(Crypto, suite, _resumed is null ? default : _resumed.MasterSecret);
+        DeriveHandshakeSecrets(result?.SharedSecret ?? new byte[suite.HashLength]);
+        Connection.SetNegotiated(TlsProtocolVersion.Tls13, suite.Suite, chosenShare is null ? null : (NamedGroup)chosenShare.Group);
         Connection.ServerName = serverName;
         Connection.NegotiatedApplicationProtocol = alpn;
         if (peerRecordLimit is ushort limit)
@@ -221,6 +234,16 @@ internal sealed class Server13Handshake : Tls13Handshake
         Connection.InstallReadKeys(suite, ClientHandshakeSecret!, "client handshake traffic keys");
 
         SendEncryptedExtensions(serverName is not null, alpn, peerRecordLimit is not null);
+        if (_resumed is not null)
+        {
+            // The PSK authenticates both sides: no CertificateRequest, Certificate or CertificateVerify (§4.3.2, §4.4.2).
+            Connection.IsResumed = true;
+            Connection.PeerCertificateChain = _resumed.PeerCertificateChain;
+            Connection.PeerCertificateVerified = _resumed.PeerCertificateVerified;
+            SendServerFinished();
+            return;
+        }
+
         if (_options.RequestClientCertificate || _options.RequireClientCertificate)
         {
             var extensions = new List<TlsExtension>
@@ -411,10 +434,24 @@ internal sealed class Server13Handshake : Tls13Handshake
         _state = State.WaitSecondClientHello;
     }
 
-    private void SendServerHello(ClientHello hello, CipherSuiteInfo suite, KeyShareEntry share)
+    private void SendServerHello(ClientHello hello, CipherSuiteInfo suite, KeyShareEntry? share, int? pskIndex)
     {
         var random = new byte[32];
         Crypto.GetRandomBytes(random);
+        var extensions = new List<TlsExtension>
+        {
+            new((ushort)ExtensionType.SupportedVersions, SupportedVersionsExtension.EncodeServerHello((ushort)TlsProtocolVersion.Tls13)),
+        };
+        if (share is not null)
+        {
+            extensions.Add(new TlsExtension((ushort)ExtensionType.KeyShare, KeyShareExtension.EncodeServerHello(share)));
+        }
+
+        if (pskIndex is int index)
+        {
+            extensions.Add(new TlsExtension((ushort)ExtensionType.PreSharedKey, PreSharedKeyExtension.EncodeServerHello((ushort)index)));
+        }
+
         Send(new ServerHello
         {
             LegacyVersion = (ushort)TlsProtocolVersion.Tls12,
@@ -422,12 +459,130 @@ internal sealed class Server13Handshake : Tls13Handshake
             LegacySessionIdEcho = hello.LegacySessionId,
             CipherSuite = (ushort)suite.Suite,
             LegacyCompressionMethod = 0,
-            Extensions =
-            [
-                new TlsExtension((ushort)ExtensionType.SupportedVersions, SupportedVersionsExtension.EncodeServerHello((ushort)TlsProtocolVersion.Tls13)),
-                new TlsExtension((ushort)ExtensionType.KeyShare, KeyShareExtension.EncodeServerHello(share)),
-            ],
+            Extensions = extensions,
         }.ToMessageBytes());
+    }
+
+    /// <summary>
+    /// Looks for a ticket to resume (RFC 8446 §4.2.9–4.2.11): the first offered identity that opens with the ticket
+    /// keys, is current, was issued for the same server name, has a suite of its hash in common, and stands for a
+    /// client certificate when one is required. Its binder must verify (decrypt_error otherwise); anything else
+    /// about a PSK only means a full handshake.
+    /// </summary>
+    private (Sessions.TlsSession Session, int Index, CipherSuiteInfo Suite, bool Dhe)? TryResumption(ClientHello hello, byte[] message, CipherSuiteInfo chosen, string? serverName, bool second)
+    {
+        var modesExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.PskKeyExchangeModes);
+        var modes = modesExt is null ? [] : PskKeyExchangeModesExtension.Parse(modesExt.Data);
+        bool dhe = modes.Contains(PskDheKe);
+        bool usable = dhe || (modes.Contains(PskKe) && _options.AllowPskOnlyKeyExchange);
+        _clientAcceptsTickets = usable;
+        if (ExtensionBlock.Find(hello.Extensions, ExtensionType.PreSharedKey) is not { } pskExt)
+        {
+            return null;
+        }
+
+        if (modesExt is null)
+        {
+            throw new TlsException(AlertDescription.MissingExtension, "pre_shared_key without psk_key_exchange_modes");
+        }
+
+        var (identities, binders) = PreSharedKeyExtension.ParseClientHello(pskExt.Data);
+        if (!usable || _options.TicketKeys is null)
+        {
+            return null;
+        }
+
+        var now = Options.TimeProvider.GetUtcNow();
+        for (int i = 0; i < identities.Count; i++)
+        {
+            if (_options.TicketKeys.Open(identities[i].Identity) is not { } state)
+            {
+                continue;
+            }
+
+            Sessions.TlsSession session;
+            try
+            {
+                session = Sessions.TlsSession.Import(state);
+            }
+            catch (FormatException)
+            {
+                continue;
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(state);
+            }
+
+            if (session.Version != TlsProtocolVersion.Tls13 || session.IsExpiredAt(now) ||
+                !string.Equals(session.ServerName, serverName, StringComparison.OrdinalIgnoreCase) ||
+                (_options.RequireClientCertificate && !session.PeerCertificateVerified))
+            {
+                continue;
+            }
+
+            var hash = CipherSuites.Find(session.CipherSuite)!.Hash;
+            var suite = chosen.Hash == hash ? chosen
+                : second ? null
+                : _options.EnabledCipherSuites.Select(CipherSuites.Find)
+                    .FirstOrDefault(s => s is { Version: TlsProtocolVersion.Tls13 } && s.Hash == hash && hello.CipherSuites.Contains((ushort)s.Suite));
+            if (suite is null)
+            {
+                continue;
+            }
+
+            int bindersLength = 2 + PreSharedKeyExtension.BindersLength([.. binders.Select(b => b.Length)]);
+            var transcriptHash = Transcript.HashWith(suite.Hash, message.AsSpan(0, message.Length - bindersLength));
+            using var schedule = new Tls13KeySchedule(Crypto, suite, session.MasterSecret);
+            var expected = schedule.ComputeBinder(transcriptHash);
+            try
+            {
+                if (binders[i].Length != expected.Length || !CryptographicOperations.FixedTimeEquals(binders[i], expected))
+                {
+                    throw new TlsException(AlertDescription.DecryptError, "the PSK binder does not verify");
+                }
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(expected);
+            }
+
+            return (session, i, suite, dhe);
+        }
+
+        return null;
+    }
+
+    /// <summary>NewSessionTicket messages (§4.6.1) after the handshake, each with its own nonce, PSK and ticket_age_add, sealed with the ticket keys.</summary>
+    private void SendSessionTickets(byte[] resumptionSecret)
+    {
+        var lifetime = _options.SessionLifetime < Sessions.TlsSession.MaxTls13Lifetime ? _options.SessionLifetime : Sessions.TlsSession.MaxTls13Lifetime;
+        if (_options.TicketKeys is not { } keys || _options.SessionTicketCount <= 0 || !_clientAcceptsTickets || lifetime <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        var now = Options.TimeProvider.GetUtcNow();
+        for (int i = 0; i < Math.Min(_options.SessionTicketCount, 16); i++)
+        {
+            byte[] nonce = [(byte)i];
+            var psk = Tls13KeySchedule.ResumptionPsk(Crypto, Suite!, resumptionSecret, nonce);
+            var ageAdd = new byte[4];
+            Crypto.GetRandomBytes(ageAdd);
+            var session = new Sessions.TlsSession(Suite!.Suite, psk, [], System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(ageAdd),
+                Connection.ServerName, Connection.NegotiatedApplicationProtocol, 0, now, lifetime, Connection.PeerCertificateChain, Connection.PeerCertificateVerified);
+            var state = session.Export();
+            var ticket = keys.Seal(state);
+            CryptographicOperations.ZeroMemory(state);
+            session.Clear();
+            Connection.SendHandshakeMessage(new NewSessionTicket
+            {
+                TicketLifetime = (uint)lifetime.TotalSeconds,
+                TicketAgeAdd = session.TicketAgeAdd,
+                TicketNonce = nonce,
+                Ticket = ticket,
+            }.ToMessageBytes());
+        }
     }
 
     private void SendEncryptedExtensions(bool acknowledgeSni, string? alpn, bool sendRecordSizeLimit)
@@ -457,7 +612,7 @@ internal sealed class Server13Handshake : Tls13Handshake
         Send(BuildFinished(ServerHandshakeSecret!));
         (_clientApp, _serverApp) = DeriveApplicationSecrets();
         Connection.InstallWriteKeys(Suite!, _serverApp, "server application traffic keys");
-        _state = _options.RequestClientCertificate || _options.RequireClientCertificate ? State.WaitClientCertificate : State.WaitClientFinished;
+        _state = _resumed is null && (_options.RequestClientCertificate || _options.RequireClientCertificate) ? State.WaitClientCertificate : State.WaitClientFinished;
     }
 
     private void HandleClientCertificate(byte[] message)
@@ -515,6 +670,7 @@ internal sealed class Server13Handshake : Tls13Handshake
         Options.Observer?.OnSecretDerived("res master");
         Connection.SetResumptionSecret(resumption);
         Connection.InstallReadKeys(Suite!, _clientApp!, "client application traffic keys");
+        SendSessionTickets(resumption);
         _state = State.Complete;
         IsComplete = true;
         Connection.CompleteHandshake(_clientApp!, _serverApp!, isClient: false);

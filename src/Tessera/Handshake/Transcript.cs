@@ -71,6 +71,29 @@ internal sealed class Transcript : IDisposable
     }
 
     /// <summary>
+    /// Transcript-Hash of everything so far followed by <paramref name="extra"/>, without adding it (a PSK binder
+    /// covers the ClientHello only up to the binders). Before the algorithm is chosen, <paramref name="algorithm"/> is used.
+    /// </summary>
+    public byte[] HashWith(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> extra)
+    {
+        using var hash = _hash is { } running
+            ? (running.Algorithm == algorithm ? running.Clone() : throw new InvalidOperationException("Transcript hash algorithm differs."))
+            : _crypto.CreateHash(algorithm);
+        if (_hash is null)
+        {
+            foreach (var m in _pending)
+            {
+                hash.Append(m);
+            }
+        }
+
+        hash.Append(extra);
+        var digest = new byte[hash.HashLength];
+        hash.GetCurrentHash(digest);
+        return digest;
+    }
+
+    /// <summary>
     /// After a HelloRetryRequest: the transcript restarts with a synthetic message_hash message that
     /// holds Hash(ClientHello1) (§4.4.1). Call with only ClientHello1 added so far.
     /// </summary>

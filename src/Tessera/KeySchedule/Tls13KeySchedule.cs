@@ -66,6 +66,35 @@ internal sealed class Tls13KeySchedule : IDisposable
     public byte[] DeriveSecret(string label, ReadOnlySpan<byte> transcriptHash) =>
         HkdfLabel.DeriveSecret(_crypto, Suite.Hash, _currentSecret, label, transcriptHash);
 
+    /// <summary>binder_key = Derive-Secret(Early Secret, "res binder" or "ext binder", "") (§7.1).</summary>
+    public byte[] BinderKey(bool external)
+    {
+        Span<byte> emptyHash = stackalloc byte[HashLength];
+        _crypto.Hash(Suite.Hash, [], emptyHash);
+        return DeriveAt(Stage.Early, external ? "ext binder" : "res binder", emptyHash);
+    }
+
+    /// <summary>client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello).</summary>
+    public byte[] ClientEarlyTrafficSecret(ReadOnlySpan<byte> transcriptHash) => DeriveAt(Stage.Early, "c e traffic", transcriptHash);
+
+    /// <summary>The binder of a PSK offer: an HMAC, keyed from binder_key like a Finished, over the truncated ClientHello's transcript hash (§4.2.11.2).</summary>
+    public byte[] ComputeBinder(ReadOnlySpan<byte> truncatedTranscriptHash, bool external = false)
+    {
+        var binderKey = BinderKey(external);
+        try
+        {
+            return ComputeFinishedVerifyData(_crypto, Suite, binderKey, truncatedTranscriptHash);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(binderKey);
+        }
+    }
+
+    /// <summary>The PSK a ticket stands for: HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length) (§4.6.1).</summary>
+    public static byte[] ResumptionPsk(ICryptoProvider crypto, CipherSuiteInfo suite, ReadOnlySpan<byte> resumptionMasterSecret, ReadOnlySpan<byte> ticketNonce) =>
+        HkdfLabel.Expand(crypto, suite.Hash, resumptionMasterSecret, "resumption", ticketNonce, suite.HashLength);
+
     /// <summary>client_handshake_traffic_secret = Derive-Secret(HS, "c hs traffic", CH..SH).</summary>
     public byte[] ClientHandshakeTrafficSecret(ReadOnlySpan<byte> transcriptHash) => DeriveAt(Stage.Handshake, "c hs traffic", transcriptHash);
 

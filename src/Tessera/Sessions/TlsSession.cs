@@ -5,13 +5,28 @@ using System.Text;
 namespace Tessera.Sessions;
 
 /// <summary>
-/// What a TLS 1.2 connection leaves behind for resumption (RFC 5246 §7.4.1.2, RFC 5077): the master
-/// secret and the parameters it belongs to. It holds a secret: store and move it as carefully as a key.
+/// What a connection leaves behind for resumption: for TLS 1.2 (RFC 5246 §7.4.1.2, RFC 5077) the master
+/// secret and the parameters it belongs to; for TLS 1.3 (RFC 8446 §4.6.1) one ticket with the PSK derived
+/// for it. It holds a secret: store and move it as carefully as a key.
 /// </summary>
 public sealed class TlsSession
 {
     private const byte FormatVersion = 2;   // 1: without the peer's certificates (still read)
+    private const byte FormatVersion13 = 3;
     private const int MaxChainLength = 10;
+
+    /// <summary>RFC 8446 §4.6.1: a ticket lives at most seven days.</summary>
+    public static readonly TimeSpan MaxTls13Lifetime = TimeSpan.FromDays(7);
+
+    /// <summary>A TLS 1.3 ticket: the PSK (from resumption_master_secret and the ticket nonce) and what it may be used for.</summary>
+    internal TlsSession(CipherSuite suite, byte[] psk, byte[] ticket, uint ticketAgeAdd, string? serverName, string? applicationProtocol, uint maxEarlyDataSize,
+        DateTimeOffset createdAt, TimeSpan lifetime, IReadOnlyList<byte[]>? peerCertificateChain, bool peerCertificateVerified)
+        : this(suite, psk, extendedMasterSecret: true, [], ticket, serverName, createdAt, lifetime, peerCertificateChain, peerCertificateVerified)
+    {
+        TicketAgeAdd = ticketAgeAdd;
+        ApplicationProtocol = applicationProtocol;
+        MaxEarlyDataSize = maxEarlyDataSize;
+    }
 
     internal TlsSession(CipherSuite suite, byte[] masterSecret, bool extendedMasterSecret, byte[] sessionId, byte[] ticket, string? serverName, DateTimeOffset createdAt, TimeSpan lifetime,
         IReadOnlyList<byte[]>? peerCertificateChain = null, bool peerCertificateVerified = false)
@@ -28,8 +43,17 @@ public sealed class TlsSession
         Lifetime = lifetime;
     }
 
-    /// <summary>The protocol version (TLS 1.2).</summary>
-    public TlsProtocolVersion Version => TlsProtocolVersion.Tls12;
+    /// <summary>The protocol version: TLS 1.3 for a ticket-based PSK, TLS 1.2 otherwise.</summary>
+    public TlsProtocolVersion Version => CipherSuites.Find(CipherSuite)?.Version == TlsProtocolVersion.Tls13 ? TlsProtocolVersion.Tls13 : TlsProtocolVersion.Tls12;
+
+    /// <summary>TLS 1.3: the ticket_age_add the server chose, which hides the ticket's age on the wire (§4.6.1).</summary>
+    internal uint TicketAgeAdd { get; }
+
+    /// <summary>TLS 1.3: the ALPN protocol of the original connection (early data must use the same, §4.2.10).</summary>
+    public string? ApplicationProtocol { get; }
+
+    /// <summary>TLS 1.3: how much early data the server will take with this ticket (0: none).</summary>
+    public uint MaxEarlyDataSize { get; }
 
     /// <summary>The cipher suite the session was established with; resumption must use it again.</summary>
     public CipherSuite CipherSuite { get; }
@@ -52,6 +76,7 @@ public sealed class TlsSession
     /// <summary>How long the session may be resumed.</summary>
     public TimeSpan Lifetime { get; }
 
+    /// <summary>TLS 1.2: the master secret. TLS 1.3: the resumption PSK.</summary>
     internal byte[] MasterSecret { get; }
 
     /// <summary>
@@ -67,7 +92,70 @@ public sealed class TlsSession
     public bool IsExpiredAt(DateTimeOffset now) => now >= CreatedAt + Lifetime || now < CreatedAt - TimeSpan.FromMinutes(5);
 
     /// <summary>Serializes the session (secret included), e.g. for <c>s_client -sess_out</c>.</summary>
-    public byte[] Export()
+    public byte[] Export() => Version == TlsProtocolVersion.Tls13 ? Export13() : Export12();
+
+    private byte[] Export13()
+    {
+        var w = new Messages.TlsWriter(256 + Ticket.Length + PeerCertificateChain.Sum(c => 3 + c.Length));
+        w.WriteUInt8(FormatVersion13);
+        w.WriteUInt16((ushort)CipherSuite);
+        w.WriteVector8(MasterSecret);
+        w.WriteVector16(Ticket);
+        w.WriteUInt32(TicketAgeAdd);
+        w.WriteVector8(Encoding.ASCII.GetBytes(ServerName ?? ""));
+        w.WriteVector8(Encoding.ASCII.GetBytes(ApplicationProtocol ?? ""));
+        w.WriteUInt32(MaxEarlyDataSize);
+        ulong created = (ulong)CreatedAt.ToUnixTimeMilliseconds();
+        w.WriteUInt32((uint)(created >> 32));
+        w.WriteUInt32((uint)created);
+        w.WriteUInt32((uint)Lifetime.TotalSeconds);
+        w.WriteUInt8(PeerCertificateVerified ? (byte)1 : (byte)0);
+        w.WriteUInt8((byte)PeerCertificateChain.Count);
+        foreach (var certificate in PeerCertificateChain)
+        {
+            w.WriteVector24(certificate);
+        }
+
+        return w.ToArray();
+    }
+
+    private static TlsSession Import13(ReadOnlySpan<byte> data)
+    {
+        var r = new Messages.TlsReader(data);
+        r.ReadUInt8();
+        var suite = (CipherSuite)r.ReadUInt16();
+        var psk = r.ReadVector8().ToArray();
+        var ticket = r.ReadVector16().ToArray();
+        uint ageAdd = r.ReadUInt32();
+        var name = Encoding.ASCII.GetString(r.ReadVector8());
+        var alpn = Encoding.ASCII.GetString(r.ReadVector8());
+        uint maxEarlyData = r.ReadUInt32();
+        ulong createdMs = ((ulong)r.ReadUInt32() << 32) | r.ReadUInt32();
+        var created = DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Min(createdMs, (ulong)DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()));
+        var lifetime = TimeSpan.FromSeconds(r.ReadUInt32());
+        bool verified = r.ReadUInt8() == 1;
+        int count = r.ReadUInt8();
+        if (count > MaxChainLength)
+        {
+            throw new FormatException("Malformed session.");
+        }
+
+        var chain = new List<byte[]>();
+        for (int i = 0; i < count; i++)
+        {
+            chain.Add(r.ReadVector24().ToArray());
+        }
+
+        r.EnsureEmpty("session");
+        if (CipherSuites.Find(suite) is not { Version: TlsProtocolVersion.Tls13 } info || psk.Length != info.HashLength || lifetime > MaxTls13Lifetime)
+        {
+            throw new FormatException("Malformed session.");
+        }
+
+        return new TlsSession(suite, psk, ticket, ageAdd, name.Length == 0 ? null : name, alpn.Length == 0 ? null : alpn, maxEarlyData, created, lifetime, chain, verified);
+    }
+
+    private byte[] Export12()
     {
         var name = Encoding.ASCII.GetBytes(ServerName ?? "");
         int chainLength = 2 + PeerCertificateChain.Sum(c => 3 + c.Length);
@@ -105,6 +193,18 @@ public sealed class TlsSession
     {
         try
         {
+            if (!data.IsEmpty && data[0] == FormatVersion13)
+            {
+                try
+                {
+                    return Import13(data);
+                }
+                catch (TlsException ex)
+                {
+                    throw new FormatException("Malformed session.", ex);
+                }
+            }
+
             int o = 0;
             byte format = data[o++];
             if (format is not (1 or FormatVersion))

@@ -99,9 +99,10 @@ public sealed class HandshakeTests
     [Fact]
     public void ServerFlightIsCoalescedAndClientParsesItFromOneDelivery()
     {
-        using var loop = new Loopback(TestCerts.ClientOptions(), TestCerts.ServerOptions());
+        using var loop = new Loopback(TestCerts.ClientOptions(), TestCerts.ServerOptions(configure: o => o.SessionTicketCount = 0));
         loop.Handshake();
-        // ClientHello; then one delivery with ServerHello, CCS and the encrypted flight; then the client's CCS + Finished.
+        // ClientHello; then one delivery with ServerHello, CCS and the encrypted flight; then the client's CCS + Finished
+        // (tickets, which would follow the client's Finished, are turned off here).
         Assert.Single(loop.ServerToClient);
         Assert.Equal(2, loop.ClientToServer.Count);
     }
@@ -134,12 +135,13 @@ public sealed class HandshakeTests
         loop.Handshake();
         Assert.Equal([HandshakeType.ClientHello, HandshakeType.Finished], observer.Sent.Select(m => m.Type));
         Assert.Equal(
-            [HandshakeType.ServerHello, HandshakeType.EncryptedExtensions, HandshakeType.Certificate, HandshakeType.CertificateVerify, HandshakeType.Finished],
+            [HandshakeType.ServerHello, HandshakeType.EncryptedExtensions, HandshakeType.Certificate, HandshakeType.CertificateVerify, HandshakeType.Finished,
+             HandshakeType.NewSessionTicket, HandshakeType.NewSessionTicket],
             observer.Received.Select(m => m.Type));
         Assert.Equal(["c hs traffic", "s hs traffic", "c ap traffic", "s ap traffic", "exp master", "res master"], observer.Secrets);
 
         var protectedIn = observer.Records.Where(r => r.Direction == TrafficDirection.Received && r.Record.IsProtected).ToList();
-        Assert.Equal(4, protectedIn.Count);
+        Assert.Equal(6, protectedIn.Count);   // EncryptedExtensions, Certificate, CertificateVerify, Finished, two NewSessionTickets
         Assert.All(protectedIn, r => Assert.Equal(ContentType.Handshake, r.Record.InnerType));
         Assert.All(protectedIn, r => Assert.Equal(ContentType.ApplicationData, r.Record.OuterType));
         var ccs = Assert.Single(observer.Records, r => r.Direction == TrafficDirection.Sent && r.Record.OuterType == ContentType.ChangeCipherSpec);
