@@ -19,8 +19,8 @@ internal static class SClientCommand
         var insecure = CliOptions.Flag("insecure", "continue even when the server certificate does not verify");
         var verifyReturnError = CliOptions.Flag("verify_return_error", "fail when the certificate does not verify (Tessera's default; accepted for openssl habits)");
         var ignEof = CliOptions.Flag("ign_eof", "keep reading after stdin ends");
-        var sessOut = CliOptions.Create<string?>("sess_out", "write the TLS 1.2 session to this file (it holds the master secret)");
-        var sessIn = CliOptions.Create<string?>("sess_in", "resume the TLS 1.2 session in this file");
+        var sessOut = CliOptions.Create<string?>("sess_out", "write the session (TLS 1.2) or ticket (TLS 1.3) to this file (it holds a secret)");
+        var sessIn = CliOptions.Create<string?>("sess_in", "resume the session or ticket in this file");
         var reconnect = CliOptions.Flag("reconnect", "after the handshake, reconnect five times resuming the session");
         var noTicket = CliOptions.Flag("no_ticket", "do not ask for session tickets (resume by session ID)");
         var noCommands = CliOptions.Flag("nocommands", "send lines Q, R, k and K as data instead of acting on them");
@@ -110,13 +110,14 @@ internal static class SClientCommand
 
             if (parse.GetValue(sessOut) is { } sessionOut)
             {
+                await AwaitTls13TicketAsync(stream, cancellationToken).ConfigureAwait(false);
                 if (stream.Connection.Session is { } session)
                 {
                     SessionFiles.Write(sessionOut, session);
                 }
                 else
                 {
-                    await Console.Error.WriteLineAsync("tessera: no resumable session to write (TLS 1.3, or the server keeps no sessions)").ConfigureAwait(false);
+                    await Console.Error.WriteLineAsync("tessera: no resumable session to write (the server sent no ticket and keeps no sessions)").ConfigureAwait(false);
                 }
             }
 
@@ -175,8 +176,29 @@ internal static class SClientCommand
             timeout.CancelAfter(TimeSpan.FromSeconds(30));
             await stream.AuthenticateAsClientAsync(options, timeout.Token).ConfigureAwait(false);
             Console.WriteLine($"{(i == 0 ? "connect" : "reconnect")}: {(stream.Connection.IsResumed ? "Reused" : "New")}, {SessionReport.Brief(stream.Connection)}");
+            await AwaitTls13TicketAsync(stream, cancellationToken).ConfigureAwait(false);
             options.ResumeSession = stream.Connection.Session ?? options.ResumeSession;
             await stream.ShutdownAsync(timeout.Token).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>TLS 1.3 tickets come after the handshake: give the server a moment to send one (openssl's comes at once).</summary>
+    private static async Task AwaitTls13TicketAsync(TlsStream stream, CancellationToken cancellationToken)
+    {
+        if (stream.Connection.NegotiatedProtocol != TlsProtocolVersion.Tls13 || stream.Connection.Session is { Version: TlsProtocolVersion.Tls13 })
+        {
+            return;
+        }
+
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(TimeSpan.FromSeconds(2));
+        int before = stream.Connection.SessionTicketsReceived;
+        try
+        {
+            await stream.ReceiveUntilAsync(c => c.SessionTicketsReceived > before, wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
         }
     }
 

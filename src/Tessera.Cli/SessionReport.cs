@@ -25,6 +25,8 @@ internal static class SessionReport
 
     public static IEnumerable<string> Lines(TlsConnection c, string? verification)
     {
+        // openssl's summary line, which scripts grep for ("Reused, TLSv1.3, Cipher is ...").
+        yield return $"{(c.IsResumed ? "Reused" : "New")}, {c.NegotiatedProtocol.ToDisplayName()}, Cipher is {(c.NegotiatedCipherSuite is { } suiteName ? CipherSuites.Get(suiteName).Name : "(none)")}";
         yield return $"Protocol: {c.NegotiatedProtocol.ToDisplayName()}";
         yield return $"Ciphersuite: {(c.NegotiatedCipherSuite is { } s ? CipherSuites.Get(s).Name : "(none)")}";
         yield return $"Group: {(c.NegotiatedGroup is { } g ? NamedGroups.Find(g)?.OpenSslName ?? g.ToString() : "(none)")}";

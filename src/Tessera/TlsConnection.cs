@@ -918,7 +918,10 @@ public sealed class TlsConnection : IDisposable
         }
     }
 
-    /// <summary>The TLS 1.2 session this connection can be resumed from (only with the extended master secret), or null.</summary>
+    /// <summary>
+    /// What a later connection can resume from, or null: the TLS 1.2 session (only with the extended master secret), or
+    /// the newest TLS 1.3 ticket, which arrives after the handshake (NewSessionTicket) and is meant to be used once.
+    /// </summary>
     public TlsSession? Session { get; internal set; }
 
     /// <summary>The OCSP response the peer stapled (DER), if any.</summary>

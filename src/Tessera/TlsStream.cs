@@ -331,6 +331,21 @@ public sealed class TlsStream : Stream
         }
     }
 
+    /// <summary>
+    /// Reads from the transport until <paramref name="done"/> holds (e.g. a TLS 1.3 ticket has arrived) or the peer
+    /// closes; application data read meanwhile stays buffered for the next read. Not concurrent with a read.
+    /// </summary>
+    internal async Task<bool> ReceiveUntilAsync(Func<TlsConnection, bool> done, CancellationToken cancellationToken)
+    {
+        var connection = _connection ?? throw new InvalidOperationException("Authenticate first.");
+        while (!done(connection) && !_transportEof && !connection.IsReadClosed)
+        {
+            await ReceiveAsync(connection, cancellationToken).ConfigureAwait(false);
+        }
+
+        return done(connection);
+    }
+
     private async Task ReceiveAsync(TlsConnection connection, CancellationToken cancellationToken)
     {
         int n = await _inner.ReadAsync(_readBuffer.AsMemory(0, TransportReadSize), cancellationToken).ConfigureAwait(false);

@@ -1,0 +1,133 @@
+using System.Net.Sockets;
+using System.Text;
+using Tessera.Pki;
+using Tessera.Sessions;
+
+namespace Tessera.Interop;
+
+/// <summary>
+/// TLS 1.3 resumption against OpenSSL and GnuTLS on 127.0.0.1: their tickets resumed by Tessera, Tessera's tickets
+/// resumed by them, through the library and through the CLI's -sess_out/-sess_in/-reconnect.
+/// </summary>
+[Collection("pem")]
+public sealed class Tls13ResumptionInteropTests(PemFixture pem)
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    private static async Task<TlsStream> ConnectAsync(int port, TlsClientOptions options)
+    {
+        var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", port).WaitAsync(Bound);
+        var stream = new TlsStream(tcp.GetStream());
+        using var timeout = new CancellationTokenSource(Bound);
+        await stream.AuthenticateAsClientAsync(options, timeout.Token);
+        return stream;
+    }
+
+    private static async Task<string> ReadAllAsync(Stream stream)
+    {
+        using var timeout = new CancellationTokenSource(Bound);
+        var ms = new MemoryStream();
+        await stream.CopyToAsync(ms, timeout.Token);
+        return Encoding.UTF8.GetString(ms.ToArray());
+    }
+
+    [Theory]
+    [InlineData("X25519")]
+    [InlineData("P-256")]   // the client's first share is X25519: the resumption goes through a HelloRetryRequest
+    public async Task TesseraResumesOpenSslsTicketThroughTheSessionCache(string serverGroup)
+    {
+        using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-tls1_3", "-www", "-naccept", "2", "-groups", serverGroup);
+        int port = server.WaitForAcceptPort();
+        var cache = new TlsClientSessionCache();
+        TlsClientOptions Options() => new() { ServerName = "localhost", CertificateVerifier = pem.Verifier(), SessionCache = cache, Groups = [NamedGroup.X25519, NamedGroup.Secp256r1] };
+        await using (var first = await ConnectAsync(port, Options()))
+        {
+            await first.WriteAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray());
+            Assert.Contains("New, TLSv1.3", await ReadAllAsync(first), StringComparison.Ordinal);
+            Assert.True(first.Connection.SessionTicketsReceived > 0);
+        }
+
+        Assert.True(cache.Count > 0);
+        await using var second = await ConnectAsync(port, Options());
+        Assert.True(second.Connection.IsResumed);
+        Assert.Equal(serverGroup == "P-256", second.Connection.WasHelloRetryRequest);
+        Assert.Equal(pem.Certificates[CertificateKeyType.EcdsaP256].Chain[0], second.Connection.PeerCertificateChain[0]);
+        await second.WriteAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray());
+        Assert.Contains("Reused, TLSv1.3", await ReadAllAsync(second), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task OpenSslResumesTesseraTicketsWithSessOutAndSessIn()
+    {
+        var options = new TlsServerOptions();
+        options.Certificates.Add(pem.Certificates[CertificateKeyType.EcdsaP256]);
+        await using var host = new TesseraServerHost(options);
+        var sessionFile = Path.Combine(pem.Directory, $"sess13-{Guid.NewGuid():N}.pem");
+        string Run(string sessionOption)
+        {
+            using var client = PeerProcess.StartOpenSsl("s_client", "-connect", $"127.0.0.1:{host.Port}", "-servername", "localhost", "-CAfile", pem.CaFile,
+                "-verify_return_error", "-ign_eof", "-tls1_3", sessionOption, sessionFile);
+            client.Stdin.Write("x\n");
+            client.Stdin.Flush();
+            Assert.True(client.WaitForExit(Bound) == 0, client.Stdout + client.Stderr);
+            return client.Stdout;
+        }
+
+        Assert.Contains("New, TLSv1.3", Run("-sess_out"), StringComparison.Ordinal);
+        Assert.Contains("Reused, TLSv1.3", Run("-sess_in"), StringComparison.Ordinal);
+        Assert.Equal([false, true], host.Completed.Select(c => c.IsResumed));
+    }
+
+    [Fact]
+    public void TesseraSClientReconnectsAndResumesWithOpenSsl()
+    {
+        using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-tls1_3");
+        int port = server.WaitForAcceptPort();
+        using var client = PeerProcess.StartTessera("s_client", "-connect", $"127.0.0.1:{port}", "-servername", "localhost", "-CAfile", pem.CaFile, "-reconnect");
+        client.Stdin.Close();
+        client.WaitForExit(Bound);
+        var lines = client.Stdout.Split('\n').Where(l => l.StartsWith("connect", StringComparison.Ordinal) || l.StartsWith("reconnect", StringComparison.Ordinal)).ToList();
+        Assert.Equal(6, lines.Count);
+        Assert.StartsWith("connect: New, TLSv1.3", lines[0], StringComparison.Ordinal);
+        Assert.All(lines.Skip(1), l => Assert.StartsWith("reconnect: Reused, TLSv1.3", l, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TesseraSClientWritesAndResumesATls13Ticket()
+    {
+        using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-tls1_3", "-naccept", "2");
+        int port = server.WaitForAcceptPort();
+        var sessionFile = Path.Combine(pem.Directory, $"tessera13-{Guid.NewGuid():N}.sess");
+        string Run(string sessionOption)
+        {
+            using var client = PeerProcess.StartTessera("s_client", "-connect", $"127.0.0.1:{port}", "-servername", "localhost", "-CAfile", pem.CaFile, sessionOption, sessionFile);
+            client.Stdin.Write("x\n");
+            client.Stdin.Close();
+            client.WaitForExit(Bound);
+            return client.Stdout + client.Stderr;
+        }
+
+        Assert.Contains("New, TLSv1.3", Run("-sess_out"), StringComparison.Ordinal);
+        Assert.True(File.Exists(sessionFile));
+        Assert.Contains("Reused, TLSv1.3", Run("-sess_in"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GnuTlsResumesTesseraTickets()
+    {
+        var options = new TlsServerOptions();
+        options.Certificates.Add(pem.Certificates[CertificateKeyType.EcdsaP256]);
+        await using var host = new TesseraServerHost(options);
+        using var client = PeerProcess.Start("gnutls-cli", ["--x509cafile", pem.CaFile, "--sni-hostname", "localhost", "--verify-hostname", "localhost",
+            "-p", host.Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--resume", "--priority", "NORMAL:-VERS-ALL:+VERS-TLS1.3", "127.0.0.1"]);
+        client.Stdin.Write("hello\n");
+        client.Stdin.Flush();
+        client.WaitForExit(Bound);
+        Assert.Contains("This is a resumed session", client.Stdout + client.Stderr, StringComparison.Ordinal);
+        Assert.Equal([false, true], host.Completed.Take(2).Select(c => c.IsResumed));
+    }
+}
