@@ -14,23 +14,9 @@ public sealed class Tls13ResumptionInteropTests(PemFixture pem)
 {
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
-    private static async Task<TlsStream> ConnectAsync(int port, TlsClientOptions options)
-    {
-        var tcp = new TcpClient();
-        await tcp.ConnectAsync("127.0.0.1", port).WaitAsync(Bound);
-        var stream = new TlsStream(tcp.GetStream());
-        using var timeout = new CancellationTokenSource(Bound);
-        await stream.AuthenticateAsClientAsync(options, timeout.Token);
-        return stream;
-    }
+    private static Task<TlsStream> ConnectAsync(int port, TlsClientOptions options) => TesseraClient.ConnectAsync(port, options);
 
-    private static async Task<string> ReadAllAsync(Stream stream)
-    {
-        using var timeout = new CancellationTokenSource(Bound);
-        var ms = new MemoryStream();
-        await stream.CopyToAsync(ms, timeout.Token);
-        return Encoding.UTF8.GetString(ms.ToArray());
-    }
+    private static Task<string> ReadAllAsync(Stream stream) => TesseraClient.ReadAllAsync(stream);
 
     [Theory]
     [InlineData("X25519")]
