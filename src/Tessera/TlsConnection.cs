@@ -162,6 +162,18 @@ public sealed class TlsConnection : IDisposable
     /// <summary>How many KeyUpdate messages were sent and received after the handshake.</summary>
     public (int Sent, int Received) KeyUpdateCount => (_keyUpdatesSent, _keyUpdatesReceived);
 
+    /// <summary>Whether 0-RTT early data was offered, and taken or declined (both roles).</summary>
+    public TlsEarlyDataStatus EarlyDataStatus { get; internal set; }
+
+    /// <summary>Server: bytes of 0-RTT data received; they are the first bytes <see cref="ReadApplicationData"/> returns, and could be a replay's if the application's anti-replay store were not shared.</summary>
+    public int EarlyDataReceived { get; private set; }
+
+    /// <summary>Client: bytes of 0-RTT data sent with the ClientHello (see <see cref="EarlyDataStatus"/> for their fate).</summary>
+    public int EarlyDataSent { get; private set; }
+
+    private bool _acceptingEarlyData;
+    private int _earlyDataLimit;
+
     /// <summary>The number of NewSessionTicket messages received (client).</summary>
     public int SessionTicketsReceived { get; private set; }
 
@@ -439,6 +451,34 @@ public sealed class TlsConnection : IDisposable
         _records.PlaintextRecordVersion = _recordVersion;
     }
 
+    /// <summary>Server: 0-RTT data is being read under the client's early traffic keys, up to <paramref name="limit"/> bytes.</summary>
+    internal void BeginEarlyData(int limit)
+    {
+        _acceptingEarlyData = true;
+        _earlyDataLimit = limit;
+        EarlyDataStatus = TlsEarlyDataStatus.Accepted;
+    }
+
+    /// <summary>Server: EndOfEarlyData arrived; no more 0-RTT data.</summary>
+    internal void EndEarlyData() => _acceptingEarlyData = false;
+
+    /// <summary>Server: early data was offered but not accepted; drop up to <paramref name="budget"/> bytes of it (§4.2.10).</summary>
+    internal void SkipEarlyData(int budget)
+    {
+        _records.EarlyDataSkipBudget = budget;
+        EarlyDataStatus = TlsEarlyDataStatus.Rejected;
+    }
+
+    /// <summary>Client: 0-RTT data, written under the early traffic keys right after the ClientHello.</summary>
+    internal void SendEarlyData(ReadOnlySpan<byte> data)
+    {
+        _records.Write(ContentType.ApplicationData, data);
+        EarlyDataSent = data.Length;
+    }
+
+    /// <summary>Client: after a HelloRetryRequest the second ClientHello goes out in the clear again, whatever early keys were in use.</summary>
+    internal void ClearWriteKeys() => _records.SetWriteProtection(null);
+
     internal void SendChangeCipherSpecOnce(bool enabled)
     {
         if (!enabled || _changeCipherSpecSent)
@@ -661,6 +701,19 @@ public sealed class TlsConnection : IDisposable
                 _reassembler.AddRecordPayload(content);
                 break;
             case ContentType.ApplicationData:
+                if (record.WasProtected && _acceptingEarlyData && !IsHandshakeComplete)
+                {
+                    // 0-RTT data (RFC 8446 §4.2.10): delivered once, within the size the ticket allowed.
+                    EarlyDataReceived += content.Length;
+                    if (EarlyDataReceived > _earlyDataLimit)
+                    {
+                        throw new TlsException(AlertDescription.UnexpectedMessage, $"more than max_early_data_size ({_earlyDataLimit} bytes) of early data");
+                    }
+
+                    _plaintext.Append(content);
+                    break;
+                }
+
                 if (!record.WasProtected || !IsHandshakeComplete)
                 {
                     throw new TlsException(AlertDescription.UnexpectedMessage, "application data before the handshake completed");

@@ -129,6 +129,13 @@ public sealed class TlsClientOptions : TlsOptions
     /// <summary>Ask for session tickets: RFC 5077 tickets from TLS 1.2 servers; psk_key_exchange_modes, without which TLS 1.3 servers send none.</summary>
     public bool EnableSessionTickets { get; set; } = true;
 
+    /// <summary>
+    /// 0-RTT data to send with the first flight (RFC 8446 §2.3) when resuming a TLS 1.3 ticket that allows it (and no
+    /// more than it allows). It can be replayed by an attacker: send only what is safe to receive twice (an idempotent
+    /// request). <see cref="TlsConnection.EarlyDataStatus"/> tells whether the server took it; if not, send it again normally.
+    /// </summary>
+    public byte[]? EarlyData { get; set; }
+
     /// <summary>Accept a TLS 1.2 server's HelloRequest (and allow <see cref="TlsConnection.Renegotiate"/>); only ever with RFC 5746. Off by default.</summary>
     public bool AllowRenegotiation { get; set; }
 }
@@ -165,6 +172,22 @@ public sealed class TlsServerOptions : TlsOptions
 
     /// <summary>TLS 1.3: how many NewSessionTicket messages follow each handshake (0: none).</summary>
     public int SessionTicketCount { get; set; } = 2;
+
+    /// <summary>
+    /// TLS 1.3 0-RTT: the most early data accepted per connection, announced in tickets (max_early_data_size). 0, the
+    /// default, turns 0-RTT off. Early data is accepted only with <see cref="AntiReplay"/>, for a fresh ticket, with the
+    /// ticket's suite and ALPN, and when <see cref="AcceptEarlyData"/> (if set) agrees.
+    /// </summary>
+    public int MaxEarlyDataSize { get; set; }
+
+    /// <summary>Remembers accepted 0-RTT ClientHellos so none is delivered twice; share one across a fleet. Null refuses all 0-RTT.</summary>
+    public IAntiReplayStore? AntiReplay { get; set; } = new InMemoryAntiReplayStore();
+
+    /// <summary>How far the client's idea of a ticket's age may stray from the server's for 0-RTT to be accepted (RFC 8446 §8.3).</summary>
+    public TimeSpan EarlyDataFreshnessWindow { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Decides per connection whether to take 0-RTT data (after every other check passed); null takes it.</summary>
+    public Func<TlsEarlyDataRequest, bool>? AcceptEarlyData { get; set; }
 
     /// <summary>Let TLS 1.2 clients renegotiate (RFC 5746 secure renegotiation only, at most 3 a minute). Off by default: refused with no_renegotiation.</summary>
     public bool AllowClientRenegotiation { get; set; }

@@ -29,6 +29,8 @@ internal sealed class Client13Handshake : Tls13Handshake
     private Sessions.TlsSession? _ticket;     // _offered, when it is a TLS 1.3 ticket this handshake can offer
     private bool _pskOffered;                // the ClientHello just sent carries pre_shared_key
     private bool _pskAccepted;
+    private bool _earlyDataOffered;          // the first ClientHello carried early_data and 0-RTT data followed it
+    private bool _earlyDataAccepted;
 
     private enum State { Start, WaitServerHello, WaitEncryptedExtensions, WaitCertificateOrRequest, WaitCertificate, WaitCertificateVerify, WaitFinished, Complete }
 
@@ -80,9 +82,14 @@ internal sealed class Client13Handshake : Tls13Handshake
             }
         }
 
+        _earlyDataOffered = EarlyDataFits;
         _clientHello = BuildClientHello(cookie: null);
         _clientHelloMessage = Serialize(_clientHello);
         Send(_clientHelloMessage);
+        if (_earlyDataOffered)
+        {
+            SendEarlyData();
+        }
         _state = State.WaitServerHello;
     }
 
@@ -241,6 +248,11 @@ internal sealed class Client13Handshake : Tls13Handshake
             Add(ExtensionType.PskKeyExchangeModes, PskKeyExchangeModesExtension.Encode(_options.AllowPskOnlyKeyExchange ? [PskDheKe, PskKe] : [PskDheKe]));
         }
 
+        if (_earlyDataOffered && !_retried)
+        {
+            Add(ExtensionType.EarlyData, []);
+        }
+
         _pskOffered = false;
         if (_ticket is { } ticket && (!_retried || CipherSuites.Find(_retrySuite!.Value)!.Hash == CipherSuites.Find(ticket.CipherSuite)!.Hash))
         {
@@ -265,6 +277,29 @@ internal sealed class Client13Handshake : Tls13Handshake
 
     private const byte PskKe = 0;
     private const byte PskDheKe = 1;
+
+    /// <summary>
+    /// 0-RTT is possible when the ticket allows at least this much early data, and the ALPN offered first is the
+    /// ticket's (the server accepts early data only for the same protocol, §4.2.10).
+    /// </summary>
+    private bool EarlyDataFits =>
+        _options.EarlyData is { Length: > 0 } data && _ticket is { } ticket && data.Length <= ticket.MaxEarlyDataSize &&
+        (ticket.ApplicationProtocol is null
+            ? _options.ApplicationProtocols.Count == 0
+            : _options.ApplicationProtocols.Count > 0 && _options.ApplicationProtocols[0] == ticket.ApplicationProtocol);
+
+    /// <summary>Right after the first ClientHello (and the compatibility CCS, §D.4): the early data under client_early_traffic_secret.</summary>
+    private void SendEarlyData()
+    {
+        var info = CipherSuites.Find(_ticket!.CipherSuite)!;
+        Connection.SendChangeCipherSpecOnce(_options.MiddleboxCompatibility);
+        using var schedule = new Tls13KeySchedule(Crypto, info, _ticket.MasterSecret);
+        var secret = schedule.ClientEarlyTrafficSecret(Transcript.HashWith(info.Hash, []));
+        Observe("c e traffic", KeyLogLabels.ClientEarlyTrafficSecret, secret);
+        Connection.InstallWriteKeys(info, secret, "client early traffic keys");
+        Zero(secret);
+        Connection.SendEarlyData(_options.EarlyData);
+    }
 
     /// <summary>The ClientHello's bytes, with the PSK binder computed over the hello truncated before the binders (§4.2.11.2).</summary>
     private byte[] Serialize(ClientHello hello)
@@ -424,7 +459,11 @@ internal sealed class Client13Handshake : Tls13Handshake
 
         Connection.SetNegotiated(TlsProtocolVersion.Tls13, suite, myShare?.Group);
         Connection.InstallReadKeys(suiteInfo, ServerHandshakeSecret!, "server handshake traffic keys");
-        Connection.InstallWriteKeys(suiteInfo, ClientHandshakeSecret!, "client handshake traffic keys");
+        if (!_earlyDataOffered || _retried)
+        {
+            Connection.InstallWriteKeys(suiteInfo, ClientHandshakeSecret!, "client handshake traffic keys");
+        }
+
         _state = State.WaitEncryptedExtensions;
     }
 
@@ -479,6 +518,13 @@ internal sealed class Client13Handshake : Tls13Handshake
         Connection.WasHelloRetryRequest = true;
 
         Connection.SendChangeCipherSpecOnce(_options.MiddleboxCompatibility);
+        if (_earlyDataOffered)
+        {
+            // §4.2.10: a HelloRetryRequest declines early data; the second ClientHello goes out unprotected.
+            Connection.ClearWriteKeys();
+            Connection.EarlyDataStatus = TlsEarlyDataStatus.Rejected;
+        }
+
         _clientHello = BuildClientHello(cookie);
         Send(Serialize(_clientHello));
     }
@@ -525,13 +571,30 @@ internal sealed class Client13Handshake : Tls13Handshake
                     Connection.EnforceLocalRecordSizeLimit();
                     break;
                 case ExtensionType.EarlyData:
-                    throw new TlsException(AlertDescription.UnsupportedExtension, "early_data accepted but none was offered");
+                    if (!_earlyDataOffered || _retried || !_pskAccepted || Suite!.Suite != _ticket!.CipherSuite)
+                    {
+                        // §4.2.10: only for the first PSK, with its suite, and never after a HelloRetryRequest.
+                        throw new TlsException(AlertDescription.IllegalParameter, "early_data accepted but it was not offered, or not for this PSK");
+                    }
+
+                    EmptyExtension.Check(ext);
+                    _earlyDataAccepted = true;
+                    break;
             }
         }
 
         if (SniHostName is not null)
         {
             Connection.ServerName = SniHostName;
+        }
+
+        if (_earlyDataOffered && !_retried)
+        {
+            Connection.EarlyDataStatus = _earlyDataAccepted ? TlsEarlyDataStatus.Accepted : TlsEarlyDataStatus.Rejected;
+            if (!_earlyDataAccepted)
+            {
+                Connection.InstallWriteKeys(Suite!, ClientHandshakeSecret!, "client handshake traffic keys");
+            }
         }
 
         if (_pskAccepted)
@@ -628,6 +691,13 @@ internal sealed class Client13Handshake : Tls13Handshake
         Connection.InstallReadKeys(Suite!, serverApp, "server application traffic keys");
 
         Connection.SendChangeCipherSpecOnce(_options.MiddleboxCompatibility);
+        if (_earlyDataAccepted)
+        {
+            // §4.5: EndOfEarlyData under the early keys, then the handshake keys for Finished.
+            Send(EmptyHandshakeMessage.ToMessageBytes(HandshakeType.EndOfEarlyData));
+            Connection.InstallWriteKeys(Suite!, ClientHandshakeSecret!, "client handshake traffic keys");
+        }
+
         if (_certificateRequest is not null)
         {
             SendClientCertificate(() => FinishClientFlight(clientApp, serverApp));

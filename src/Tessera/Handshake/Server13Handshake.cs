@@ -3,6 +3,7 @@ using Tessera.Crypto;
 using Tessera.KeySchedule;
 using Tessera.Messages;
 using Tessera.Pki;
+using Tessera.Records;
 
 namespace Tessera.Handshake;
 
@@ -26,11 +27,12 @@ internal sealed class Server13Handshake : Tls13Handshake
     private List<ReadOnlyMemory<byte>> _clientChain = [];
     private Sessions.TlsSession? _resumed;
     private bool _clientAcceptsTickets;
+    private bool _acceptedEarlyData;
 
     private const byte PskKe = 0;
     private const byte PskDheKe = 1;
 
-    private enum State { WaitClientHello, WaitSecondClientHello, Negotiating, WaitClientCertificate, WaitClientCertificateVerify, WaitClientFinished, Complete }
+    private enum State { WaitClientHello, WaitSecondClientHello, Negotiating, WaitEndOfEarlyData, WaitClientCertificate, WaitClientCertificateVerify, WaitClientFinished, Complete }
 
     public Server13Handshake(TlsConnection connection, TlsServerOptions options)
         : base(connection, options) => _options = options;
@@ -45,6 +47,14 @@ internal sealed class Server13Handshake : Tls13Handshake
         {
             case State.WaitClientHello or State.WaitSecondClientHello when type == HandshakeType.ClientHello:
                 HandleClientHello(message);
+                break;
+            case State.WaitEndOfEarlyData when type == HandshakeType.EndOfEarlyData:
+                // §4.5: the end of 0-RTT data, under the early keys; the handshake keys take over.
+                EmptyHandshakeMessage.Parse(Body(message), type);
+                Transcript.Add(message);
+                Connection.EndEarlyData();
+                Connection.InstallReadKeys(Suite!, ClientHandshakeSecret!, "client handshake traffic keys");
+                _state = State.WaitClientFinished;
                 break;
             case State.WaitClientCertificate when type == HandshakeType.Certificate:
                 HandleClientCertificate(message);
@@ -194,6 +204,12 @@ internal sealed class Server13Handshake : Tls13Handshake
                     second ? "second ClientHello still has no usable key share" : "no usable key share and HelloRetryRequest is disabled");
             }
 
+            if (ExtensionBlock.Find(hello.Extensions, ExtensionType.EarlyData) is not null)
+            {
+                // The client's 0-RTT data follows this ClientHello; after a HelloRetryRequest none of it can be read (§4.2.10).
+                Connection.SkipEarlyData(Math.Max(_options.MaxEarlyDataSize, RecordConstants.MaxPlaintextLength) + 2 * 256);
+            }
+
             SendHelloRetryRequest(hello, message, suite, group.Value);
             return;
         }
@@ -203,6 +219,65 @@ internal sealed class Server13Handshake : Tls13Handshake
         ushort? peerRecordLimit = ExtensionBlock.Find(hello.Extensions, ExtensionType.RecordSizeLimit) is { } rsl
             ? RecordSizeLimitExtension.Parse(rsl.Data) : null;
 
+        var earlyDataExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.EarlyData);
+        if (earlyDataExt is not null)
+        {
+            EmptyExtension.Check(earlyDataExt);
+            if (second)
+            {
+                throw new TlsException(AlertDescription.IllegalParameter, "early_data in the ClientHello after a HelloRetryRequest");
+            }
+        }
+
+        if (earlyDataExt is not null && resumption is { } offer && EarlyDataAllowed(offer.Session, offer.Index, offer.Identity, suite, alpn, serverName))
+        {
+            // The last check, that this ClientHello was never accepted before, may go to a shared store (§8.2).
+            Connection.Await(_options.AntiReplay!.TryAddAsync(offer.Binder, _options.EarlyDataFreshnessWindow * 2), fresh =>
+                Respond(acceptEarlyData: fresh));
+            return;
+        }
+
+        Respond(acceptEarlyData: false);
+
+        void Respond(bool acceptEarlyData)
+        {
+            if (earlyDataExt is not null && !acceptEarlyData)
+            {
+                // Declined: skip what the client sent under its early keys (§4.2.10).
+                Connection.SkipEarlyData(Math.Max(_options.MaxEarlyDataSize, RecordConstants.MaxPlaintextLength) + 2 * 256);
+            }
+
+            RespondToClientHello(hello, message, second, suite, chosenShare, resumption, certificate, scheme, serverName, alpn, peerRecordLimit, acceptEarlyData);
+        }
+    }
+
+    /// <summary>
+    /// 0-RTT only with the first PSK, the ticket's suite and ALPN, a ticket that allows it under a server that does,
+    /// a fresh ticket age (§8.3), an anti-replay store, and the application's consent.
+    /// </summary>
+    private bool EarlyDataAllowed(Sessions.TlsSession session, int index, PskIdentity identity, CipherSuiteInfo suite, string? alpn, string? serverName)
+    {
+        if (index != 0 || _options.MaxEarlyDataSize <= 0 || session.MaxEarlyDataSize == 0 || _options.AntiReplay is null ||
+            suite.Suite != session.CipherSuite || !string.Equals(alpn, session.ApplicationProtocol, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        // The client's view of the ticket's age against the server's (§4.2.11.1, §8.3).
+        uint clientAge = unchecked(identity.ObfuscatedTicketAge - session.TicketAgeAdd);
+        double serverAge = (Options.TimeProvider.GetUtcNow() - session.CreatedAt).TotalMilliseconds;
+        if (Math.Abs(serverAge - clientAge) > _options.EarlyDataFreshnessWindow.TotalMilliseconds)
+        {
+            return false;
+        }
+
+        return _options.AcceptEarlyData?.Invoke(new TlsEarlyDataRequest(serverName, alpn, session.PeerCertificateChain)) ?? true;
+    }
+
+    private void RespondToClientHello(ClientHello hello, byte[] message, bool second, CipherSuiteInfo suite, KeyShareEntry? chosenShare,
+        (Sessions.TlsSession Session, int Index, CipherSuiteInfo Suite, bool Dhe, PskIdentity Identity, byte[] Binder)? resumption,
+        TlsCertificate certificate, SignatureScheme scheme, string? serverName, string? alpn, ushort? peerRecordLimit, bool acceptEarlyData)
+    {
         // Everything is decided; from here on the server speaks.
         if (!second)
         {
@@ -211,6 +286,16 @@ internal sealed class Server13Handshake : Tls13Handshake
         }
 
         Transcript.Add(message);
+        _resumed = resumption?.Session;
+        Schedule = new Tls13KeySchedule(Crypto, suite, _resumed is null ? default : _resumed.MasterSecret);
+        byte[]? clientEarlySecret = null;
+        if (acceptEarlyData)
+        {
+            clientEarlySecret = Schedule.ClientEarlyTrafficSecret(Transcript.CurrentHash());
+            Observe("c e traffic", KeyLogLabels.ClientEarlyTrafficSecret, clientEarlySecret);
+            _acceptedEarlyData = true;
+        }
+
         var result = chosenShare is null ? null : Crypto.GetKeyExchange((NamedGroup)chosenShare.Group).Encapsulate(chosenShare.KeyExchange);
         SendServerHello(hello, suite, chosenShare is null ? null : new KeyShareEntry(chosenShare.Group, result!.ServerShare), resumption?.Index);
         if (!second && hello.LegacySessionId.Length > 0)
@@ -218,8 +303,6 @@ internal sealed class Server13Handshake : Tls13Handshake
             Connection.SendChangeCipherSpecOnce(true);
         }
 
-        _resumed = resumption?.Session;
-        Schedule = new Tls13KeySchedule(Crypto, suite, _resumed is null ? default : _resumed.MasterSecret);
         DeriveHandshakeSecrets(result?.SharedSecret ?? new byte[suite.HashLength]);
         Connection.SetNegotiated(TlsProtocolVersion.Tls13, suite.Suite, chosenShare is null ? null : (NamedGroup)chosenShare.Group);
         Connection.ServerName = serverName;
@@ -231,9 +314,18 @@ internal sealed class Server13Handshake : Tls13Handshake
         }
 
         Connection.InstallWriteKeys(suite, ServerHandshakeSecret!, "server handshake traffic keys");
-        Connection.InstallReadKeys(suite, ClientHandshakeSecret!, "client handshake traffic keys");
+        if (clientEarlySecret is not null)
+        {
+            Connection.InstallReadKeys(suite, clientEarlySecret, "client early traffic keys");
+            Connection.BeginEarlyData(Math.Min(_options.MaxEarlyDataSize, (int)Math.Min(_resumed!.MaxEarlyDataSize, int.MaxValue)));
+            Zero(clientEarlySecret);
+        }
+        else
+        {
+            Connection.InstallReadKeys(suite, ClientHandshakeSecret!, "client handshake traffic keys");
+        }
 
-        SendEncryptedExtensions(serverName is not null, alpn, peerRecordLimit is not null);
+        SendEncryptedExtensions(serverName is not null, alpn, peerRecordLimit is not null, acceptEarlyData);
         if (_resumed is not null)
         {
             // The PSK authenticates both sides: no CertificateRequest, Certificate or CertificateVerify (§4.3.2, §4.4.2).
@@ -469,7 +561,7 @@ internal sealed class Server13Handshake : Tls13Handshake
     /// client certificate when one is required. Its binder must verify (decrypt_error otherwise); anything else
     /// about a PSK only means a full handshake.
     /// </summary>
-    private (Sessions.TlsSession Session, int Index, CipherSuiteInfo Suite, bool Dhe)? TryResumption(ClientHello hello, byte[] message, CipherSuiteInfo chosen, string? serverName, bool second)
+    private (Sessions.TlsSession Session, int Index, CipherSuiteInfo Suite, bool Dhe, PskIdentity Identity, byte[] Binder)? TryResumption(ClientHello hello, byte[] message, CipherSuiteInfo chosen, string? serverName, bool second)
     {
         var modesExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.PskKeyExchangeModes);
         var modes = modesExt is null ? [] : PskKeyExchangeModesExtension.Parse(modesExt.Data);
@@ -547,10 +639,18 @@ internal sealed class Server13Handshake : Tls13Handshake
                 CryptographicOperations.ZeroMemory(expected);
             }
 
-            return (session, i, suite, dhe);
+            return (session, i, suite, dhe, identities[i], binders[i]);
         }
 
         return null;
+    }
+
+    /// <summary>The early_data extension of a NewSessionTicket: max_early_data_size (§4.2.10).</summary>
+    private static byte[] EarlyDataSize(int size)
+    {
+        var w = new TlsWriter(4);
+        w.WriteUInt32((uint)size);
+        return w.ToArray();
     }
 
     /// <summary>NewSessionTicket messages (§4.6.1) after the handshake, each with its own nonce, PSK and ticket_age_add, sealed with the ticket keys.</summary>
@@ -570,7 +670,8 @@ internal sealed class Server13Handshake : Tls13Handshake
             var ageAdd = new byte[4];
             Crypto.GetRandomBytes(ageAdd);
             var session = new Sessions.TlsSession(Suite!.Suite, psk, [], System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(ageAdd),
-                Connection.ServerName, Connection.NegotiatedApplicationProtocol, 0, now, lifetime, Connection.PeerCertificateChain, Connection.PeerCertificateVerified);
+                Connection.ServerName, Connection.NegotiatedApplicationProtocol, (uint)Math.Max(0, _options.MaxEarlyDataSize), now, lifetime,
+                Connection.PeerCertificateChain, Connection.PeerCertificateVerified);
             var state = session.Export();
             var ticket = keys.Seal(state);
             CryptographicOperations.ZeroMemory(state);
@@ -581,13 +682,19 @@ internal sealed class Server13Handshake : Tls13Handshake
                 TicketAgeAdd = session.TicketAgeAdd,
                 TicketNonce = nonce,
                 Ticket = ticket,
+                Extensions = _options.MaxEarlyDataSize > 0 ? [new TlsExtension((ushort)ExtensionType.EarlyData, EarlyDataSize(_options.MaxEarlyDataSize))] : [],
             }.ToMessageBytes());
         }
     }
 
-    private void SendEncryptedExtensions(bool acknowledgeSni, string? alpn, bool sendRecordSizeLimit)
+    private void SendEncryptedExtensions(bool acknowledgeSni, string? alpn, bool sendRecordSizeLimit, bool acceptEarlyData)
     {
         var extensions = new List<TlsExtension>();
+        if (acceptEarlyData)
+        {
+            extensions.Add(new TlsExtension((ushort)ExtensionType.EarlyData, []));
+        }
+
         if (acknowledgeSni)
         {
             extensions.Add(new TlsExtension((ushort)ExtensionType.ServerName, []));
@@ -612,7 +719,9 @@ internal sealed class Server13Handshake : Tls13Handshake
         Send(BuildFinished(ServerHandshakeSecret!));
         (_clientApp, _serverApp) = DeriveApplicationSecrets();
         Connection.InstallWriteKeys(Suite!, _serverApp, "server application traffic keys");
-        _state = _resumed is null && (_options.RequestClientCertificate || _options.RequireClientCertificate) ? State.WaitClientCertificate : State.WaitClientFinished;
+        _state = _acceptedEarlyData ? State.WaitEndOfEarlyData
+            : _resumed is null && (_options.RequestClientCertificate || _options.RequireClientCertificate) ? State.WaitClientCertificate
+            : State.WaitClientFinished;
     }
 
     private void HandleClientCertificate(byte[] message)

@@ -13,6 +13,7 @@ public interface IKeyLogWriter
 /// <summary>NSS key log labels (draft-ietf-tls-keylogfile) and line formatting.</summary>
 internal static class KeyLogLabels
 {
+    public const string ClientEarlyTrafficSecret = "CLIENT_EARLY_TRAFFIC_SECRET";
     public const string ClientHandshakeTrafficSecret = "CLIENT_HANDSHAKE_TRAFFIC_SECRET";
     public const string ServerHandshakeTrafficSecret = "SERVER_HANDSHAKE_TRAFFIC_SECRET";
     public const string ClientTrafficSecret0 = "CLIENT_TRAFFIC_SECRET_0";

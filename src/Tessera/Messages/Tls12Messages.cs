@@ -305,7 +305,7 @@ internal sealed class CertificateRequest12
     }
 }
 
-/// <summary>Handshake messages with an empty body: ServerHelloDone, HelloRequest.</summary>
+/// <summary>Handshake messages with an empty body: ServerHelloDone, HelloRequest, EndOfEarlyData.</summary>
 internal static class EmptyHandshakeMessage
 {
     public static void Parse(ReadOnlySpan<byte> body, HandshakeType type)

@@ -34,6 +34,9 @@ internal interface IRecordLayer : IDisposable
     /// <summary>Protected records waiting to be sent.</summary>
     ByteQueue Output { get; }
 
+    /// <summary>Bytes of undecryptable 0-RTT data a server that declined it may still drop (RFC 8446 §4.2.10).</summary>
+    int EarlyDataSkipBudget { get; set; }
+
     void AppendInput(ReadOnlySpan<byte> data);
 
     void SetReadProtection(IRecordProtection? protection);

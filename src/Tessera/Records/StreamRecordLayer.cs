@@ -62,11 +62,46 @@ internal sealed class StreamRecordLayer : IRecordLayer
     /// </summary>
     public bool TryReadRecord(out ReceivedRecord record)
     {
+        while (true)
+        {
+            switch (TryReadOneRecord(out record))
+            {
+                case ReadOutcome.Record:
+                    return true;
+                case ReadOutcome.NeedMore:
+                    return false;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Bytes of 0-RTT data a server that did not accept early data may still drop (RFC 8446 §4.2.10): application_data
+    /// records it cannot read (no keys yet after a HelloRetryRequest) or cannot deprotect (they were sealed with the
+    /// early traffic key). The first record that does deprotect ends the skipping; going over the budget is an error.
+    /// </summary>
+    public int EarlyDataSkipBudget { get; set; }
+
+    private enum ReadOutcome { Record, NeedMore, Skipped }
+
+    private ReadOutcome Skip(int length)
+    {
+        EarlyDataSkipBudget -= length;
+        if (EarlyDataSkipBudget < 0)
+        {
+            throw new TlsException(AlertDescription.UnexpectedMessage, "more skipped early data than max_early_data_size allows");
+        }
+
+        ConsumeRecord();
+        return ReadOutcome.Skipped;
+    }
+
+    private ReadOutcome TryReadOneRecord(out ReceivedRecord record)
+    {
         record = default;
         var buffered = _input.WritableSpan;
         if (buffered.Length < RecordConstants.HeaderLength)
         {
-            return false;
+            return ReadOutcome.NeedMore;
         }
 
         var outer = (ContentType)buffered[0];
@@ -93,14 +128,19 @@ internal sealed class StreamRecordLayer : IRecordLayer
 
         if (buffered.Length < RecordConstants.HeaderLength + length)
         {
-            return false;
+            return ReadOutcome.NeedMore;
         }
 
         if (!willDecrypt)
         {
+            if (outer == ContentType.ApplicationData && EarlyDataSkipBudget > 0)
+            {
+                return Skip(length);
+            }
+
             _observer?.OnRecord(TrafficDirection.Received, new TlsRecordInfo(outer, outer, version, length, length, false));
             record = new ReceivedRecord(outer, outer, version, false, RecordConstants.HeaderLength, length);
-            return true;
+            return ReadOutcome.Record;
         }
 
         if (_read!.SequenceNumber == ulong.MaxValue)
@@ -110,11 +150,22 @@ internal sealed class StreamRecordLayer : IRecordLayer
 
         var header = buffered[..RecordConstants.HeaderLength];
         var payload = buffered.Slice(RecordConstants.HeaderLength, length);
-        var (type, contentLength) = _read.Open(header, payload, MaxReadPlaintext, out int contentOffset);
+        ContentType type;
+        int contentLength, contentOffset;
+        try
+        {
+            (type, contentLength) = _read.Open(header, payload, MaxReadPlaintext, out contentOffset);
+        }
+        catch (TlsException ex) when (ex.Alert == AlertDescription.BadRecordMac && EarlyDataSkipBudget > 0)
+        {
+            return Skip(length);
+        }
+
+        EarlyDataSkipBudget = 0;
         HasReceivedProtectedRecord = true;
         _observer?.OnRecord(TrafficDirection.Received, new TlsRecordInfo(outer, type, version, length, contentLength, true));
         record = new ReceivedRecord(type, outer, version, true, RecordConstants.HeaderLength + contentOffset, contentLength);
-        return true;
+        return ReadOutcome.Record;
     }
 
     /// <summary>The content of the record last returned by <see cref="TryReadRecord"/>.</summary>
