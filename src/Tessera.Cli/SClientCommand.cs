@@ -31,9 +31,10 @@ internal static class SClientCommand
         var crlFiles = CliOptions.Create<string[]>("CRLfile", "CRLs (PEM or DER) to check against; may be given more than once");
         crlFiles.AllowMultipleArgumentsPerToken = false;
         var crlDownload = CliOptions.Flag("crl_download", "fetch revocation data the certificates point to: OCSP from authorityInfoAccess, else the CRL distribution point (5 s timeout)");
+        var earlyData = CliOptions.Create<string?>("early_data", "send this file as TLS 1.3 0-RTT early data (with -sess_in, when the ticket allows it)");
         var command = new Command("s_client", "connect to a TLS server (OpenSSL-style options)");
         common.AddTo(command);
-        foreach (var option in new Option[] { connect, serverName, noServerName, insecure, verifyReturnError, ignEof, sessOut, sessIn, reconnect, noTicket, noCommands, status, enablePha, crlCheck, crlCheckAll, crlFiles, crlDownload })
+        foreach (var option in new Option[] { connect, serverName, noServerName, insecure, verifyReturnError, ignEof, sessOut, sessIn, reconnect, noTicket, noCommands, status, enablePha, crlCheck, crlCheckAll, crlFiles, crlDownload, earlyData })
         {
             command.Options.Add(option);
         }
@@ -69,6 +70,15 @@ internal static class SClientCommand
             if (parse.GetValue(sessIn) is { } sessionFile)
             {
                 options.ResumeSession = SessionFiles.Read(sessionFile);
+            }
+
+            if (parse.GetValue(earlyData) is { } earlyFile)
+            {
+                options.EarlyData = ReadEarlyData(earlyFile);
+                if (options.ResumeSession is not { Version: TlsProtocolVersion.Tls13 } ticket || ticket.MaxEarlyDataSize < options.EarlyData.Length)
+                {
+                    await Console.Error.WriteLineAsync("tessera: -early_data: not sent; it needs a TLS 1.3 ticket (-sess_in) that allows this much early data").ConfigureAwait(false);
+                }
             }
 
             if (parse.GetValue(reconnect))
@@ -179,6 +189,19 @@ internal static class SClientCommand
             await AwaitTls13TicketAsync(stream, cancellationToken).ConfigureAwait(false);
             options.ResumeSession = stream.Connection.Session ?? options.ResumeSession;
             await stream.ShutdownAsync(timeout.Token).ConfigureAwait(false);
+        }
+    }
+
+    private static byte[] ReadEarlyData(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            return info.Length <= 1 << 20 ? File.ReadAllBytes(path) : throw new CliException($"-early_data {path}: larger than 1 MiB");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"-early_data {path}: {ex.Message}");
         }
     }
 

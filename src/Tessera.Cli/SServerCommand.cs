@@ -24,9 +24,11 @@ internal static class SServerCommand
         var clientRenegotiation = CliOptions.Flag("client_renegotiation", "let TLS 1.2 clients renegotiate (RFC 5746 only, at most 3 a minute)");
         var statusFile = CliOptions.Create<string?>("status_file", "staple this DER OCSP response (checked first)");
         var status = CliOptions.Flag("status", "fetch an OCSP response from the certificate's responder, staple it and keep it fresh");
+        var earlyData = CliOptions.Flag("early_data", "accept TLS 1.3 0-RTT early data (up to 16384 bytes, once per ClientHello)");
+        var numTickets = CliOptions.Create<int?>("num_tickets", "TLS 1.3 session tickets sent after each handshake (default 2)");
         var command = new Command("s_server", "run a TLS server (OpenSSL-style options)");
         common.AddTo(command);
-        foreach (var option in new Option[] { accept, www, naccept, verify, requireClient, noTicket, clientRenegotiation, statusFile, status })
+        foreach (var option in new Option[] { accept, www, naccept, verify, requireClient, noTicket, clientRenegotiation, statusFile, status, earlyData, numTickets })
         {
             command.Options.Add(option);
         }
@@ -42,6 +44,16 @@ internal static class SServerCommand
             if (parse.GetValue(noTicket))
             {
                 options.TicketKeys = null;
+            }
+
+            if (parse.GetValue(earlyData))
+            {
+                options.MaxEarlyDataSize = 16384;
+            }
+
+            if (parse.GetValue(numTickets) is { } tickets)
+            {
+                options.SessionTicketCount = tickets is >= 0 and <= 16 ? tickets : throw new CliException("-num_tickets must be between 0 and 16");
             }
 
             var endpoint = ParseEndpoint(parse.GetValue(accept)!);
@@ -172,6 +184,22 @@ internal static class SServerCommand
                     {
                         Console.WriteLine(line);
                     }
+                }
+
+                if (stream.Connection.EarlyDataReceived > 0 && www)
+                {
+                    Console.Error.WriteLine($"tessera s_server: {remote}: {stream.Connection.EarlyDataReceived} bytes of 0-RTT early data accepted");
+                }
+                else if (stream.Connection.EarlyDataReceived > 0)
+                {
+                    // As openssl s_server: the early data, marked, before the rest.
+                    var early = new byte[stream.Connection.EarlyDataReceived];
+                    await stream.ReadExactlyAsync(early, cancellationToken).ConfigureAwait(false);
+                    Console.WriteLine("Early data received:");
+                    await Console.Out.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    await Console.OpenStandardOutput().WriteAsync(early, cancellationToken).ConfigureAwait(false);
+                    Console.WriteLine();
+                    Console.WriteLine("End of early data");
                 }
 
                 if (www)

@@ -48,6 +48,11 @@ internal static class SessionReport
             yield return "HelloRetryRequest: yes";
         }
 
+        if (c.EarlyDataStatus != TlsEarlyDataStatus.NotOffered)
+        {
+            yield return $"Early data was {(c.EarlyDataStatus == TlsEarlyDataStatus.Accepted ? "accepted" : "rejected")}";
+        }
+
         if (c.NegotiatedProtocol == TlsProtocolVersion.Tls12)
         {
             yield return $"Session: {(c.IsResumed ? "Reused" : "New")}; extended master secret: {(c.ExtendedMasterSecret ? "yes" : "no")}; secure renegotiation: {(c.SecureRenegotiation ? "yes" : "no")}";

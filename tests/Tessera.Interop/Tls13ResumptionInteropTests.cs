@@ -116,4 +116,66 @@ public sealed class Tls13ResumptionInteropTests(PemFixture pem)
         Assert.Contains("This is a resumed session", client.Stdout + client.Stderr, StringComparison.Ordinal);
         Assert.Equal([false, true], host.Completed.Take(2).Select(c => c.IsResumed));
     }
+
+    [Fact]
+    public void OpenSslSendsEarlyDataThatTesseraSServerDeliversOnce()
+    {
+        var earlyFile = Path.Combine(pem.Directory, $"early-{Guid.NewGuid():N}.txt");
+        File.WriteAllText(earlyFile, "zero round trip\n");
+        var sessionFile = Path.Combine(pem.Directory, $"sess0rtt-{Guid.NewGuid():N}.pem");
+        using var server = PeerProcess.StartTessera("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-early_data", "-naccept", "2");
+        int port = server.WaitForAcceptPort(Bound);
+        string Run(params string[] extra)
+        {
+            using var client = PeerProcess.StartOpenSsl(["s_client", "-connect", $"127.0.0.1:{port}", "-servername", "localhost", "-CAfile", pem.CaFile,
+                "-verify_return_error", "-tls1_3", .. extra]);
+            Thread.Sleep(500);   // the ticket arrives after the handshake
+            client.Stdin.Close();
+            client.WaitForExit(Bound);
+            return client.Stdout;
+        }
+
+        Run("-sess_out", sessionFile);
+        var second = Run("-sess_in", sessionFile, "-early_data", earlyFile);
+        Assert.Contains("Reused, TLSv1.3", second, StringComparison.Ordinal);
+        Assert.Contains("Early data was accepted", second, StringComparison.Ordinal);
+        server.WaitForExit(Bound);
+        Assert.Contains("Early data received:", server.Stdout, StringComparison.Ordinal);
+        Assert.Contains("zero round trip", server.Stdout, StringComparison.Ordinal);
+        Assert.Contains("End of early data", server.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TesseraSendsEarlyDataThatOpenSslAccepts()
+    {
+        using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-tls1_3", "-early_data", "-naccept", "2");
+        int port = server.WaitForAcceptPort();
+        TlsSession ticket;
+        await using (var first = await ConnectAsync(port, new TlsClientOptions { ServerName = "localhost", CertificateVerifier = pem.Verifier() }))
+        {
+            using var wait = new CancellationTokenSource(Bound);
+            await first.ReceiveUntilAsync(c => c.Session is not null, wait.Token);
+            ticket = first.Connection.Session!;
+            await first.ShutdownAsync(wait.Token);   // openssl keeps its (stateful, single-use) 0-RTT sessions only after a clean close
+        }
+
+        Assert.Equal(TlsProtocolVersion.Tls13, ticket.Version);
+        Assert.True(ticket.MaxEarlyDataSize > 0, "openssl s_server -early_data announces max_early_data_size");
+        await using (var second = await ConnectAsync(port, new TlsClientOptions
+        {
+            ServerName = "localhost",
+            CertificateVerifier = pem.Verifier(),
+            ResumeSession = ticket,
+            EarlyData = "early from tessera\n"u8.ToArray(),
+        }))
+        {
+            Assert.True(second.Connection.IsResumed);
+            Assert.Equal(TlsEarlyDataStatus.Accepted, second.Connection.EarlyDataStatus);
+        }
+
+        server.WaitForExit(Bound);
+        Assert.Contains("early from tessera", server.Stdout, StringComparison.Ordinal);
+    }
 }
