@@ -26,9 +26,10 @@ internal static class SServerCommand
         var status = CliOptions.Flag("status", "fetch an OCSP response from the certificate's responder, staple it and keep it fresh");
         var earlyData = CliOptions.Flag("early_data", "accept TLS 1.3 0-RTT early data (up to 16384 bytes, once per ClientHello)");
         var numTickets = CliOptions.Create<int?>("num_tickets", "TLS 1.3 session tickets sent after each handshake (default 2)");
+        var ticketKeys = CliOptions.Create<string?>("ticket_keys", "seal tickets with the keys in this file (one per line: 96 hex digits, name + AES-256 key; the first seals), shared by a fleet");
         var command = new Command("s_server", "run a TLS server (OpenSSL-style options)");
         common.AddTo(command);
-        foreach (var option in new Option[] { accept, www, naccept, verify, requireClient, noTicket, clientRenegotiation, statusFile, status, earlyData, numTickets })
+        foreach (var option in new Option[] { accept, www, naccept, verify, requireClient, noTicket, clientRenegotiation, statusFile, status, earlyData, numTickets, ticketKeys })
         {
             command.Options.Add(option);
         }
@@ -44,6 +45,18 @@ internal static class SServerCommand
             if (parse.GetValue(noTicket))
             {
                 options.TicketKeys = null;
+            }
+
+            if (parse.GetValue(ticketKeys) is { } keyFile)
+            {
+                try
+                {
+                    options.TicketKeys = parse.GetValue(noTicket) ? null : Tessera.Sessions.TicketKeyRing.Load(keyFile);
+                }
+                catch (Exception ex) when (ex is FormatException or IOException or UnauthorizedAccessException)
+                {
+                    throw new CliException($"-ticket_keys: {ex.Message}");
+                }
             }
 
             if (parse.GetValue(earlyData))

@@ -164,8 +164,12 @@ public sealed class TlsServerOptions : TlsOptions
     /// <summary>TLS 1.2 session-ID cache; null turns session-ID resumption off. Share one across the server's connections.</summary>
     public TlsSessionCache? SessionCache { get; set; } = new();
 
-    /// <summary>Keys that seal session tickets, TLS 1.2 (RFC 5077) and TLS 1.3 (RFC 8446 §4.6.1); null turns tickets off.</summary>
-    public TicketKeyRing? TicketKeys { get; set; } = new();
+    /// <summary>
+    /// Keys that seal session tickets, TLS 1.2 (RFC 5077) and TLS 1.3 (RFC 8446 §4.6.1); null turns tickets off. The
+    /// default ring rotates every 12 hours and keeps the previous key, so a ticket opens for 12 to 24 hours at most
+    /// (whatever <see cref="SessionLifetime"/> says); share one ring (or a file, or Redis) across a fleet.
+    /// </summary>
+    public ITicketKeyRing? TicketKeys { get; set; } = new TicketKeyRing(TimeSpan.FromHours(12));
 
     /// <summary>How long a session may be resumed (TLS 1.3 tickets: at most seven days).</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(2);

@@ -73,13 +73,13 @@ public sealed class Tls12ResumptionTests
     {
         var server = TestCerts.ServerOptions(configure: o => o.SessionCache = null);
         var session = FirstSession(server);
-        server.TicketKeys!.Rotate();
+        ((TicketKeyRing)server.TicketKeys!).Rotate();
         using (var loop = Resume(server, session))
         {
             Assert.True(loop.Client.IsResumed);
         }
 
-        server.TicketKeys.Rotate();
+        ((TicketKeyRing)server.TicketKeys!).Rotate();
         using var again = Resume(server, session);
         Assert.False(again.Client.IsResumed);
         Assert.NotNull(again.Client.Session);   // a fresh session from the full handshake

@@ -116,10 +116,10 @@ public sealed class Tls13ResumptionTests
         Assert.False(unknown.Server.IsResumed);
 
         // Rotation keeps the previous key: a ticket from just before still resumes.
-        server.TicketKeys!.Rotate();
+        ((TicketKeyRing)server.TicketKeys!).Rotate();
         using var afterOneRotation = Connect(server, o => o.ResumeSession = ticket);
         Assert.True(afterOneRotation.Server.IsResumed);
-        server.TicketKeys.Rotate();
+        ((TicketKeyRing)server.TicketKeys!).Rotate();
         using var afterTwo = Connect(server, o => o.ResumeSession = ticket);
         Assert.False(afterTwo.Server.IsResumed);
     }
