@@ -78,6 +78,29 @@ internal sealed partial class PeerProcess : IDisposable
         }
     }
 
+    /// <summary>redis-server on 127.0.0.1, on a port probed the same way (redis cannot report a port it chose), without persistence.</summary>
+    public static (PeerProcess Server, int Port) StartRedis()
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            probe.Start();
+            int port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            var server = Start("redis-server", ["--bind", "127.0.0.1", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                "--save", "", "--appendonly", "no", "--daemonize", "no"]);
+            try
+            {
+                server.WaitFor(new Regex("Ready to accept connections"), TimeSpan.FromSeconds(20));
+                return (server, port);
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+                server.Dispose();
+            }
+        }
+    }
+
     [GeneratedRegex(@"listening on IPv4 .* port \d+\.\.\.done")]
     private static partial Regex ListeningLine();
 

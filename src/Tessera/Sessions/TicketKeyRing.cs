@@ -97,6 +97,21 @@ public sealed class TicketKeyRing : ITicketKeyRing, IDisposable
         return keys.Count == 0 ? throw new FormatException($"{path}: no ticket key") : new TicketKeyRing(keys);
     }
 
+    /// <summary>
+    /// A ring of given keys (for rings kept elsewhere, e.g. in a shared store): the first seals, all open. The key bytes
+    /// are copied into the ciphers and wiped from <paramref name="keys"/>.
+    /// </summary>
+    public static TicketKeyRing FromKeys(IReadOnlyList<(byte[] Name, byte[] Key)> keys)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0 || keys.Any(k => k.Name.Length != NameLength || k.Key.Length != KeyLength))
+        {
+            throw new ArgumentException($"Each ticket key needs a {NameLength}-byte name and a {KeyLength}-byte key.", nameof(keys));
+        }
+
+        return new TicketKeyRing([.. keys]);
+    }
+
     /// <summary>Promotes the next key to current; the current becomes the previous; the previous is destroyed; a new next key is made.</summary>
     public void Rotate()
     {
