@@ -3,7 +3,7 @@ using Tessera.Redis;
 
 namespace Tessera.Cli;
 
-/// <summary>s_server -redis: the fleet's ticket keys and 0-RTT anti-replay in Redis. An unreachable Redis never stops the server.</summary>
+/// <summary>s_server -redis: the fleet's ticket keys, TLS 1.2 sessions and 0-RTT anti-replay in Redis. An unreachable Redis never stops the server.</summary>
 internal sealed class RedisFleet : IDisposable
 {
     private readonly ConnectionMultiplexer _redis;
@@ -15,7 +15,8 @@ internal sealed class RedisFleet : IDisposable
         _ring = ring;
     }
 
-    public static async Task<RedisFleet> ConnectAsync(string endpoint, TlsServerOptions options, CancellationToken cancellationToken)
+    /// <summary>Connects (or keeps trying in the background) and puts the fleet's stores into <paramref name="options"/>; ticket keys only when <paramref name="shareTicketKeys"/>.</summary>
+    public static async Task<RedisFleet> ConnectAsync(string endpoint, TlsServerOptions options, bool shareTicketKeys, CancellationToken cancellationToken)
     {
         ConfigurationOptions configuration;
         try
@@ -40,8 +41,13 @@ internal sealed class RedisFleet : IDisposable
 
         var ring = new RedisTicketKeyRing(redis, TimeSpan.FromHours(12), log: Log);
         await ring.StartAsync(cancellationToken).ConfigureAwait(false);
-        options.TicketKeys = ring;
+        if (shareTicketKeys)
+        {
+            options.TicketKeys = ring;
+        }
+
         options.AntiReplay = new RedisAntiReplayStore(redis, log: Log);
+        options.SessionCache = new RedisSessionStore(redis, log: Log);
         return new RedisFleet(redis, ring);
     }
 

@@ -26,7 +26,7 @@ internal static class SServerCommand
         var status = CliOptions.Flag("status", "fetch an OCSP response from the certificate's responder, staple it and keep it fresh");
         var earlyData = CliOptions.Flag("early_data", "accept TLS 1.3 0-RTT early data (up to 16384 bytes, once per ClientHello)");
         var numTickets = CliOptions.Create<int?>("num_tickets", "TLS 1.3 session tickets sent after each handshake (default 2)");
-        var redis = CliOptions.Create<string?>("redis", "share ticket keys and 0-RTT anti-replay with a fleet through the Redis at host:port");
+        var redis = CliOptions.Create<string?>("redis", "share ticket keys, TLS 1.2 sessions and 0-RTT anti-replay with a fleet through the Redis at host:port");
         var ticketKeys = CliOptions.Create<string?>("ticket_keys", "seal tickets with the keys in this file (one per line: 96 hex digits, name + AES-256 key; the first seals), shared by a fleet");
         var command = new Command("s_server", "run a TLS server (OpenSSL-style options)");
         common.AddTo(command);
@@ -60,8 +60,8 @@ internal static class SServerCommand
                 }
             }
 
-            using var fleet = parse.GetValue(redis) is { } redisEndpoint && !parse.GetValue(noTicket)
-                ? await RedisFleet.ConnectAsync(redisEndpoint, options, cancellationToken).ConfigureAwait(false)
+            using var fleet = parse.GetValue(redis) is { } redisEndpoint
+                ? await RedisFleet.ConnectAsync(redisEndpoint, options, shareTicketKeys: !parse.GetValue(noTicket) && parse.GetValue(ticketKeys) is null, cancellationToken).ConfigureAwait(false)
                 : null;
 
             if (parse.GetValue(earlyData))

@@ -161,8 +161,8 @@ public sealed class TlsServerOptions : TlsOptions
     /// <summary>Answer a ClientHello whose key shares do not fit with a HelloRetryRequest (otherwise: handshake_failure).</summary>
     public bool AllowHelloRetryRequest { get; set; } = true;
 
-    /// <summary>TLS 1.2 session-ID cache; null turns session-ID resumption off. Share one across the server's connections.</summary>
-    public TlsSessionCache? SessionCache { get; set; } = new();
+    /// <summary>TLS 1.2 sessions by ID (<see cref="TlsSessionCache"/> in this process; a shared store for a fleet); null turns session-ID resumption off.</summary>
+    public ISessionStore? SessionCache { get; set; } = new TlsSessionCache();
 
     /// <summary>
     /// Keys that seal session tickets, TLS 1.2 (RFC 5077) and TLS 1.3 (RFC 8446 §4.6.1); null turns tickets off. The

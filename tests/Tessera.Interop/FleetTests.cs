@@ -130,6 +130,28 @@ public sealed class FleetTests(PemFixture pem) : IDisposable
         Assert.Contains("0-RTT refused", node.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ATls12SessionIdFromNodeAResumesOnNodeB()
+    {
+        using var nodeA = StartNode();
+        int portA = nodeA.WaitForAcceptPort(Bound);
+        using var nodeB = StartNode();
+        int portB = nodeB.WaitForAcceptPort(Bound);
+        var sessionFile = Path.Combine(pem.Directory, $"fleet12-{Guid.NewGuid():N}.pem");
+        string Run(int port, string sessionOption)
+        {
+            using var client = PeerProcess.StartOpenSsl("s_client", "-connect", $"127.0.0.1:{port}", "-servername", "localhost", "-CAfile", pem.CaFile,
+                "-verify_return_error", "-ign_eof", "-tls1_2", "-no_ticket", sessionOption, sessionFile);
+            client.Stdin.Write("GET / HTTP/1.0\r\n\r\n");
+            client.Stdin.Flush();
+            Assert.True(client.WaitForExit(Bound) == 0, client.Stdout + client.Stderr);
+            return client.Stdout;
+        }
+
+        Assert.Contains("New, TLSv1.2", Run(portA, "-sess_out"), StringComparison.Ordinal);
+        Assert.Contains("Reused, TLSv1.2", Run(portB, "-sess_in"), StringComparison.Ordinal);
+    }
+
     private static async Task PumpAsync(TlsConnection client, TlsConnection server)
     {
         client.Start();

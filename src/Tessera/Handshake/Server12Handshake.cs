@@ -126,12 +126,36 @@ internal sealed class Server12Handshake : Tls12Handshake
 
         bool clientOffersEms = ExtensionBlock.Find(hello.Extensions, ExtensionType.ExtendedMasterSecret) is { } emsOffer && CheckEmpty(emsOffer);
         var ticketExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SessionTicket);
+        if (Renegotiating is null && !IsPreTls12 && ticketExt is not { Data.Length: > 0 } && clientOffersEms && hello.LegacySessionId.Length > 0 &&
+            _options.SessionCache is { } store)
+        {
+            // A session ID to look up: the store may be elsewhere (a fleet's), so wait for it without blocking.
+            Connection.Await(store.FindAsync(hello.LegacySessionId, Options.TimeProvider.GetUtcNow()), found =>
+            {
+                if (Usable(found, hello, serverName) is { } byId)
+                {
+                    ResumeSession(hello, message, byId, serverName, clientGroups);
+                }
+                else
+                {
+                    FullHandshake(hello, message, serverName, clientSchemes, clientGroups, group, ticketExt, clientOffersEms);
+                }
+            });
+            return;
+        }
+
         if (Renegotiating is null && !IsPreTls12 && FindSession(hello, ticketExt, serverName, clientOffersEms) is { } session)
         {
             ResumeSession(hello, message, session, serverName, clientGroups);
             return;
         }
 
+        FullHandshake(hello, message, serverName, clientSchemes, clientGroups, group, ticketExt, clientOffersEms);
+    }
+
+    private void FullHandshake(ClientHello hello, byte[] message, string? serverName, List<SignatureScheme> clientSchemes, ushort[] clientGroups, NamedGroup group,
+        TlsExtension? ticketExt, bool clientOffersEms)
+    {
         var (suite, certificate, scheme) = Choose(hello, serverName, clientSchemes, clientGroups, haveGroup: group != default);
         if (suite.KeyExchange == TlsKeyExchange.Dhe)
         {
@@ -340,8 +364,8 @@ internal sealed class Server12Handshake : Tls12Handshake
     }
 
     /// <summary>
-    /// A session the client may resume: from its ticket, else from the session-ID cache; only with the
-    /// extended master secret offered again (RFC 7627 §5.3), a suite both sides still accept, and the
+    /// A session the client may resume from its ticket (session IDs are looked up asynchronously before this);
+    /// only with the extended master secret offered again (RFC 7627 §5.3), a suite both sides still accept, and the
     /// same server name (RFC 6066 §3). Anything else means a full handshake.
     /// </summary>
     private Sessions.TlsSession? FindSession(ClientHello hello, TlsExtension? ticketExt, string? serverName, bool clientOffersEms)
@@ -351,7 +375,6 @@ internal sealed class Server12Handshake : Tls12Handshake
             return null;
         }
 
-        var now = Options.TimeProvider.GetUtcNow();
         Sessions.TlsSession? session = null;
         if (ticketExt is { Data.Length: > 0 } && _options.TicketKeys?.Open(ticketExt.Data) is { } state)
         {
@@ -368,11 +391,14 @@ internal sealed class Server12Handshake : Tls12Handshake
                 System.Security.Cryptography.CryptographicOperations.ZeroMemory(state);
             }
         }
-        else if (hello.LegacySessionId.Length > 0)
-        {
-            session = _options.SessionCache?.Find(hello.LegacySessionId, now);
-        }
 
+        return Usable(session, hello, serverName);
+    }
+
+    /// <summary>A found session resumes only when current, with EMS, in TLS 1.2, with a suite still enabled and offered, for the same name, and with the client certificate a server now requires.</summary>
+    private Sessions.TlsSession? Usable(Sessions.TlsSession? session, ClientHello hello, string? serverName)
+    {
+        var now = Options.TimeProvider.GetUtcNow();
         if (session is null || session.Version != TlsProtocolVersion.Tls12 || session.IsExpiredAt(now) || !session.ExtendedMasterSecret ||
             !hello.CipherSuites.Contains((ushort)session.CipherSuite) || !_options.EnabledCipherSuites.Contains(session.CipherSuite) ||
             !string.Equals(session.ServerName, serverName, StringComparison.OrdinalIgnoreCase) ||
@@ -638,9 +664,10 @@ internal sealed class Server12Handshake : Tls12Handshake
 
             SendChangeCipherSpec("server write keys");
             Send(BuildFinished(client: false));
-            if (session is not null && _sessionId.Length > 0)
+            if (session is not null && _sessionId.Length > 0 && _options.SessionCache is { } store)
             {
-                _options.SessionCache?.Add(session);
+                // Not waited for: a store elsewhere (a fleet's) takes it when it can; a failure only costs a later full handshake.
+                _ = store.AddAsync(session).AsTask();
             }
 
             Connection.Session = session;

@@ -1,10 +1,10 @@
 namespace Tessera.Sessions;
 
 /// <summary>
-/// The server's TLS 1.2 session-ID cache: bounded (the oldest entry leaves first), entries expire,
+/// The server's TLS 1.2 session-ID cache in this process (<see cref="ISessionStore"/>): bounded (the oldest entry leaves first), entries expire,
 /// safe to share between connections on many threads.
 /// </summary>
-public sealed class TlsSessionCache
+public sealed class TlsSessionCache : ISessionStore
 {
     private readonly Dictionary<string, TlsSession> _sessions = new(StringComparer.Ordinal);
     private readonly Queue<string> _order = new();
@@ -31,6 +31,18 @@ public sealed class TlsSessionCache
             }
         }
     }
+
+    /// <inheritdoc />
+    public ValueTask AddAsync(TlsSession session, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(session);
+        Add(session);
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<TlsSession?> FindAsync(ReadOnlyMemory<byte> sessionId, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult(Find(sessionId.Span, now));
 
     internal void Add(TlsSession session)
     {

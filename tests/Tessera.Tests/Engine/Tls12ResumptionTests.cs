@@ -52,7 +52,7 @@ public sealed class Tls12ResumptionTests
         var session = FirstSession(server, o => o.EnableSessionTickets = false);
         Assert.Empty(session.Ticket);
         Assert.Equal(32, session.SessionId.Length);
-        Assert.Equal(1, server.SessionCache!.Count);
+        Assert.Equal(1, ((TlsSessionCache)server.SessionCache!).Count);
         using var loop = Resume(server, session, o => o.EnableSessionTickets = false);
         Assert.True(loop.Client.IsResumed);
         Assert.True(loop.Server.IsResumed);
@@ -140,7 +140,7 @@ public sealed class Tls12ResumptionTests
             FirstSession(server, o => o.EnableSessionTickets = false);
         }
 
-        Assert.Equal(3, server.SessionCache!.Count);
+        Assert.Equal(3, ((TlsSessionCache)server.SessionCache!).Count);
     }
 
     [Fact]
@@ -186,6 +186,49 @@ public sealed class Tls12ResumptionTests
         Assert.Empty(old.PeerCertificateChain);
         Assert.False(old.PeerCertificateVerified);
         Assert.Throws<FormatException>(() => TlsSession.Import([2, .. exported.AsSpan(1, exported.Length - 2)]));   // truncated
+    }
+
+    [Fact]
+    public void ASessionStoreElsewhereIsAwaitedAndAFailingOneMeansAFullHandshake()
+    {
+        var store = new SlowStore();
+        var server = TestCerts.ServerOptions(configure: o => { o.SessionCache = store; o.TicketKeys = null; });
+        var session = FirstSession(server, o => o.EnableSessionTickets = false);
+        Assert.True(SpinWait.SpinUntil(() => store.Added == 1, TimeSpan.FromSeconds(5)), "the session never reached the store");   // stored without holding up the handshake
+        using (var loop = Resume(server, session, o => o.EnableSessionTickets = false))
+        {
+            Assert.True(loop.Server.IsResumed);   // found after the engine waited for the store
+        }
+
+        store.Fail = true;
+        using var full = Resume(server, session, o => o.EnableSessionTickets = false);
+        Assert.False(full.Server.IsResumed);
+        Assert.True(full.Client.IsHandshakeComplete);
+    }
+
+    /// <summary>A store that answers later, as a remote one would; or answers "not found" when failing.</summary>
+    private sealed class SlowStore : ISessionStore
+    {
+        private readonly TlsSessionCache _inner = new();
+
+        public bool Fail { get; set; }
+
+        private int _added;
+
+        public int Added => Volatile.Read(ref _added);
+
+        public async ValueTask AddAsync(TlsSession session, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(10, cancellationToken);
+            await _inner.AddAsync(session, cancellationToken);
+            Interlocked.Increment(ref _added);
+        }
+
+        public async ValueTask<TlsSession?> FindAsync(ReadOnlyMemory<byte> sessionId, DateTimeOffset now, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(10, cancellationToken);
+            return Fail ? null : await _inner.FindAsync(sessionId, now, cancellationToken);
+        }
     }
 
     private sealed class ManualTimeProvider(DateTimeOffset now) : TimeProvider
