@@ -67,7 +67,18 @@ public sealed class MutationTests
         Assert.True(victim.PendingOutputLength < 64 * 1024);
     }
 
-    /// <summary>The conversations to mutate: the defaults, and each legacy path (CBC, RSA and DHE key exchange, TLS 1.0/1.1).</summary>
+    /// <summary>A ticket (allowing early data) from a server whose keys the resuming conversations share.</summary>
+    private static readonly Lazy<(Tessera.Sessions.TicketKeyRing Keys, Tessera.Sessions.TlsSession Ticket)> Resumable = new(() =>
+    {
+        var keys = new Tessera.Sessions.TicketKeyRing();
+        using var loop = new Loopback(TestCerts.ClientOptions(o => o.Groups = [NamedGroup.Secp256r1]), TestCerts.ServerOptions(configure: o => { o.TicketKeys = keys; o.MaxEarlyDataSize = 1024; }));
+        loop.Handshake();
+        return (keys, loop.Client.Session!);
+    });
+
+    private static TlsServerOptions ResumingServer() => TestCerts.ServerOptions(configure: o => { o.TicketKeys = Resumable.Value.Keys; o.MaxEarlyDataSize = 1024; });
+
+    /// <summary>The conversations to mutate: the defaults, each legacy path (CBC, RSA and DHE key exchange, TLS 1.0/1.1), and TLS 1.3 resumption with 0-RTT (also through an HRR).</summary>
     private static readonly (string Name, Func<TlsClientOptions> Client, Func<TlsServerOptions> Server)[] Conversations =
     [
         ("TLS 1.3", () => TestCerts.ClientOptions(), () => TestCerts.ServerOptions()),
@@ -77,7 +88,11 @@ public sealed class MutationTests
         Legacy("TLS 1.2 DHE", CipherSuite.TLS_DHE_RSA_WITH_AES_128_GCM_SHA256, TlsProtocolVersion.Tls12),
         Legacy("TLS 1.0 ECDHE-CBC", CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, TlsProtocolVersion.Tls10),
         Legacy("TLS 1.1 RSA-CBC", CipherSuite.TLS_RSA_WITH_AES_256_CBC_SHA, TlsProtocolVersion.Tls11),
+        ("TLS 1.3 resumed with 0-RTT", () => TestCerts.ClientOptions(o => { o.ResumeSession = Resumable.Value.Ticket; o.EarlyData = new byte[100]; }), ResumingServer),
+        ("TLS 1.3 resumed after HRR", () => TestCerts.ClientOptions(o => { o.ResumeSession = Resumable.Value.Ticket; o.EarlyData = new byte[10]; o.Groups = [NamedGroup.X25519, NamedGroup.Secp256r1]; }),
+            () => { var server = ResumingServer(); server.Groups = [NamedGroup.Secp256r1]; return server; }),
     ];
+
 
     private static (string, Func<TlsClientOptions>, Func<TlsServerOptions>) Legacy(string name, CipherSuite suite, TlsProtocolVersion version)
     {
@@ -85,6 +100,18 @@ public sealed class MutationTests
         return (name,
             () => TestCerts.ClientOptions(o => { o.CipherSuites = [suite]; o.Legacy = LegacyPolicy.All; o.MinProtocolVersion = TlsProtocolVersion.Tls10; o.MaxProtocolVersion = version; }),
             () => TestCerts.ServerOptions(key, o => { o.Legacy = LegacyPolicy.All; o.MinProtocolVersion = TlsProtocolVersion.Tls10; }));
+    }
+
+    [Fact]
+    public void TheResumingConversationsReallyResume()
+    {
+        foreach (var (name, clientOptions, serverOptions) in Conversations.Where(c => c.Name.Contains("resumed", StringComparison.Ordinal)))
+        {
+            using var honest = new Loopback(clientOptions(), serverOptions());
+            honest.Handshake();
+            Assert.True(honest.Server.IsResumed, name);
+            Assert.NotEqual(TlsEarlyDataStatus.NotOffered, honest.Client.EarlyDataStatus);
+        }
     }
 
     [Theory]
