@@ -33,11 +33,33 @@ internal sealed class CommonTlsOptions
     public Option<bool> Brief { get; } = CliOptions.Flag("brief", "print a short session summary on stderr");
     public Option<string?> KeyLogFile { get; } = CliOptions.Create<string?>("keylogfile", "append TLS secrets in NSS key log format (also: SSLKEYLOGFILE)");
     public Option<bool> Trace { get; } = CliOptions.Flag("trace", "print every record and handshake message", "-msg");
+    public Option<string?> Psk { get; } = CliOptions.Create<string?>("psk", "TLS 1.3 external PSK, in hex (at least 16 bytes); authenticates both sides without certificates");
+
+    public Option<string?> PskIdentity { get; } = CliOptions.Create<string?>("psk_identity", "the external PSK's identity (default Client_identity, as openssl)");
+
+    /// <summary>The external PSK named by -psk/-psk_identity, or null.</summary>
+    public TlsExternalPsk? ExternalPsk(ParseResult parse)
+    {
+        if (parse.GetValue(Psk) is not { } hex)
+        {
+            return parse.GetValue(PskIdentity) is null ? null : throw new CliException("-psk_identity needs -psk");
+        }
+
+        try
+        {
+            return new TlsExternalPsk(System.Text.Encoding.UTF8.GetBytes(parse.GetValue(PskIdentity) ?? "Client_identity"), Convert.FromHexString(hex));
+        }
+        catch (Exception ex) when (ex is FormatException or ArgumentException)
+        {
+            throw new CliException($"-psk: {(ex is FormatException ? "not hex" : ex.Message)}");
+        }
+    }
+
     public Option<bool> Legacy { get; } = CliOptions.Flag("legacy", "also allow the legacy set: CBC suites, RSA and DHE key exchange, TLS 1.0/1.1 (unsafe; for old peers only)");
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Cert, Key, CaFile, Alpn, Groups, CipherSuites, Cipher, SigAlgs, Tls13, Tls12, Tls11, Tls10, Quiet, Brief, KeyLogFile, Trace, Legacy })
+        foreach (var option in new Option[] { Cert, Key, CaFile, Alpn, Groups, CipherSuites, Cipher, SigAlgs, Tls13, Tls12, Tls11, Tls10, Quiet, Brief, KeyLogFile, Trace, Legacy, Psk, PskIdentity })
         {
             command.Options.Add(option);
         }

@@ -58,6 +58,7 @@ internal static class SClientCommand
                 Fetcher = fetcher,
             };
             options.CertificateVerifier = verifier;
+            options.ExternalPsk = common.ExternalPsk(parse);
             options.SkipCertificateVerification = parse.GetValue(insecure) && !parse.GetValue(verifyReturnError);
             if (parse.GetValue(common.Cert) is { } cert)
             {

@@ -26,11 +26,12 @@ internal static class SServerCommand
         var status = CliOptions.Flag("status", "fetch an OCSP response from the certificate's responder, staple it and keep it fresh");
         var earlyData = CliOptions.Flag("early_data", "accept TLS 1.3 0-RTT early data (up to 16384 bytes, once per ClientHello)");
         var numTickets = CliOptions.Create<int?>("num_tickets", "TLS 1.3 session tickets sent after each handshake (default 2)");
+        var noCert = CliOptions.Flag("nocert", "present no certificate (with -psk: clients authenticate with the PSK)");
         var redis = CliOptions.Create<string?>("redis", "share ticket keys, TLS 1.2 sessions and 0-RTT anti-replay with a fleet through the Redis at host:port");
         var ticketKeys = CliOptions.Create<string?>("ticket_keys", "seal tickets with the keys in this file (one per line: 96 hex digits, name + AES-256 key; the first seals), shared by a fleet");
         var command = new Command("s_server", "run a TLS server (OpenSSL-style options)");
         common.AddTo(command);
-        foreach (var option in new Option[] { accept, www, naccept, verify, requireClient, noTicket, clientRenegotiation, statusFile, status, earlyData, numTickets, ticketKeys, redis })
+        foreach (var option in new Option[] { accept, www, naccept, verify, requireClient, noTicket, clientRenegotiation, statusFile, status, earlyData, numTickets, ticketKeys, redis, noCert })
         {
             command.Options.Add(option);
         }
@@ -76,9 +77,23 @@ internal static class SServerCommand
 
             var endpoint = ParseEndpoint(parse.GetValue(accept)!);
             common.Apply(parse, options, Console.Out);
-            var certificate = LoadServerCertificate(parse.GetValue(common.Cert), parse.GetValue(common.Key));
-            options.Certificates.Add(certificate);
-            using var stapler = parse.GetValue(statusFile) is { } stapleFile
+            if (common.ExternalPsk(parse) is { } psk)
+            {
+                options.ExternalPsks = [psk];
+            }
+
+            if (parse.GetValue(noCert) && options.ExternalPsks.Count == 0)
+            {
+                throw new CliException("-nocert needs -psk: without a certificate or a PSK no client can authenticate this server");
+            }
+
+            var certificate = parse.GetValue(noCert) ? null : LoadServerCertificate(parse.GetValue(common.Cert), parse.GetValue(common.Key));
+            if (certificate is not null)
+            {
+                options.Certificates.Add(certificate);
+            }
+
+            using var stapler = certificate is null ? null : parse.GetValue(statusFile) is { } stapleFile
                 ? StapleOptions.LoadFile(certificate, stapleFile)
                 : parse.GetValue(status) ? await StapleOptions.StartFetchingAsync(certificate, cancellationToken).ConfigureAwait(false) : null;
 

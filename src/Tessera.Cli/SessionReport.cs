@@ -32,6 +32,11 @@ internal static class SessionReport
         yield return $"Group: {(c.NegotiatedGroup is { } g ? NamedGroups.Find(g)?.OpenSslName ?? g.ToString() : "(none)")}";
         yield return $"Peer signature: {(c.PeerSignatureScheme?.ToString() ?? "(none)")}";
         yield return $"Peer certificate: {Subject(c.PeerCertificateChain)}";
+        if (c.ExternalPskIdentity is { } identity)
+        {
+            yield return $"PSK identity: {System.Text.Encoding.UTF8.GetString(identity)} (both sides authenticated by the external PSK)";
+        }
+
         if (verification is not null)
         {
             yield return $"Verification: {verification}";

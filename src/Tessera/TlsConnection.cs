@@ -162,6 +162,9 @@ public sealed class TlsConnection : IDisposable
     /// <summary>How many KeyUpdate messages were sent and received after the handshake.</summary>
     public (int Sent, int Received) KeyUpdateCount => (_keyUpdatesSent, _keyUpdatesReceived);
 
+    /// <summary>The identity of the external PSK that authenticated this connection (TLS 1.3), or null.</summary>
+    public byte[]? ExternalPskIdentity { get; internal set; }
+
     /// <summary>Whether 0-RTT early data was offered, and taken or declined (both roles).</summary>
     public TlsEarlyDataStatus EarlyDataStatus { get; internal set; }
 

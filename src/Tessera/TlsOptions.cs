@@ -109,6 +109,12 @@ public sealed class TlsClientOptions : TlsOptions
     public TlsSession? ResumeSession { get; set; }
 
     /// <summary>
+    /// An external PSK to offer (TLS 1.3 only; opt-in): when the server knows it, both sides are authenticated by it and
+    /// no certificate is sent. A usable resumption ticket is offered instead when there is one.
+    /// </summary>
+    public TlsExternalPsk? ExternalPsk { get; set; }
+
+    /// <summary>
     /// Where sessions and tickets from servers go, by server name, and where the next connection to that name takes
     /// one to resume. Null (the default): nothing is remembered unless the caller keeps <see cref="TlsConnection.Session"/>.
     /// </summary>
@@ -173,6 +179,12 @@ public sealed class TlsServerOptions : TlsOptions
 
     /// <summary>How long a session may be resumed (TLS 1.3 tickets: at most seven days).</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(2);
+
+    /// <summary>
+    /// External PSKs this server accepts (TLS 1.3 only; opt-in), found by identity. A client offering one is
+    /// authenticated by it and gets no certificate; a server with PSKs only needs no <see cref="Certificates"/>.
+    /// </summary>
+    public IReadOnlyList<TlsExternalPsk> ExternalPsks { get; set; } = [];
 
     /// <summary>TLS 1.3: how many NewSessionTicket messages follow each handshake (0: none).</summary>
     public int SessionTicketCount { get; set; } = 2;

@@ -178,4 +178,44 @@ public sealed class Tls13ResumptionInteropTests(PemFixture pem)
         server.WaitForExit(Bound);
         Assert.Contains("early from tessera", server.Stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void ExternalPsksWorkBothWaysWithOpenSsl()
+    {
+        var key = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        using (var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-psk", key, "-psk_identity", "device-1", "-nocert", "-tls1_3", "-naccept", "1"))
+        {
+            int port = server.WaitForAcceptPort();
+            using var ours = PeerProcess.StartTessera("s_client", "-connect", $"127.0.0.1:{port}", "-psk", key, "-psk_identity", "device-1");
+            ours.Stdin.Write("over psk\n");
+            ours.Stdin.Close();
+            ours.WaitForExit(Bound);
+            Assert.Contains("PSK identity: device-1", ours.Stdout, StringComparison.Ordinal);
+            Assert.Contains("Peer certificate: (none)", ours.Stdout, StringComparison.Ordinal);
+            server.WaitForExit(Bound);
+            Assert.Contains("over psk", server.Stdout, StringComparison.Ordinal);
+        }
+
+        using var tessera = PeerProcess.StartTessera("s_server", "-accept", "127.0.0.1:0", "-psk", key, "-psk_identity", "device-1", "-nocert", "-naccept", "1");
+        int tesseraPort = tessera.WaitForAcceptPort(Bound);
+        using var openssl = PeerProcess.StartOpenSsl("s_client", "-connect", $"127.0.0.1:{tesseraPort}", "-psk", key, "-psk_identity", "device-1", "-tls1_3");
+        openssl.Stdin.Write("from openssl\n");
+        openssl.Stdin.Flush();
+        Thread.Sleep(500);
+        openssl.Stdin.Close();
+        openssl.WaitForExit(Bound);
+        Assert.Contains("TLSv1.3, Cipher is TLS_AES_128_GCM_SHA256", openssl.Stdout, StringComparison.Ordinal);
+        tessera.WaitForExit(Bound);
+        Assert.Contains("PSK identity: device-1", tessera.Stdout, StringComparison.Ordinal);
+        Assert.Contains("from openssl", tessera.Stdout, StringComparison.Ordinal);
+
+        // A wrong key: the binder does not verify, and Tessera says decrypt_error.
+        using var refusing = PeerProcess.StartTessera("s_server", "-accept", "127.0.0.1:0", "-psk", key, "-psk_identity", "device-1", "-nocert", "-naccept", "1");
+        int refusingPort = refusing.WaitForAcceptPort(Bound);
+        using var wrong = PeerProcess.StartOpenSsl("s_client", "-connect", $"127.0.0.1:{refusingPort}", "-psk", new string('0', 64), "-psk_identity", "device-1", "-tls1_3");
+        wrong.Stdin.Close();
+        wrong.WaitForExit(Bound);
+        refusing.WaitForExit(Bound);
+        Assert.Contains("decrypt_error", refusing.Stderr, StringComparison.Ordinal);
+    }
 }

@@ -27,6 +27,7 @@ internal sealed class Client13Handshake : Tls13Handshake
     private List<ReadOnlyMemory<byte>> _serverChain = [];
     private Sessions.TlsSession? _offered;   // from ResumeSession or the cache: a TLS 1.2 session or a TLS 1.3 ticket
     private Sessions.TlsSession? _ticket;     // _offered, when it is a TLS 1.3 ticket this handshake can offer
+    private OfferedPsk? _psk;                // the PSK to offer: the ticket's, or the external one
     private bool _pskOffered;                // the ClientHello just sent carries pre_shared_key
     private bool _pskAccepted;
     private bool _earlyDataOffered;          // the first ClientHello carried early_data and 0-RTT data followed it
@@ -60,6 +61,10 @@ internal sealed class Client13Handshake : Tls13Handshake
             ? _options.ResumeSession ?? _options.SessionCache?.Take(_options.ServerName, Options.TimeProvider.GetUtcNow())
             : null;
         _ticket = UsableTicket;
+        _psk = _ticket is { } t ? new OfferedPsk(t.Ticket, t.MasterSecret, CipherSuites.Find(t.CipherSuite)!, PskBinderKind.Resumption)
+            : _options.ExternalPsk is { } external && Offers13 && OfferedSuites.FirstOrDefault(s => s.Version == TlsProtocolVersion.Tls13 && s.Hash == external.Hash) is { } withHash
+                ? new OfferedPsk(external.Identity, external.Key, withHash, external.BinderKind)
+                : null;
         _sessionId = new byte[(_options.MiddleboxCompatibility && RenegotiationContext is null) || ResumableSession is not null ? 32 : 0];
         Crypto.GetRandomBytes(_sessionId);
         if (ResumableSession is { SessionId.Length: > 0 } byId)
@@ -242,7 +247,7 @@ internal sealed class Client13Handshake : Tls13Handshake
             }
         }
 
-        if (Offers13 && (_options.EnableSessionTickets || _ticket is not null))
+        if (Offers13 && (_options.EnableSessionTickets || _psk is not null))
         {
             // psk_dhe_ke, and psk_ke only when allowed (RFC 8446 §4.2.9); without this extension servers send no tickets.
             Add(ExtensionType.PskKeyExchangeModes, PskKeyExchangeModesExtension.Encode(_options.AllowPskOnlyKeyExchange ? [PskDheKe, PskKe] : [PskDheKe]));
@@ -254,12 +259,13 @@ internal sealed class Client13Handshake : Tls13Handshake
         }
 
         _pskOffered = false;
-        if (_ticket is { } ticket && (!_retried || CipherSuites.Find(_retrySuite!.Value)!.Hash == CipherSuites.Find(ticket.CipherSuite)!.Hash))
+        if (_psk is { } psk && (!_retried || CipherSuites.Find(_retrySuite!.Value)!.Hash == psk.HashSuite.Hash))
         {
-            // §4.2.11.1: the age the client sees, plus ticket_age_add, modulo 2^32.
-            uint age = (uint)Math.Clamp((Options.TimeProvider.GetUtcNow() - ticket.CreatedAt).TotalMilliseconds, 0, uint.MaxValue);
-            Add(ExtensionType.PreSharedKey, PreSharedKeyExtension.EncodeClientHello(
-                [new PskIdentity(ticket.Ticket, unchecked(age + ticket.TicketAgeAdd))], [CipherSuites.Find(ticket.CipherSuite)!.HashLength]));
+            // §4.2.11.1: for a ticket, the age the client sees plus ticket_age_add, modulo 2^32; 0 for an external PSK.
+            uint age = _ticket is { } ticket
+                ? unchecked((uint)Math.Clamp((Options.TimeProvider.GetUtcNow() - ticket.CreatedAt).TotalMilliseconds, 0, uint.MaxValue) + ticket.TicketAgeAdd)
+                : 0;
+            Add(ExtensionType.PreSharedKey, PreSharedKeyExtension.EncodeClientHello([new PskIdentity(psk.Identity, age)], [psk.HashSuite.HashLength]));
             _pskOffered = true;   // last, as §4.2.11 requires; the binder is filled in by Serialize
         }
 
@@ -277,6 +283,9 @@ internal sealed class Client13Handshake : Tls13Handshake
 
     private const byte PskKe = 0;
     private const byte PskDheKe = 1;
+
+    /// <summary>A PSK this client offers: identity, secret, a suite of its hash (for the binder), and how its binder is keyed.</summary>
+    private sealed record OfferedPsk(byte[] Identity, byte[] Key, CipherSuiteInfo HashSuite, PskBinderKind Kind);
 
     /// <summary>
     /// 0-RTT is possible when the ticket allows at least this much early data, and the ALPN offered first is the
@@ -307,12 +316,11 @@ internal sealed class Client13Handshake : Tls13Handshake
         var bytes = hello.ToMessageBytes();
         if (_pskOffered)
         {
-            var ticket = _ticket!;
-            var info = CipherSuites.Find(ticket.CipherSuite)!;
-            int binders = 2 + PreSharedKeyExtension.BindersLength([info.HashLength]);
-            var hash = Transcript.HashWith(info.Hash, bytes.AsSpan(0, bytes.Length - binders));
-            using var schedule = new Tls13KeySchedule(Crypto, info, ticket.MasterSecret);
-            var binder = schedule.ComputeBinder(hash);
+            var psk = _psk!;
+            int binders = 2 + PreSharedKeyExtension.BindersLength([psk.HashSuite.HashLength]);
+            var hash = Transcript.HashWith(psk.HashSuite.Hash, bytes.AsSpan(0, bytes.Length - binders));
+            using var schedule = new Tls13KeySchedule(Crypto, psk.HashSuite, psk.Key);
+            var binder = schedule.ComputeBinder(hash, psk.Kind);
             binder.CopyTo(bytes.AsSpan(bytes.Length - binder.Length));
         }
 
@@ -424,12 +432,12 @@ internal sealed class Client13Handshake : Tls13Handshake
                 throw new TlsException(AlertDescription.IllegalParameter, "server selected a PSK identity that was not offered");
             }
 
-            if (CipherSuites.Find(_ticket!.CipherSuite)!.Hash != suiteInfo.Hash)
+            if (_psk!.HashSuite.Hash != suiteInfo.Hash)
             {
-                throw new TlsException(AlertDescription.IllegalParameter, "server resumed with a cipher suite whose hash differs from the ticket's");
+                throw new TlsException(AlertDescription.IllegalParameter, "server chose a cipher suite whose hash differs from the PSK's");
             }
 
-            psk = _ticket.MasterSecret;
+            psk = _psk.Key;
         }
 
         byte[] sharedSecret;
@@ -599,11 +607,18 @@ internal sealed class Client13Handshake : Tls13Handshake
 
         if (_pskAccepted)
         {
-            // Resumed: the server authenticated in the original handshake; no Certificate, CertificateVerify or CertificateRequest now (§4.3.2, §4.4.2).
-            var ticket = _ticket!;
-            Connection.IsResumed = true;
-            Connection.PeerCertificateChain = ticket.PeerCertificateChain;
-            Connection.PeerCertificateVerified = ticket.PeerCertificateVerified;
+            // The PSK authenticates the server: no Certificate, CertificateVerify or CertificateRequest now (§4.3.2, §4.4.2).
+            if (_ticket is { } ticket)
+            {
+                Connection.IsResumed = true;
+                Connection.PeerCertificateChain = ticket.PeerCertificateChain;
+                Connection.PeerCertificateVerified = ticket.PeerCertificateVerified;
+            }
+            else
+            {
+                Connection.ExternalPskIdentity = _psk!.Identity;
+            }
+
             _state = State.WaitFinished;
             return;
         }

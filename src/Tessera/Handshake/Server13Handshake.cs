@@ -26,6 +26,7 @@ internal sealed class Server13Handshake : Tls13Handshake
     private byte[]? _serverApp;
     private List<ReadOnlyMemory<byte>> _clientChain = [];
     private Sessions.TlsSession? _resumed;
+    private TlsExternalPsk? _external;
     private bool _clientAcceptsTickets;
     private bool _acceptedEarlyData;
 
@@ -229,7 +230,7 @@ internal sealed class Server13Handshake : Tls13Handshake
             }
         }
 
-        if (earlyDataExt is not null && resumption is { } offer && EarlyDataAllowed(offer.Session, offer.Index, offer.Identity, suite, alpn, serverName))
+        if (earlyDataExt is not null && resumption is { Session: not null } offer && EarlyDataAllowed(offer.Session, offer.Index, offer.Identity, suite, alpn, serverName))
         {
             // The last check, that this ClientHello was never accepted before, may go to a shared store (§8.2).
             Connection.Await(_options.AntiReplay!.TryAddAsync(offer.Binder, _options.EarlyDataFreshnessWindow * 2), fresh =>
@@ -275,7 +276,7 @@ internal sealed class Server13Handshake : Tls13Handshake
     }
 
     private void RespondToClientHello(ClientHello hello, byte[] message, bool second, CipherSuiteInfo suite, KeyShareEntry? chosenShare,
-        (Sessions.TlsSession Session, int Index, CipherSuiteInfo Suite, bool Dhe, PskIdentity Identity, byte[] Binder)? resumption,
+        PskOffer? resumption,
         TlsCertificate certificate, SignatureScheme scheme, string? serverName, string? alpn, ushort? peerRecordLimit, bool acceptEarlyData)
     {
         // Everything is decided; from here on the server speaks.
@@ -287,7 +288,9 @@ internal sealed class Server13Handshake : Tls13Handshake
 
         Transcript.Add(message);
         _resumed = resumption?.Session;
-        Schedule = new Tls13KeySchedule(Crypto, suite, _resumed is null ? default : _resumed.MasterSecret);
+        _external = resumption?.External;
+        var pskKey = _resumed?.MasterSecret ?? _external?.Key;
+        Schedule = new Tls13KeySchedule(Crypto, suite, pskKey is null ? default : pskKey);
         byte[]? clientEarlySecret = null;
         if (acceptEarlyData)
         {
@@ -326,12 +329,20 @@ internal sealed class Server13Handshake : Tls13Handshake
         }
 
         SendEncryptedExtensions(serverName is not null, alpn, peerRecordLimit is not null, acceptEarlyData);
-        if (_resumed is not null)
+        if (_resumed is not null || _external is not null)
         {
             // The PSK authenticates both sides: no CertificateRequest, Certificate or CertificateVerify (§4.3.2, §4.4.2).
-            Connection.IsResumed = true;
-            Connection.PeerCertificateChain = _resumed.PeerCertificateChain;
-            Connection.PeerCertificateVerified = _resumed.PeerCertificateVerified;
+            if (_resumed is not null)
+            {
+                Connection.IsResumed = true;
+                Connection.PeerCertificateChain = _resumed.PeerCertificateChain;
+                Connection.PeerCertificateVerified = _resumed.PeerCertificateVerified;
+            }
+            else
+            {
+                Connection.ExternalPskIdentity = _external!.Identity;
+            }
+
             SendServerFinished();
             return;
         }
@@ -432,7 +443,9 @@ internal sealed class Server13Handshake : Tls13Handshake
     {
         if (_options.Certificates.Count == 0)
         {
-            throw new TlsException(AlertDescription.InternalError, "the server has no certificate configured");
+            throw _options.ExternalPsks.Count > 0
+                ? new TlsException(AlertDescription.HandshakeFailure, "this server authenticates with external PSKs only, and the client offered none it knows")
+                : new TlsException(AlertDescription.InternalError, "the server has no certificate configured");
         }
 
         var byName = serverName is null
@@ -561,7 +574,7 @@ internal sealed class Server13Handshake : Tls13Handshake
     /// client certificate when one is required. Its binder must verify (decrypt_error otherwise); anything else
     /// about a PSK only means a full handshake.
     /// </summary>
-    private (Sessions.TlsSession Session, int Index, CipherSuiteInfo Suite, bool Dhe, PskIdentity Identity, byte[] Binder)? TryResumption(ClientHello hello, byte[] message, CipherSuiteInfo chosen, string? serverName, bool second)
+    private PskOffer? TryResumption(ClientHello hello, byte[] message, CipherSuiteInfo chosen, string? serverName, bool second)
     {
         var modesExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.PskKeyExchangeModes);
         var modes = modesExt is null ? [] : PskKeyExchangeModesExtension.Parse(modesExt.Data);
@@ -579,7 +592,7 @@ internal sealed class Server13Handshake : Tls13Handshake
         }
 
         var (identities, binders) = PreSharedKeyExtension.ParseClientHello(pskExt.Data);
-        if (!usable || _options.TicketKeys is null)
+        if (!usable || (_options.TicketKeys is null && _options.ExternalPsks.Count == 0))
         {
             return null;
         }
@@ -587,7 +600,18 @@ internal sealed class Server13Handshake : Tls13Handshake
         var now = Options.TimeProvider.GetUtcNow();
         for (int i = 0; i < identities.Count; i++)
         {
-            if (_options.TicketKeys.Open(identities[i].Identity) is not { } state)
+            if (_options.ExternalPsks.FirstOrDefault(p => p.Identity.AsSpan().SequenceEqual(identities[i].Identity)) is { } external)
+            {
+                if (SuiteFor(external.Hash, chosen, hello, second) is not { } externalSuite)
+                {
+                    continue;
+                }
+
+                VerifyBinder(message, binders, i, externalSuite, external.Key, external.BinderKind);
+                return new PskOffer(null, external, i, externalSuite, dhe, identities[i], binders[i]);
+            }
+
+            if (_options.TicketKeys?.Open(identities[i].Identity) is not { } state)
             {
                 continue;
             }
@@ -613,33 +637,13 @@ internal sealed class Server13Handshake : Tls13Handshake
                 continue;
             }
 
-            var hash = CipherSuites.Find(session.CipherSuite)!.Hash;
-            var suite = chosen.Hash == hash ? chosen
-                : second ? null
-                : _options.EnabledCipherSuites.Select(CipherSuites.Find)
-                    .FirstOrDefault(s => s is { Version: TlsProtocolVersion.Tls13 } && s.Hash == hash && hello.CipherSuites.Contains((ushort)s.Suite));
-            if (suite is null)
+            if (SuiteFor(CipherSuites.Find(session.CipherSuite)!.Hash, chosen, hello, second) is not { } suite)
             {
                 continue;
             }
 
-            int bindersLength = 2 + PreSharedKeyExtension.BindersLength([.. binders.Select(b => b.Length)]);
-            var transcriptHash = Transcript.HashWith(suite.Hash, message.AsSpan(0, message.Length - bindersLength));
-            using var schedule = new Tls13KeySchedule(Crypto, suite, session.MasterSecret);
-            var expected = schedule.ComputeBinder(transcriptHash);
-            try
-            {
-                if (binders[i].Length != expected.Length || !CryptographicOperations.FixedTimeEquals(binders[i], expected))
-                {
-                    throw new TlsException(AlertDescription.DecryptError, "the PSK binder does not verify");
-                }
-            }
-            finally
-            {
-                CryptographicOperations.ZeroMemory(expected);
-            }
-
-            return (session, i, suite, dhe, identities[i], binders[i]);
+            VerifyBinder(message, binders, i, suite, session.MasterSecret, PskBinderKind.Resumption);
+            return new PskOffer(session, null, i, suite, dhe, identities[i], binders[i]);
         }
 
         return null;
@@ -652,6 +656,36 @@ internal sealed class Server13Handshake : Tls13Handshake
         w.WriteUInt32((uint)size);
         return w.ToArray();
     }
+
+    /// <summary>A suite for a PSK of <paramref name="hash"/>: the chosen one if it fits, else (not after an HRR) the server's first of that hash the client offers.</summary>
+    private CipherSuiteInfo? SuiteFor(TlsHashAlgorithm hash, CipherSuiteInfo chosen, ClientHello hello, bool second) =>
+        chosen.Hash == hash ? chosen
+        : second ? null
+        : _options.EnabledCipherSuites.Select(CipherSuites.Find)
+            .FirstOrDefault(s => s is { Version: TlsProtocolVersion.Tls13 } && s.Hash == hash && hello.CipherSuites.Contains((ushort)s.Suite));
+
+    /// <summary>Checks binder <paramref name="index"/> in fixed time over the ClientHello truncated before the binders (§4.2.11.2); decrypt_error if wrong.</summary>
+    private void VerifyBinder(byte[] message, List<byte[]> binders, int index, CipherSuiteInfo suite, byte[] key, PskBinderKind kind)
+    {
+        int bindersLength = 2 + PreSharedKeyExtension.BindersLength([.. binders.Select(b => b.Length)]);
+        var transcriptHash = Transcript.HashWith(suite.Hash, message.AsSpan(0, message.Length - bindersLength));
+        using var schedule = new Tls13KeySchedule(Crypto, suite, key);
+        var expected = schedule.ComputeBinder(transcriptHash, kind);
+        try
+        {
+            if (binders[index].Length != expected.Length || !CryptographicOperations.FixedTimeEquals(binders[index], expected))
+            {
+                throw new TlsException(AlertDescription.DecryptError, "the PSK binder does not verify");
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(expected);
+        }
+    }
+
+    /// <summary>A PSK the server accepts: a ticket's session or an external PSK, at which index, with which suite and mode.</summary>
+    private sealed record PskOffer(Sessions.TlsSession? Session, TlsExternalPsk? External, int Index, CipherSuiteInfo Suite, bool Dhe, PskIdentity Identity, byte[] Binder);
 
     /// <summary>NewSessionTicket messages (§4.6.1) after the handshake, each with its own nonce, PSK and ticket_age_add, sealed with the ticket keys.</summary>
     private void SendSessionTickets(byte[] resumptionSecret)
@@ -720,7 +754,7 @@ internal sealed class Server13Handshake : Tls13Handshake
         (_clientApp, _serverApp) = DeriveApplicationSecrets();
         Connection.InstallWriteKeys(Suite!, _serverApp, "server application traffic keys");
         _state = _acceptedEarlyData ? State.WaitEndOfEarlyData
-            : _resumed is null && (_options.RequestClientCertificate || _options.RequireClientCertificate) ? State.WaitClientCertificate
+            : _resumed is null && _external is null && (_options.RequestClientCertificate || _options.RequireClientCertificate) ? State.WaitClientCertificate
             : State.WaitClientFinished;
     }
 

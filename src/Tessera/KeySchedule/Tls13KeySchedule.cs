@@ -66,21 +66,21 @@ internal sealed class Tls13KeySchedule : IDisposable
     public byte[] DeriveSecret(string label, ReadOnlySpan<byte> transcriptHash) =>
         HkdfLabel.DeriveSecret(_crypto, Suite.Hash, _currentSecret, label, transcriptHash);
 
-    /// <summary>binder_key = Derive-Secret(Early Secret, "res binder" or "ext binder", "") (§7.1).</summary>
-    public byte[] BinderKey(bool external)
+    /// <summary>binder_key = Derive-Secret(Early Secret, "res binder", "ext binder" or (RFC 9258) "imp binder", "") (§7.1).</summary>
+    public byte[] BinderKey(PskBinderKind kind)
     {
         Span<byte> emptyHash = stackalloc byte[HashLength];
         _crypto.Hash(Suite.Hash, [], emptyHash);
-        return DeriveAt(Stage.Early, external ? "ext binder" : "res binder", emptyHash);
+        return DeriveAt(Stage.Early, kind switch { PskBinderKind.External => "ext binder", PskBinderKind.Imported => "imp binder", _ => "res binder" }, emptyHash);
     }
 
     /// <summary>client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello).</summary>
     public byte[] ClientEarlyTrafficSecret(ReadOnlySpan<byte> transcriptHash) => DeriveAt(Stage.Early, "c e traffic", transcriptHash);
 
     /// <summary>The binder of a PSK offer: an HMAC, keyed from binder_key like a Finished, over the truncated ClientHello's transcript hash (§4.2.11.2).</summary>
-    public byte[] ComputeBinder(ReadOnlySpan<byte> truncatedTranscriptHash, bool external = false)
+    public byte[] ComputeBinder(ReadOnlySpan<byte> truncatedTranscriptHash, PskBinderKind kind = PskBinderKind.Resumption)
     {
-        var binderKey = BinderKey(external);
+        var binderKey = BinderKey(kind);
         try
         {
             return ComputeFinishedVerifyData(_crypto, Suite, binderKey, truncatedTranscriptHash);
