@@ -4,7 +4,7 @@ using Tessera.Sessions;
 namespace Tessera.Redis;
 
 /// <summary>
-/// TLS 1.2 sessions by session ID in Redis, with the session's remaining lifetime as the key's TTL, so any server
+/// TLS 1.2 sessions by session ID, and TLS 1.3 sessions behind stateful single-use tickets, in Redis, with the session's remaining lifetime as the key's TTL, so any server
 /// of a fleet resumes a session another made. The stored value holds the master secret: keep the Redis private.
 /// Unreachable Redis: nothing is found (full handshakes) and nothing is lost but resumption.
 /// </summary>
@@ -51,6 +51,24 @@ public sealed class RedisSessionStore : ISessionStore
     }
 
     /// <inheritdoc />
+    public async ValueTask<TlsSession?> TakeAsync(ReadOnlyMemory<byte> sessionId, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        byte[]? value;
+        try
+        {
+            // GETDEL: of all servers asking at once, one gets it.
+            value = await _redis.GetDatabase().StringGetDeleteAsync(_prefix + Convert.ToHexString(sessionId.Span)).WaitAsync(TimeSpan.FromSeconds(2), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            _log?.Invoke($"redis session store unreachable ({ex.GetType().Name}); full handshake");
+            return null;
+        }
+
+        return Decode(value, sessionId, now);
+    }
+
+    /// <inheritdoc />
     public async ValueTask<TlsSession?> FindAsync(ReadOnlyMemory<byte> sessionId, DateTimeOffset now, CancellationToken cancellationToken = default)
     {
         byte[]? value;
@@ -64,6 +82,11 @@ public sealed class RedisSessionStore : ISessionStore
             return null;
         }
 
+        return Decode(value, sessionId, now);
+    }
+
+    private static TlsSession? Decode(byte[]? value, ReadOnlyMemory<byte> sessionId, DateTimeOffset now)
+    {
         if (value is null)
         {
             return null;

@@ -186,6 +186,13 @@ public sealed class TlsServerOptions : TlsOptions
     /// </summary>
     public IReadOnlyList<TlsExternalPsk> ExternalPsks { get; set; } = [];
 
+    /// <summary>
+    /// TLS 1.3: make tickets random IDs of sessions kept in <see cref="SessionCache"/> rather than sealed state, each
+    /// usable once (the store takes it out atomically), so a replayed ClientHello resumes nothing (RFC 8446 §8.1).
+    /// Off by default (stateless tickets under <see cref="TicketKeys"/>).
+    /// </summary>
+    public bool StatefulTickets { get; set; }
+
     /// <summary>TLS 1.3: how many NewSessionTicket messages follow each handshake (0: none).</summary>
     public int SessionTicketCount { get; set; } = 2;
 

@@ -27,6 +27,13 @@ internal sealed class Server13Handshake : Tls13Handshake
     private List<ReadOnlyMemory<byte>> _clientChain = [];
     private Sessions.TlsSession? _resumed;
     private TlsExternalPsk? _external;
+    private Sessions.TlsSession? _statefulSession;
+
+    /// <summary>
+    /// A stateful ticket is a random ID of this length: longer than any TLS 1.2 session ID (32), so a 1.2 session in a
+    /// shared store can never be taken as a ticket, and shorter than any sealed ticket.
+    /// </summary>
+    private const int StatefulTicketIdLength = 48;
     private bool _clientAcceptsTickets;
     private bool _acceptedEarlyData;
 
@@ -78,10 +85,11 @@ internal sealed class Server13Handshake : Tls13Handshake
         base.Dispose();
     }
 
-    private void HandleClientHello(byte[] message)
+    private void HandleClientHello(byte[] message) => HandleClientHello(message, _state == State.WaitSecondClientHello, statefulLookupDone: false);
+
+    private void HandleClientHello(byte[] message, bool second, bool statefulLookupDone)
     {
         var hello = ClientHello.Parse(Body(message));
-        bool second = _state == State.WaitSecondClientHello;
         _state = State.Negotiating;
         if (!second)
         {
@@ -181,6 +189,19 @@ internal sealed class Server13Handshake : Tls13Handshake
         if (second)
         {
             CheckSecondClientHello(hello, suite, shares);
+        }
+
+        if (!statefulLookupDone && _statefulSession is null && _options.StatefulTickets && _options.SessionCache is { } store &&
+            ExtensionBlock.Find(hello.Extensions, ExtensionType.PreSharedKey) is { } offered &&
+            PreSharedKeyExtension.ParseClientHello(offered.Data).Identities[0].Identity is { Length: StatefulTicketIdLength } id)
+        {
+            // A stateful ticket: take its session out of the store (once: a replay finds nothing), then decide.
+            Connection.Await(store.TakeAsync(id, Options.TimeProvider.GetUtcNow()), session =>
+            {
+                _statefulSession = session;
+                HandleClientHello(message, second, statefulLookupDone: true);
+            });
+            return;
         }
 
         var resumption = TryResumption(hello, message, suite, serverName, second);
@@ -592,7 +613,7 @@ internal sealed class Server13Handshake : Tls13Handshake
         }
 
         var (identities, binders) = PreSharedKeyExtension.ParseClientHello(pskExt.Data);
-        if (!usable || (_options.TicketKeys is null && _options.ExternalPsks.Count == 0))
+        if (!usable || (_options.TicketKeys is null && _options.ExternalPsks.Count == 0 && _statefulSession is null))
         {
             return null;
         }
@@ -611,23 +632,29 @@ internal sealed class Server13Handshake : Tls13Handshake
                 return new PskOffer(null, external, i, externalSuite, dhe, identities[i], binders[i]);
             }
 
-            if (_options.TicketKeys?.Open(identities[i].Identity) is not { } state)
-            {
-                continue;
-            }
-
             Sessions.TlsSession session;
-            try
+            if (_statefulSession is { } stored && stored.SessionId.AsSpan().SequenceEqual(identities[i].Identity))
             {
-                session = Sessions.TlsSession.Import(state);
+                session = stored;
             }
-            catch (FormatException)
+            else if (_options.TicketKeys?.Open(identities[i].Identity) is { } state)
+            {
+                try
+                {
+                    session = Sessions.TlsSession.Import(state);
+                }
+                catch (FormatException)
+                {
+                    continue;
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(state);
+                }
+            }
+            else
             {
                 continue;
-            }
-            finally
-            {
-                CryptographicOperations.ZeroMemory(state);
             }
 
             if (session.Version != TlsProtocolVersion.Tls13 || session.IsExpiredAt(now) ||
@@ -691,7 +718,9 @@ internal sealed class Server13Handshake : Tls13Handshake
     private void SendSessionTickets(byte[] resumptionSecret)
     {
         var lifetime = _options.SessionLifetime < Sessions.TlsSession.MaxTls13Lifetime ? _options.SessionLifetime : Sessions.TlsSession.MaxTls13Lifetime;
-        if (_options.TicketKeys is not { } keys || _options.SessionTicketCount <= 0 || !_clientAcceptsTickets || lifetime <= TimeSpan.Zero)
+        var store = _options.StatefulTickets ? _options.SessionCache : null;
+        var keys = _options.TicketKeys;
+        if ((keys is null && store is null) || _options.SessionTicketCount <= 0 || !_clientAcceptsTickets || lifetime <= TimeSpan.Zero)
         {
             return;
         }
@@ -703,13 +732,29 @@ internal sealed class Server13Handshake : Tls13Handshake
             var psk = Tls13KeySchedule.ResumptionPsk(Crypto, Suite!, resumptionSecret, nonce);
             var ageAdd = new byte[4];
             Crypto.GetRandomBytes(ageAdd);
+            var stateId = store is null ? null : new byte[StatefulTicketIdLength];
+            if (stateId is not null)
+            {
+                Crypto.GetRandomBytes(stateId);
+            }
+
             var session = new Sessions.TlsSession(Suite!.Suite, psk, [], System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(ageAdd),
                 Connection.ServerName, Connection.NegotiatedApplicationProtocol, (uint)Math.Max(0, _options.MaxEarlyDataSize), now, lifetime,
-                Connection.PeerCertificateChain, Connection.PeerCertificateVerified);
-            var state = session.Export();
-            var ticket = keys.Seal(state);
-            CryptographicOperations.ZeroMemory(state);
-            session.Clear();
+                Connection.PeerCertificateChain, Connection.PeerCertificateVerified, stateId);
+            byte[] ticket;
+            if (store is not null)
+            {
+                // Stateful: the ticket is the ID; the session waits in the store (not awaited: a slow store only costs a later full handshake).
+                ticket = (byte[])stateId!.Clone();
+                _ = store.AddAsync(session).AsTask();
+            }
+            else
+            {
+                var state = session.Export();
+                ticket = keys!.Seal(state);
+                CryptographicOperations.ZeroMemory(state);
+                session.Clear();
+            }
             Connection.SendHandshakeMessage(new NewSessionTicket
             {
                 TicketLifetime = (uint)lifetime.TotalSeconds,

@@ -20,8 +20,8 @@ public sealed class TlsSession
 
     /// <summary>A TLS 1.3 ticket: the PSK (from resumption_master_secret and the ticket nonce) and what it may be used for.</summary>
     internal TlsSession(CipherSuite suite, byte[] psk, byte[] ticket, uint ticketAgeAdd, string? serverName, string? applicationProtocol, uint maxEarlyDataSize,
-        DateTimeOffset createdAt, TimeSpan lifetime, IReadOnlyList<byte[]>? peerCertificateChain, bool peerCertificateVerified)
-        : this(suite, psk, extendedMasterSecret: true, [], ticket, serverName, createdAt, lifetime, peerCertificateChain, peerCertificateVerified)
+        DateTimeOffset createdAt, TimeSpan lifetime, IReadOnlyList<byte[]>? peerCertificateChain, bool peerCertificateVerified, byte[]? stateId = null)
+        : this(suite, psk, extendedMasterSecret: true, stateId ?? [], ticket, serverName, createdAt, lifetime, peerCertificateChain, peerCertificateVerified)
     {
         TicketAgeAdd = ticketAgeAdd;
         ApplicationProtocol = applicationProtocol;
@@ -61,7 +61,7 @@ public sealed class TlsSession
     /// <summary>True when the master secret is an extended one (RFC 7627); Tessera resumes only such sessions.</summary>
     public bool ExtendedMasterSecret { get; }
 
-    /// <summary>The server's session ID (may be empty when only a ticket identifies the session).</summary>
+    /// <summary>The server's session ID (TLS 1.2; empty when only a ticket identifies the session), or a TLS 1.3 stateful ticket's ID (server side).</summary>
     public byte[] SessionId { get; }
 
     /// <summary>The ticket (RFC 5077) to present, or empty.</summary>
@@ -101,6 +101,7 @@ public sealed class TlsSession
         w.WriteUInt16((ushort)CipherSuite);
         w.WriteVector8(MasterSecret);
         w.WriteVector16(Ticket);
+        w.WriteVector8(SessionId);
         w.WriteUInt32(TicketAgeAdd);
         w.WriteVector8(Encoding.ASCII.GetBytes(ServerName ?? ""));
         w.WriteVector8(Encoding.ASCII.GetBytes(ApplicationProtocol ?? ""));
@@ -126,6 +127,7 @@ public sealed class TlsSession
         var suite = (CipherSuite)r.ReadUInt16();
         var psk = r.ReadVector8().ToArray();
         var ticket = r.ReadVector16().ToArray();
+        var stateId = r.ReadVector8().ToArray();
         uint ageAdd = r.ReadUInt32();
         var name = Encoding.ASCII.GetString(r.ReadVector8());
         var alpn = Encoding.ASCII.GetString(r.ReadVector8());
@@ -152,7 +154,7 @@ public sealed class TlsSession
             throw new FormatException("Malformed session.");
         }
 
-        return new TlsSession(suite, psk, ticket, ageAdd, name.Length == 0 ? null : name, alpn.Length == 0 ? null : alpn, maxEarlyData, created, lifetime, chain, verified);
+        return new TlsSession(suite, psk, ticket, ageAdd, name.Length == 0 ? null : name, alpn.Length == 0 ? null : alpn, maxEarlyData, created, lifetime, chain, verified, stateId);
     }
 
     private byte[] Export12()

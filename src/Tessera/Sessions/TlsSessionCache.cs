@@ -44,6 +44,21 @@ public sealed class TlsSessionCache : ISessionStore
     public ValueTask<TlsSession?> FindAsync(ReadOnlyMemory<byte> sessionId, DateTimeOffset now, CancellationToken cancellationToken = default) =>
         ValueTask.FromResult(Find(sessionId.Span, now));
 
+    /// <inheritdoc />
+    public ValueTask<TlsSession?> TakeAsync(ReadOnlyMemory<byte> sessionId, DateTimeOffset now, CancellationToken cancellationToken = default)
+    {
+        var key = Convert.ToHexString(sessionId.Span);
+        lock (_gate)
+        {
+            if (!_sessions.Remove(key, out var session))
+            {
+                return ValueTask.FromResult<TlsSession?>(null);
+            }
+
+            return ValueTask.FromResult(session.IsExpiredAt(now) ? null : session);
+        }
+    }
+
     internal void Add(TlsSession session)
     {
         var key = Convert.ToHexString(session.SessionId);

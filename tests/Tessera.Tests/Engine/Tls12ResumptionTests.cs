@@ -224,6 +224,9 @@ public sealed class Tls12ResumptionTests
             Interlocked.Increment(ref _added);
         }
 
+        public ValueTask<TlsSession?> TakeAsync(ReadOnlyMemory<byte> sessionId, DateTimeOffset now, CancellationToken cancellationToken = default) =>
+            _inner.TakeAsync(sessionId, now, cancellationToken);
+
         public async ValueTask<TlsSession?> FindAsync(ReadOnlyMemory<byte> sessionId, DateTimeOffset now, CancellationToken cancellationToken = default)
         {
             await Task.Delay(10, cancellationToken);

@@ -234,6 +234,41 @@ public sealed class Tls13ResumptionTests
         Assert.Throws<FormatException>(() => TlsSession.Import(ticket.Export()[..^3]));
     }
 
+    [Fact]
+    public void StatefulTicketsResumeOnceAndThroughAHelloRetryRequest()
+    {
+        var server = TestCerts.ServerOptions(configure: s => { s.StatefulTickets = true; s.TicketKeys = null; s.MaxEarlyDataSize = 1024; });
+        var (ticket, _) = FirstConnection(server);
+        Assert.Equal(48, ticket.Ticket.Length);   // an ID, not sealed state
+        Assert.Equal(2, ((TlsSessionCache)server.SessionCache!).Count);
+
+        byte[] flight;
+        using (var first = Connect(server, o => { o.ResumeSession = ticket; o.EarlyData = "once"u8.ToArray(); }))
+        {
+            Assert.True(first.Server.IsResumed);
+            Assert.Equal(TlsEarlyDataStatus.Accepted, first.Server.EarlyDataStatus);
+            flight = first.ClientToServer[0];
+        }
+
+        // The same ticket again (a replay, or a careless client): its session is gone; a full handshake.
+        using (var again = Connect(server, o => o.ResumeSession = ticket))
+        {
+            Assert.False(again.Server.IsResumed);
+        }
+
+        using (var replay = TlsConnection.CreateServer(server))
+        {
+            replay.ReceiveBytes(flight);
+            Assert.Equal(0, replay.EarlyDataReceived);
+        }
+
+        var hrrServer = TestCerts.ServerOptions(configure: s => { s.StatefulTickets = true; s.TicketKeys = null; s.Groups = [NamedGroup.Secp256r1]; });
+        var (second, _) = FirstConnection(hrrServer, o => o.Groups = [NamedGroup.Secp256r1]);
+        using var retried = Connect(hrrServer, o => { o.ResumeSession = second; o.Groups = [NamedGroup.X25519, NamedGroup.Secp256r1]; });
+        Assert.True(retried.Client.WasHelloRetryRequest);
+        Assert.True(retried.Server.IsResumed);
+    }
+
     private sealed class ShiftedClock(TimeSpan shift) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => TimeProvider.System.GetUtcNow() + shift;
