@@ -163,6 +163,25 @@ public sealed class EarlyDataTests
     }
 
     [Fact]
+    public void EarlyDataIsDeclinedWhenTheServerPicksAnotherAlpnThanTheTickets()
+    {
+        var server = Server(o => o.ApplicationProtocols = ["h2", "http/1.1"]);
+        var ticket = Ticket(server, o => o.ApplicationProtocols = ["http/1.1"]);
+        Assert.Equal("http/1.1", ticket.ApplicationProtocol);
+        using var loop = new Loopback(TestCerts.ClientOptions(o =>
+        {
+            o.ResumeSession = ticket;
+            o.EarlyData = Request;
+            o.ApplicationProtocols = ["http/1.1", "h2"];   // the ticket's first, so the client offers 0-RTT
+        }), server);
+        loop.Handshake();
+        Assert.Equal("h2", loop.Client.NegotiatedApplicationProtocol);   // the server prefers h2
+        Assert.True(loop.Server.IsResumed);
+        Assert.Equal(TlsEarlyDataStatus.Rejected, loop.Client.EarlyDataStatus);
+        Assert.Equal(0, loop.Server.ReadApplicationData(new byte[1024]));
+    }
+
+    [Fact]
     public async Task TheInMemoryStoreExpiresEntriesAndRefusesWhenFull()
     {
         var clock = new ShiftedClock(TimeSpan.Zero);
