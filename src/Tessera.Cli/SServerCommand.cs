@@ -68,6 +68,11 @@ internal static class SServerCommand
             if (parse.GetValue(earlyData))
             {
                 options.MaxEarlyDataSize = 16384;
+                if (fleet is null && parse.GetValue(ticketKeys) is not null)
+                {
+                    // Shared ticket keys let a ticket resume on every server, but each one's anti-replay record is its own.
+                    Console.Error.WriteLine("tessera s_server: warning: -early_data with shared -ticket_keys but no -redis: a 0-RTT flight replayed to another server of the fleet is accepted there");
+                }
             }
 
             if (parse.GetValue(numTickets) is { } tickets)

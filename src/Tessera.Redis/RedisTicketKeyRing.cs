@@ -27,7 +27,7 @@ public sealed class RedisTicketKeyRing : ITicketKeyRing, IDisposable
     private readonly string _node = Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
     private readonly Action<string>? _log;
     private readonly TimeProvider _time;
-    private readonly TicketKeyRing _local = new();
+    private readonly TicketKeyRing _local;
     private readonly CancellationTokenSource _stop = new();
     private volatile TicketKeyRing? _shared;
     private TicketKeyRing? _retiring;
@@ -48,6 +48,7 @@ public sealed class RedisTicketKeyRing : ITicketKeyRing, IDisposable
         _leaseKey = keyPrefix + "ticketkeys:lease";
         _log = log;
         _time = timeProvider ?? TimeProvider.System;
+        _local = new TicketKeyRing(rotationInterval, _time);   // while Redis is out of reach, this server's own keys rotate too
     }
 
     /// <summary>How often the lease holder rotates the fleet's keys.</summary>
@@ -75,6 +76,11 @@ public sealed class RedisTicketKeyRing : ITicketKeyRing, IDisposable
                 catch (OperationCanceledException) when (_stop.IsCancellationRequested)
                 {
                     return;
+                }
+                catch (Exception ex)
+                {
+                    // Whatever went wrong this round, the loop must go on refreshing (and rotating) next round.
+                    _log?.Invoke($"ticket key refresh failed ({ex.GetType().Name}); retrying in {RefreshInterval.TotalSeconds:0} s");
                 }
             }
         }, CancellationToken.None);
@@ -158,7 +164,13 @@ public sealed class RedisTicketKeyRing : ITicketKeyRing, IDisposable
             return false;
         }
 
-        rotatedAt = DateTimeOffset.FromUnixTimeMilliseconds(BinaryPrimitives.ReadInt64BigEndian(blob.AsSpan(1)));
+        long rotatedMs = BinaryPrimitives.ReadInt64BigEndian(blob.AsSpan(1));
+        if (rotatedMs < 0 || rotatedMs > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())
+        {
+            return false;
+        }
+
+        rotatedAt = DateTimeOffset.FromUnixTimeMilliseconds(rotatedMs);
         for (int i = 0; i < blob[9]; i++)
         {
             entries.Add(blob.AsSpan(10 + (i * EntryLength), EntryLength).ToArray());

@@ -472,6 +472,9 @@ public sealed class TlsConnection : IDisposable
         EarlyDataStatus = TlsEarlyDataStatus.Rejected;
     }
 
+    /// <summary>Server: the second ClientHello has come; from here on every record must decrypt.</summary>
+    internal void StopSkippingEarlyData() => _records.EarlyDataSkipBudget = 0;
+
     /// <summary>Client: 0-RTT data, written under the early traffic keys right after the ClientHello.</summary>
     internal void SendEarlyData(ReadOnlySpan<byte> data)
     {

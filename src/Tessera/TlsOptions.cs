@@ -203,7 +203,11 @@ public sealed class TlsServerOptions : TlsOptions
     /// </summary>
     public int MaxEarlyDataSize { get; set; }
 
-    /// <summary>Remembers accepted 0-RTT ClientHellos so none is delivered twice; share one across a fleet. Null refuses all 0-RTT.</summary>
+    /// <summary>
+    /// Remembers accepted 0-RTT ClientHellos so none is delivered twice. Null refuses all 0-RTT. The default protects this
+    /// options object only: servers sharing <see cref="TicketKeys"/> must share one store too (e.g. Tessera.Redis's), or a
+    /// flight replayed to another server is accepted there.
+    /// </summary>
     public IAntiReplayStore? AntiReplay { get; set; } = new InMemoryAntiReplayStore();
 
     /// <summary>How far the client's idea of a ticket's age may stray from the server's for 0-RTT to be accepted (RFC 8446 §8.3).</summary>

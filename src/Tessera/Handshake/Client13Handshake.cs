@@ -358,6 +358,12 @@ internal sealed class Client13Handshake : Tls13Handshake
                     throw new TlsException(AlertDescription.IllegalParameter, "ServerHello.random carries the TLS 1.2 downgrade sentinel");
                 }
 
+                if (_earlyDataOffered)
+                {
+                    // RFC 8446 §D.3: a client that sent 0-RTT data cannot fall back to an older version.
+                    throw new TlsException(AlertDescription.ProtocolVersion, $"the server answered with {version.ToDisplayName()} after 0-RTT data was sent");
+                }
+
                 var tls12 = new Client12Handshake(Connection, _options, _clientHelloMessage, _clientHello!, _offeredExtensions, version)
                 {
                     Renegotiating = RenegotiationContext,
@@ -594,6 +600,12 @@ internal sealed class Client13Handshake : Tls13Handshake
         if (SniHostName is not null)
         {
             Connection.ServerName = SniHostName;
+        }
+
+        if (_earlyDataAccepted && !string.Equals(Connection.NegotiatedApplicationProtocol, _ticket!.ApplicationProtocol, StringComparison.Ordinal))
+        {
+            // §4.2.10: early data belongs to the ticket's protocol; a server taking it under another is wrong.
+            throw new TlsException(AlertDescription.IllegalParameter, "server accepted early data but chose another application protocol than the ticket's");
         }
 
         if (_earlyDataOffered && !_retried)

@@ -142,7 +142,8 @@ internal sealed class Server13Handshake : Tls13Handshake
             throw new TlsException(AlertDescription.IllegalParameter, "TLS 1.3 ClientHello must offer only the null compression method");
         }
 
-        var suite = ChooseSuite(hello)
+        // After a HelloRetryRequest the suite is the one it named (perhaps chosen for a PSK's hash), if still offered (§4.1.4).
+        var suite = (second && hello.CipherSuites.Contains((ushort)_retrySuite!.Suite) ? _retrySuite : ChooseSuite(hello))
             ?? throw new TlsException(AlertDescription.HandshakeFailure, "no cipher suite in common");
 
         var sigExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.SignatureAlgorithms)
@@ -189,6 +190,7 @@ internal sealed class Server13Handshake : Tls13Handshake
         if (second)
         {
             CheckSecondClientHello(hello, suite, shares);
+            Connection.StopSkippingEarlyData();   // what follows the second ClientHello must decrypt
         }
 
         if (!statefulLookupDone && _statefulSession is null && _options.StatefulTickets && _options.SessionCache is { } store &&
@@ -229,7 +231,7 @@ internal sealed class Server13Handshake : Tls13Handshake
             if (ExtensionBlock.Find(hello.Extensions, ExtensionType.EarlyData) is not null)
             {
                 // The client's 0-RTT data follows this ClientHello; after a HelloRetryRequest none of it can be read (§4.2.10).
-                Connection.SkipEarlyData(Math.Max(_options.MaxEarlyDataSize, RecordConstants.MaxPlaintextLength) + 2 * 256);
+                Connection.SkipEarlyData(Math.Max(_options.MaxEarlyDataSize, RecordConstants.MaxPlaintextLength));
             }
 
             SendHelloRetryRequest(hello, message, suite, group.Value);
@@ -266,7 +268,7 @@ internal sealed class Server13Handshake : Tls13Handshake
             if (earlyDataExt is not null && !acceptEarlyData)
             {
                 // Declined: skip what the client sent under its early keys (§4.2.10).
-                Connection.SkipEarlyData(Math.Max(_options.MaxEarlyDataSize, RecordConstants.MaxPlaintextLength) + 2 * 256);
+                Connection.SkipEarlyData(Math.Max(_options.MaxEarlyDataSize, RecordConstants.MaxPlaintextLength));
             }
 
             RespondToClientHello(hello, message, second, suite, chosenShare, resumption, certificate, scheme, serverName, alpn, peerRecordLimit, acceptEarlyData);
@@ -312,6 +314,7 @@ internal sealed class Server13Handshake : Tls13Handshake
         _external = resumption?.External;
         var pskKey = _resumed?.MasterSecret ?? _external?.Key;
         Schedule = new Tls13KeySchedule(Crypto, suite, pskKey is null ? default : pskKey);
+        _resumed?.Clear();   // the early secret holds what is needed; a ticket's PSK serves once (an external PSK stays)
         byte[]? clientEarlySecret = null;
         if (acceptEarlyData)
         {
@@ -659,13 +662,10 @@ internal sealed class Server13Handshake : Tls13Handshake
 
             if (session.Version != TlsProtocolVersion.Tls13 || session.IsExpiredAt(now) ||
                 !string.Equals(session.ServerName, serverName, StringComparison.OrdinalIgnoreCase) ||
-                (_options.RequireClientCertificate && !session.PeerCertificateVerified))
+                (_options.RequireClientCertificate && !session.PeerCertificateVerified) ||
+                SuiteFor(CipherSuites.Find(session.CipherSuite)!.Hash, chosen, hello, second) is not { } suite)
             {
-                continue;
-            }
-
-            if (SuiteFor(CipherSuites.Find(session.CipherSuite)!.Hash, chosen, hello, second) is not { } suite)
-            {
+                session.Clear();
                 continue;
             }
 

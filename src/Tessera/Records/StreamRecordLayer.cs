@@ -85,7 +85,9 @@ internal sealed class StreamRecordLayer : IRecordLayer
 
     private ReadOutcome Skip(int length)
     {
-        EarlyDataSkipBudget -= length;
+        // The budget counts early data, which is plaintext: a record's AEAD tag, content type and padding are not
+        // charged (at most 256 bytes of each record), but every record costs at least one byte.
+        EarlyDataSkipBudget -= Math.Max(1, length - 256);
         if (EarlyDataSkipBudget < 0)
         {
             throw new TlsException(AlertDescription.UnexpectedMessage, "more skipped early data than max_early_data_size allows");

@@ -89,7 +89,7 @@ public sealed class TlsSession
     public bool PeerCertificateVerified { get; }
 
     /// <summary>True when the session is past its lifetime at <paramref name="now"/>.</summary>
-    public bool IsExpiredAt(DateTimeOffset now) => now >= CreatedAt + Lifetime || now < CreatedAt - TimeSpan.FromMinutes(5);
+    public bool IsExpiredAt(DateTimeOffset now) => now - CreatedAt >= Lifetime || CreatedAt - now > TimeSpan.FromMinutes(5);   // differences never overflow
 
     /// <summary>Serializes the session (secret included), e.g. for <c>s_client -sess_out</c>.</summary>
     public byte[] Export() => Version == TlsProtocolVersion.Tls13 ? Export13() : Export12();
@@ -133,7 +133,12 @@ public sealed class TlsSession
         var alpn = Encoding.ASCII.GetString(r.ReadVector8());
         uint maxEarlyData = r.ReadUInt32();
         ulong createdMs = ((ulong)r.ReadUInt32() << 32) | r.ReadUInt32();
-        var created = DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Min(createdMs, (ulong)DateTimeOffset.MaxValue.ToUnixTimeMilliseconds()));
+        if (createdMs > (ulong)DateTimeOffset.MaxValue.ToUnixTimeMilliseconds())
+        {
+            throw new FormatException("Malformed session.");
+        }
+
+        var created = DateTimeOffset.FromUnixTimeMilliseconds((long)createdMs);
         var lifetime = TimeSpan.FromSeconds(r.ReadUInt32());
         bool verified = r.ReadUInt8() == 1;
         int count = r.ReadUInt8();

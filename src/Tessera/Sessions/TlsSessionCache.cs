@@ -6,8 +6,9 @@ namespace Tessera.Sessions;
 /// </summary>
 public sealed class TlsSessionCache : ISessionStore
 {
-    private readonly Dictionary<string, TlsSession> _sessions = new(StringComparer.Ordinal);
-    private readonly Queue<string> _order = new();
+    // Insertion order in a linked list whose nodes the dictionary holds, so a session taken or expired leaves both at once.
+    private readonly Dictionary<string, LinkedListNode<(string Key, TlsSession Session)>> _sessions = new(StringComparer.Ordinal);
+    private readonly LinkedList<(string Key, TlsSession Session)> _order = new();
     private readonly Lock _gate = new();
 
     /// <summary>Creates a cache holding at most <paramref name="capacity"/> sessions.</summary>
@@ -50,12 +51,20 @@ public sealed class TlsSessionCache : ISessionStore
         var key = Convert.ToHexString(sessionId.Span);
         lock (_gate)
         {
-            if (!_sessions.Remove(key, out var session))
+            if (!_sessions.Remove(key, out var node))
             {
                 return ValueTask.FromResult<TlsSession?>(null);
             }
 
-            return ValueTask.FromResult(session.IsExpiredAt(now) ? null : session);
+            _order.Remove(node);
+            var session = node.Value.Session;
+            if (session.IsExpiredAt(now))
+            {
+                session.Clear();
+                return ValueTask.FromResult<TlsSession?>(null);
+            }
+
+            return ValueTask.FromResult<TlsSession?>(session);
         }
     }
 
@@ -69,16 +78,14 @@ public sealed class TlsSessionCache : ISessionStore
                 return;
             }
 
-            while (_sessions.Count >= Capacity && _order.TryDequeue(out var oldest))
+            while (_sessions.Count >= Capacity && _order.First is { } oldest)
             {
-                if (_sessions.Remove(oldest, out var evicted))
-                {
-                    evicted.Clear();
-                }
+                _order.RemoveFirst();
+                _sessions.Remove(oldest.Value.Key);
+                oldest.Value.Session.Clear();
             }
 
-            _sessions[key] = session;
-            _order.Enqueue(key);
+            _sessions[key] = _order.AddLast((key, session));
         }
     }
 
@@ -87,14 +94,16 @@ public sealed class TlsSessionCache : ISessionStore
         var key = Convert.ToHexString(sessionId);
         lock (_gate)
         {
-            if (!_sessions.TryGetValue(key, out var session))
+            if (!_sessions.TryGetValue(key, out var node))
             {
                 return null;
             }
 
+            var session = node.Value.Session;
             if (session.IsExpiredAt(now))
             {
                 _sessions.Remove(key);
+                _order.Remove(node);
                 session.Clear();
                 return null;
             }

@@ -182,6 +182,19 @@ public sealed class EarlyDataTests
     }
 
     [Fact]
+    public void AServerAnsweringWithTls12AfterEarlyDataIsProtocolVersion()
+    {
+        var server = Server();
+        var ticket = Ticket(server);
+        var downgraded = Server(o => { o.TicketKeys = server.TicketKeys; o.MaxProtocolVersion = TlsProtocolVersion.Tls12; });
+        using var loop = new Loopback(TestCerts.ClientOptions(o => { o.ResumeSession = ticket; o.EarlyData = Request; }), downgraded);
+        Assert.ThrowsAny<TlsException>(() => loop.Pump());
+        Assert.Equal(TlsConnectionState.Failed, loop.Client.State);
+        // RFC 8446 §D.3: the client must not fall back once it has sent 0-RTT data.
+        Assert.Equal(AlertDescription.ProtocolVersion, loop.Client.Error?.Alert);
+    }
+
+    [Fact]
     public async Task TheInMemoryStoreExpiresEntriesAndRefusesWhenFull()
     {
         var clock = new ShiftedClock(TimeSpan.Zero);

@@ -81,6 +81,24 @@ public sealed class Tls13ResumptionTests
     }
 
     [Fact]
+    public void AHelloRetryRequestKeepsTheSuiteChosenForTheTicketsHash()
+    {
+        // The server prefers AES-128-GCM (SHA-256), but the ticket is SHA-384's: the HRR names AES-256-GCM and the
+        // second ClientHello must be answered with it, or the PSK could not be used (§4.1.4).
+        var server = TestCerts.ServerOptions(configure: s => s.Groups = [NamedGroup.Secp256r1]);
+        var (ticket, _) = FirstConnection(server, o => o.CipherSuites = [CipherSuite.TLS_AES_256_GCM_SHA384]);
+        using var loop = Connect(server, o =>
+        {
+            o.ResumeSession = ticket;
+            o.CipherSuites = [CipherSuite.TLS_AES_128_GCM_SHA256, CipherSuite.TLS_AES_256_GCM_SHA384];
+            o.Groups = [NamedGroup.X25519, NamedGroup.Secp256r1];
+        });
+        Assert.True(loop.Client.WasHelloRetryRequest);
+        Assert.True(loop.Server.IsResumed);
+        Assert.Equal(CipherSuite.TLS_AES_256_GCM_SHA384, loop.Client.NegotiatedCipherSuite);
+    }
+
+    [Fact]
     public void ACompatibleSuiteResumesAnIncompatibleOneIsNotOffered()
     {
         var server = TestCerts.ServerOptions();
