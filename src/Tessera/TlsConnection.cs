@@ -33,7 +33,7 @@ public sealed class TlsConnection : IDisposable
     private readonly TlsOptions _options;
     private readonly IRecordLayer _records;
     private readonly HandshakeReassembler _reassembler;
-    private readonly ByteQueue _plaintext = new(4096);
+    private readonly ByteQueue _plaintext = new(4096, clearConsumed: true);
     private HandshakeBase _handshake;
     private byte[]? _tls12MasterSecret;
     private byte[] _randoms = [];
@@ -66,7 +66,7 @@ public sealed class TlsConnection : IDisposable
     {
         _options = options;
         IsClient = isClient;
-        _records = new StreamRecordLayer(options.Observer) { PaddingBlockSize = options.RecordPaddingBlockSize };
+        _records = new StreamRecordLayer(options.Observer) { PaddingBlockSize = options.RecordPaddingBlockSize, PlaintextSink = _plaintext };
         if (options.RecordSizeLimit is int limit)
         {
             if (limit is < 64 or > 16385)
@@ -222,6 +222,35 @@ public sealed class TlsConnection : IDisposable
         }
 
         _records.AppendInput(data);
+        ProcessReceived();
+    }
+
+    /// <summary>
+    /// For a transport that reads straight into the engine (no copy): room for at least <paramref name="size"/> bytes at
+    /// the end of the input. Then call <see cref="CommitReceived"/> with what was read. Only the one reader of the
+    /// connection may use it, and nothing else may feed input in between.
+    /// </summary>
+    internal Memory<byte> GetReceiveBuffer(int size)
+    {
+        ThrowIfUnusable();
+        return _records.GetInputMemory(size);
+    }
+
+    /// <summary>Processes <paramref name="count"/> bytes read into <see cref="GetReceiveBuffer"/>, as <see cref="ReceiveBytes"/> does.</summary>
+    internal void CommitReceived(int count)
+    {
+        ThrowIfUnusable();
+        if (!_started)
+        {
+            Start();
+        }
+
+        _records.CommitInput(count);
+        ProcessReceived();
+    }
+
+    private void ProcessReceived()
+    {
         try
         {
             ProcessInput();
@@ -236,6 +265,18 @@ public sealed class TlsConnection : IDisposable
             throw error;
         }
     }
+
+    /// <summary>Gives back the room taken by <see cref="GetReceiveBuffer"/> when nothing was read into it (an idle connection holds no buffer).</summary>
+    internal void ReleaseReceiveBuffer()
+    {
+        if (!_disposed)
+        {
+            _records.CommitInput(0);
+        }
+    }
+
+    /// <summary>Takes all pending output at once, to send without copying; later output goes to <paramref name="replacement"/> (empty).</summary>
+    internal ByteQueue SwapOutput(ByteQueue replacement) => _records.SwapOutput(replacement);
 
     /// <summary>Copies pending output (records to send) into <paramref name="destination"/>; returns the count.</summary>
     public int ReadOutput(Span<byte> destination) => _records.Output.Read(destination);
@@ -690,6 +731,7 @@ public sealed class TlsConnection : IDisposable
             throw new TlsException(AlertDescription.UnexpectedMessage, $"{record.Type} record inside a fragmented handshake message");
         }
 
+        bool delivered = false;
         switch (record.Type)
         {
             case ContentType.ChangeCipherSpec:
@@ -716,7 +758,8 @@ public sealed class TlsConnection : IDisposable
                         throw new TlsException(AlertDescription.UnexpectedMessage, $"more than max_early_data_size ({_earlyDataLimit} bytes) of early data");
                     }
 
-                    _plaintext.Append(content);
+                    Deliver(record, content);
+                    delivered = true;
                     break;
                 }
 
@@ -727,7 +770,8 @@ public sealed class TlsConnection : IDisposable
 
                 if (!IsReadClosed)
                 {
-                    _plaintext.Append(content);
+                    Deliver(record, content);
+                    delivered = true;
                 }
 
                 break;
@@ -735,7 +779,26 @@ public sealed class TlsConnection : IDisposable
                 throw new TlsException(AlertDescription.UnexpectedMessage, $"record of unknown content type {(byte)record.Type}");
         }
 
+        if (record.InPlaintextSink && !delivered)
+        {
+            content.Clear();   // handled (or dropped): no plaintext stays behind in the queue's free space
+            _plaintext.TrimIfEmpty();
+        }
+
         _records.ConsumeRecord();
+    }
+
+    /// <summary>Application data becomes readable: it is already at the plaintext queue's tail when opened there, else copied in.</summary>
+    private void Deliver(in ReceivedRecord record, ReadOnlySpan<byte> content)
+    {
+        if (record.InPlaintextSink)
+        {
+            _plaintext.Advance(content.Length);
+        }
+        else
+        {
+            _plaintext.Append(content);
+        }
     }
 
     private void HandleChangeCipherSpec(in ReceivedRecord record, ReadOnlySpan<byte> content)

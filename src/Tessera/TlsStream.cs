@@ -1,4 +1,5 @@
-using System.Buffers;
+using System.Runtime.CompilerServices;
+using Tessera.Records;
 
 namespace Tessera;
 
@@ -13,7 +14,7 @@ public sealed class TlsStream : Stream
 
     private readonly Stream _inner;
     private readonly bool _leaveInnerStreamOpen;
-    private readonly byte[] _readBuffer = ArrayPool<byte>.Shared.Rent(TransportReadSize);
+    private ByteQueue? _spareOutput;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Lock _engineGate = new();
     private TlsConnection? _connection;
@@ -83,6 +84,7 @@ public sealed class TlsStream : Stream
     }
 
     /// <inheritdoc />
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var connection = Connection;
@@ -107,6 +109,7 @@ public sealed class TlsStream : Stream
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> ReadCoreAsync(TlsConnection connection, Memory<byte> buffer, CancellationToken cancellationToken)
     {
         while (true)
@@ -119,7 +122,7 @@ public sealed class TlsStream : Stream
                 }
             }
 
-            if (connection.IsReadClosed || buffer.Length == 0)
+            if (connection.IsReadClosed)
             {
                 return 0;
             }
@@ -129,11 +132,29 @@ public sealed class TlsStream : Stream
                 throw new IOException("The peer closed the transport without close_notify; the data may be truncated.");
             }
 
+            if (buffer.Length == 0)
+            {
+                // A zero-byte read (as with SslStream) waits for data without holding a buffer meanwhile: the transport
+                // is asked for zero bytes first, then what arrived is decrypted; 0 is returned once data can be read.
+                await _inner.ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
+                await ReceiveAsync(connection, cancellationToken).ConfigureAwait(false);
+                lock (_engineGate)
+                {
+                    if (connection.AvailableApplicationData > 0 || connection.IsReadClosed || _transportEof)
+                    {
+                        return 0;
+                    }
+                }
+
+                continue;
+            }
+
             await ReceiveAsync(connection, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <inheritdoc />
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         var connection = Connection;
@@ -272,7 +293,7 @@ public sealed class TlsStream : Stream
         {
             _disposed = true;
             _connection?.Dispose();
-            ArrayPool<byte>.Shared.Return(_readBuffer, clearArray: true);
+            Interlocked.Exchange(ref _spareOutput, null)?.Dispose();
             _writeLock.Dispose();
             if (!_leaveInnerStreamOpen)
             {
@@ -346,11 +367,30 @@ public sealed class TlsStream : Stream
         return done(connection);
     }
 
-    private async Task ReceiveAsync(TlsConnection connection, CancellationToken cancellationToken)
+    /// <summary>One transport read straight into the engine's input (no copy), then whatever the engine has to say is sent.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ReceiveAsync(TlsConnection connection, CancellationToken cancellationToken)
     {
-        int n = await _inner.ReadAsync(_readBuffer.AsMemory(0, TransportReadSize), cancellationToken).ConfigureAwait(false);
+        Memory<byte> room;
+        lock (_engineGate)
+        {
+            room = connection.GetReceiveBuffer(TransportReadSize);
+        }
+
+        int n;
+        try
+        {
+            n = await _inner.ReadAsync(room, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            ReleaseReceiveBuffer(connection);
+            throw;
+        }
+
         if (n == 0)
         {
+            ReleaseReceiveBuffer(connection);
             _transportEof = true;
             return;
         }
@@ -359,7 +399,7 @@ public sealed class TlsStream : Stream
         {
             lock (_engineGate)
             {
-                connection.ReceiveBytes(_readBuffer.AsSpan(0, n));
+                connection.CommitReceived(n);
             }
 
             while (connection.PendingOperation is { } pending)
@@ -391,31 +431,45 @@ public sealed class TlsStream : Stream
         }
     }
 
-    private async Task FlushOutputAsync(TlsConnection connection, CancellationToken cancellationToken)
+    private void ReleaseReceiveBuffer(TlsConnection connection)
+    {
+        lock (_engineGate)
+        {
+            connection.ReleaseReceiveBuffer();
+        }
+    }
+
+    /// <summary>
+    /// Sends everything the engine has queued: its output queue is swapped for an empty spare and written to the
+    /// transport as it is, in one write per flight, without copying.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FlushOutputAsync(TlsConnection connection, CancellationToken cancellationToken)
     {
         while (true)
         {
-            byte[] chunk;
-            int n;
+            ByteQueue full;
             lock (_engineGate)
             {
-                n = connection.PendingOutputLength;
-                if (n == 0)
+                if (connection.PendingOutputLength == 0)
                 {
                     break;
                 }
 
-                chunk = ArrayPool<byte>.Shared.Rent(n);
-                connection.ReadOutput(chunk.AsSpan(0, n));
+                full = connection.SwapOutput(Interlocked.Exchange(ref _spareOutput, null) ?? new ByteQueue(TransportReadSize));
             }
 
             try
             {
-                await _inner.WriteAsync(chunk.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+                await _inner.WriteAsync(full.Memory, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(chunk);
+                full.Clear();
+                if (_disposed || Interlocked.CompareExchange(ref _spareOutput, full, null) is not null)
+                {
+                    full.Dispose();
+                }
             }
         }
 

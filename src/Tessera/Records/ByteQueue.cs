@@ -3,25 +3,45 @@ using System.Buffers;
 namespace Tessera.Records;
 
 /// <summary>
-/// A FIFO of bytes on one pooled array that is reused: append at the tail, consume from the head.
-/// Steady-state use allocates nothing; the array grows only when more is held at once than before.
+/// A FIFO of bytes on a pooled array: append at the tail, consume from the head. The array is rented when bytes
+/// arrive and goes back to the pool as soon as the queue is empty, so an idle connection holds no buffer; steady-state
+/// use allocates nothing. With <c>clearConsumed</c> (for plaintext) consumed bytes are wiped before anyone else can see
+/// the array again.
 /// </summary>
 internal sealed class ByteQueue : IDisposable
 {
-    private byte[] _buffer;
+    private readonly int _initialCapacity;
+    private readonly bool _clearConsumed;
+    private byte[] _buffer = [];
     private int _start;
     private int _end;
+    private bool _disposed;
 
-    public ByteQueue(int initialCapacity = 4096) => _buffer = ArrayPool<byte>.Shared.Rent(initialCapacity);
+    public ByteQueue(int initialCapacity = 4096, bool clearConsumed = false)
+    {
+        _initialCapacity = initialCapacity;
+        _clearConsumed = clearConsumed;
+    }
 
     public int Count => _end - _start;
+
+    /// <summary>The size of the array held now (0 when empty): what an idle queue costs.</summary>
+    public int Capacity => _buffer.Length;
 
     public ReadOnlySpan<byte> Span => _buffer.AsSpan(_start, _end - _start);
 
     public Span<byte> WritableSpan => _buffer.AsSpan(_start, _end - _start);
 
+    /// <summary>The queued bytes as memory, e.g. for an asynchronous transport write; valid until the queue changes.</summary>
+    public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(_start, _end - _start);
+
     public void Append(ReadOnlySpan<byte> data)
     {
+        if (data.IsEmpty)
+        {
+            return;
+        }
+
         data.CopyTo(GetAppendSpan(data.Length));
         _end += data.Length;
     }
@@ -33,7 +53,33 @@ internal sealed class ByteQueue : IDisposable
         return _buffer.AsSpan(_end, size);
     }
 
-    public void Advance(int count) => _end += count;
+    /// <summary>All the room at the tail, at least <paramref name="size"/> bytes, as memory (e.g. for a transport read straight into the queue); then <see cref="Advance"/>.</summary>
+    public Memory<byte> GetAppendMemory(int size)
+    {
+        EnsureTail(size);
+        return _buffer.AsMemory(_end);
+    }
+
+    /// <summary>The first <paramref name="length"/> bytes past the end, as written after <see cref="GetAppendSpan"/> and before <see cref="Advance"/>.</summary>
+    public Span<byte> Tail(int length) => _buffer.AsSpan(_end, length);
+
+    public void Advance(int count)
+    {
+        _end += count;
+        if (_start == _end)
+        {
+            Release();
+        }
+    }
+
+    /// <summary>Gives the array back to the pool if nothing is queued (after room was taken but not used).</summary>
+    public void TrimIfEmpty()
+    {
+        if (_start == _end)
+        {
+            Release();
+        }
+    }
 
     public int Read(Span<byte> destination)
     {
@@ -45,29 +91,55 @@ internal sealed class ByteQueue : IDisposable
 
     public void Consume(int count)
     {
+        if (_clearConsumed)
+        {
+            _buffer.AsSpan(_start, count).Clear();
+        }
+
         _start += count;
         if (_start == _end)
         {
-            _start = _end = 0;
+            Release();
         }
     }
 
-    public void Clear() => _start = _end = 0;
+    public void Clear()
+    {
+        if (_clearConsumed)
+        {
+            _buffer.AsSpan(_start, _end - _start).Clear();
+        }
+
+        Release();
+    }
 
     public void Dispose()
     {
-        var b = _buffer;
-        _buffer = [];
-        _start = _end = 0;
-        if (b.Length > 0)
+        _disposed = true;
+        if (_buffer.Length > 0)
         {
-            b.AsSpan().Clear();
-            ArrayPool<byte>.Shared.Return(b);
+            _buffer.AsSpan().Clear();
         }
+
+        Release();
+    }
+
+    private void Release()
+    {
+        _start = _end = 0;
+        var b = _buffer;
+        if (b.Length == 0)
+        {
+            return;
+        }
+
+        _buffer = [];
+        ArrayPool<byte>.Shared.Return(b);
     }
 
     private void EnsureTail(int size)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (_buffer.Length - _end >= size)
         {
             return;
@@ -77,15 +149,24 @@ internal sealed class ByteQueue : IDisposable
         if (_buffer.Length - live >= size && _start > 0)
         {
             Buffer.BlockCopy(_buffer, _start, _buffer, 0, live);
+            if (_clearConsumed)
+            {
+                _buffer.AsSpan(live, _start).Clear();   // the moved bytes' old copies
+            }
+
             _start = 0;
             _end = live;
             return;
         }
 
-        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_buffer.Length * 2, live + size));
+        var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(Math.Max(_buffer.Length * 2, live + size), _initialCapacity));
         _buffer.AsSpan(_start, live).CopyTo(bigger);
-        _buffer.AsSpan().Clear();
-        ArrayPool<byte>.Shared.Return(_buffer);
+        if (_buffer.Length > 0)
+        {
+            _buffer.AsSpan().Clear();
+            ArrayPool<byte>.Shared.Return(_buffer);
+        }
+
         _buffer = bigger;
         _start = 0;
         _end = live;

@@ -3,7 +3,9 @@ using Tessera.Messages;
 namespace Tessera.Records;
 
 /// <summary>One record taken from the input: its real type, its outer (wire) type and where its content lies.</summary>
-internal readonly record struct ReceivedRecord(ContentType Type, ContentType OuterType, ushort LegacyVersion, bool WasProtected, int ContentOffset, int ContentLength);
+/// When <see cref="InPlaintextSink"/> is set the content was decrypted straight to the tail of the plaintext sink
+/// (not yet counted in it): the connection advances the sink for application data, or handles and wipes it.
+internal readonly record struct ReceivedRecord(ContentType Type, ContentType OuterType, ushort LegacyVersion, bool WasProtected, int ContentOffset, int ContentLength, bool InPlaintextSink = false);
 
 /// <summary>
 /// What the connection needs from a record layer. The stream layer (<see cref="StreamRecordLayer"/>)
@@ -31,6 +33,9 @@ internal interface IRecordLayer : IDisposable
 
     ulong WriteSequenceNumber { get; }
 
+    /// <summary>Where AEAD records are decrypted to (the connection's plaintext queue), saving a copy; null to open in place.</summary>
+    ByteQueue? PlaintextSink { get; set; }
+
     /// <summary>Protected records waiting to be sent.</summary>
     ByteQueue Output { get; }
 
@@ -38,6 +43,15 @@ internal interface IRecordLayer : IDisposable
     int EarlyDataSkipBudget { get; set; }
 
     void AppendInput(ReadOnlySpan<byte> data);
+
+    /// <summary>Room for at least <paramref name="size"/> bytes at the end of the input, for a transport to read into; then <see cref="CommitInput"/>.</summary>
+    Memory<byte> GetInputMemory(int size);
+
+    /// <summary>Takes <paramref name="count"/> bytes written into <see cref="GetInputMemory"/> as received.</summary>
+    void CommitInput(int count);
+
+    /// <summary>Hands the queued output to the caller (to send without copying) and queues further output in <paramref name="replacement"/>, which must be empty.</summary>
+    ByteQueue SwapOutput(ByteQueue replacement);
 
     void SetReadProtection(IRecordProtection? protection);
 

@@ -22,4 +22,13 @@ internal interface IRecordProtection : IDisposable
 
     /// <summary>Opens a record in place; returns its content type and length, content starting at <paramref name="contentOffset"/> of the payload.</summary>
     (ContentType Type, int Length) Open(ReadOnlySpan<byte> header, Span<byte> payload, int maxPlaintext, out int contentOffset);
+
+    /// <summary>True when <see cref="OpenTo"/> works (AEAD suites); CBC opens in place only.</summary>
+    bool CanOpenTo { get; }
+
+    /// <summary>
+    /// Opens a record into <paramref name="destination"/> (at least as long as <paramref name="payload"/>), leaving the
+    /// payload as it was; the content starts at <c>destination[0]</c>. Returns its type and length.
+    /// </summary>
+    (ContentType Type, int Length) OpenTo(ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, int maxPlaintext, Span<byte> destination);
 }

@@ -11,7 +11,7 @@ namespace Tessera.Records;
 internal sealed class StreamRecordLayer : IRecordLayer
 {
     private readonly ByteQueue _input = new(RecordConstants.HeaderLength + RecordConstants.MaxCiphertextLength13);
-    private readonly ByteQueue _output = new(RecordConstants.HeaderLength + RecordConstants.MaxCiphertextLength13 + 64);
+    private ByteQueue _output = new(RecordConstants.HeaderLength + RecordConstants.MaxCiphertextLength13 + 64);
     private readonly ITlsObserver? _observer;
     private IRecordProtection? _read;
     private IRecordProtection? _write;
@@ -41,7 +41,28 @@ internal sealed class StreamRecordLayer : IRecordLayer
 
     public ByteQueue Output => _output;
 
+    public ByteQueue? PlaintextSink { get; set; }
+
+    private bool _lastRecordInSink;
+
     public void AppendInput(ReadOnlySpan<byte> data) => _input.Append(data);
+
+    public Memory<byte> GetInputMemory(int size) => _input.GetAppendMemory(size);
+
+    public void CommitInput(int count) => _input.Advance(count);   // nothing read: an empty queue gives its array back
+
+    public ByteQueue SwapOutput(ByteQueue replacement)
+    {
+        ArgumentNullException.ThrowIfNull(replacement);
+        if (replacement.Count != 0)
+        {
+            throw new ArgumentException("The replacement output queue must be empty.", nameof(replacement));
+        }
+
+        var full = _output;
+        _output = replacement;
+        return full;
+    }
 
     public void SetReadProtection(IRecordProtection? protection)
     {
@@ -94,6 +115,7 @@ internal sealed class StreamRecordLayer : IRecordLayer
         }
 
         ConsumeRecord();
+        PlaintextSink?.TrimIfEmpty();
         return ReadOutcome.Skipped;
     }
 
@@ -141,6 +163,7 @@ internal sealed class StreamRecordLayer : IRecordLayer
             }
 
             _observer?.OnRecord(TrafficDirection.Received, new TlsRecordInfo(outer, outer, version, length, length, false));
+            _lastRecordInSink = false;
             record = new ReceivedRecord(outer, outer, version, false, RecordConstants.HeaderLength, length);
             return ReadOutcome.Record;
         }
@@ -153,10 +176,14 @@ internal sealed class StreamRecordLayer : IRecordLayer
         var header = buffered[..RecordConstants.HeaderLength];
         var payload = buffered.Slice(RecordConstants.HeaderLength, length);
         ContentType type;
-        int contentLength, contentOffset;
+        int contentLength, contentOffset = 0;
+        bool toSink = _read.CanOpenTo && PlaintextSink is not null;
         try
         {
-            (type, contentLength) = _read.Open(header, payload, MaxReadPlaintext, out contentOffset);
+            // AEAD records open straight into the plaintext queue: no copy afterwards, and the input keeps only ciphertext.
+            (type, contentLength) = toSink
+                ? _read.OpenTo(header, payload, MaxReadPlaintext, PlaintextSink!.GetAppendSpan(payload.Length))
+                : _read.Open(header, payload, MaxReadPlaintext, out contentOffset);
         }
         catch (TlsException ex) when (ex.Alert == AlertDescription.BadRecordMac && EarlyDataSkipBudget > 0)
         {
@@ -166,19 +193,29 @@ internal sealed class StreamRecordLayer : IRecordLayer
         EarlyDataSkipBudget = 0;
         HasReceivedProtectedRecord = true;
         _observer?.OnRecord(TrafficDirection.Received, new TlsRecordInfo(outer, type, version, length, contentLength, true));
-        record = new ReceivedRecord(type, outer, version, true, RecordConstants.HeaderLength + contentOffset, contentLength);
+        _lastRecordInSink = toSink;
+        record = toSink
+            ? new ReceivedRecord(type, outer, version, true, 0, contentLength, InPlaintextSink: true)
+            : new ReceivedRecord(type, outer, version, true, RecordConstants.HeaderLength + contentOffset, contentLength);
         return ReadOutcome.Record;
     }
 
     /// <summary>The content of the record last returned by <see cref="TryReadRecord"/>.</summary>
-    public Span<byte> ContentOf(in ReceivedRecord record) => _input.WritableSpan.Slice(record.ContentOffset, record.ContentLength);
+    public Span<byte> ContentOf(in ReceivedRecord record) => record.InPlaintextSink
+        ? PlaintextSink!.Tail(record.ContentLength)
+        : _input.WritableSpan.Slice(record.ContentOffset, record.ContentLength);
 
-    /// <summary>Drops the record last returned by <see cref="TryReadRecord"/>, wiping its plaintext.</summary>
+    /// <summary>Drops the record last returned by <see cref="TryReadRecord"/>, wiping its plaintext (which a record opened into the sink never left there).</summary>
     public void ConsumeRecord()
     {
         var span = _input.WritableSpan;
         int length = BinaryPrimitives.ReadUInt16BigEndian(span[3..]);
-        span[..(RecordConstants.HeaderLength + length)].Clear();
+        if (!_lastRecordInSink)
+        {
+            span[..(RecordConstants.HeaderLength + length)].Clear();
+        }
+
+        _lastRecordInSink = false;
         _input.Consume(RecordConstants.HeaderLength + length);
     }
 

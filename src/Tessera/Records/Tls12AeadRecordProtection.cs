@@ -40,7 +40,13 @@ internal sealed class Tls12AeadRecordProtection : IRecordProtection
         BinaryPrimitives.WriteUInt16BigEndian(destination[1..], RecordConstants.LegacyRecordVersion);
         BinaryPrimitives.WriteUInt16BigEndian(destination[3..], (ushort)length);
         var body = destination.Slice(RecordConstants.HeaderLength, length);
-        ComputeNonce(body[.._explicitNonceLength], writing: true);
+        if (_explicitNonceLength > 0)
+        {
+            // RFC 5288 §3: we send the sequence number as nonce_explicit; it never repeats.
+            BinaryPrimitives.WriteUInt64BigEndian(body, SequenceNumber);
+        }
+
+        ComputeNonce(body[.._explicitNonceLength]);
         ComputeAdditionalData(type, RecordConstants.LegacyRecordVersion, content.Length);
         var ciphertext = body.Slice(_explicitNonceLength, content.Length);
         _aead.Seal(_nonce, content, ciphertext, body[(_explicitNonceLength + content.Length)..], _additionalData);
@@ -51,6 +57,13 @@ internal sealed class Tls12AeadRecordProtection : IRecordProtection
     public (ContentType Type, int Length) Open(ReadOnlySpan<byte> header, Span<byte> payload, int maxPlaintext, out int contentOffset)
     {
         contentOffset = _explicitNonceLength;
+        return OpenTo(header, payload, maxPlaintext, payload[_explicitNonceLength..]);
+    }
+
+    public bool CanOpenTo => true;
+
+    public (ContentType Type, int Length) OpenTo(ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, int maxPlaintext, Span<byte> destination)
+    {
         int contentLength = payload.Length - _explicitNonceLength - _aead.TagLength;
         if (contentLength < 0)
         {
@@ -63,10 +76,10 @@ internal sealed class Tls12AeadRecordProtection : IRecordProtection
         }
 
         var type = (ContentType)header[0];
-        ComputeNonce(payload[.._explicitNonceLength], writing: false);
+        ComputeNonce(payload[.._explicitNonceLength]);
         ComputeAdditionalData(type, BinaryPrimitives.ReadUInt16BigEndian(header[1..]), contentLength);
         var ciphertext = payload.Slice(_explicitNonceLength, contentLength);
-        if (!_aead.Open(_nonce, ciphertext, payload.Slice(_explicitNonceLength + contentLength, _aead.TagLength), ciphertext, _additionalData))
+        if (!_aead.Open(_nonce, ciphertext, payload.Slice(_explicitNonceLength + contentLength, _aead.TagLength), destination[..contentLength], _additionalData))
         {
             throw new TlsException(AlertDescription.BadRecordMac, "record failed authentication");
         }
@@ -82,7 +95,7 @@ internal sealed class Tls12AeadRecordProtection : IRecordProtection
         Array.Clear(_nonce);
     }
 
-    private void ComputeNonce(Span<byte> explicitNonce, bool writing)
+    private void ComputeNonce(ReadOnlySpan<byte> explicitNonce)
     {
         if (_explicitNonceLength == 0)
         {
@@ -98,12 +111,7 @@ internal sealed class Tls12AeadRecordProtection : IRecordProtection
             return;
         }
 
-        // RFC 5288 §3: salt (4) + nonce_explicit (8); we send the sequence number, which never repeats.
-        if (writing)
-        {
-            BinaryPrimitives.WriteUInt64BigEndian(explicitNonce, SequenceNumber);
-        }
-
+        // RFC 5288 §3: salt (4) + nonce_explicit (8).
         _fixedIv.CopyTo(_nonce, 0);
         explicitNonce.CopyTo(_nonce.AsSpan(4));
     }

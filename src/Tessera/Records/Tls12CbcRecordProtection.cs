@@ -239,6 +239,11 @@ internal sealed class Tls12CbcRecordProtection : IRecordProtection
         BinaryPrimitives.WriteUInt16BigEndian(_pseudoHeader.AsSpan(11), (ushort)length);
     }
 
+    public bool CanOpenTo => false;
+
+    public (ContentType Type, int Length) OpenTo(ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, int maxPlaintext, Span<byte> destination) =>
+        throw new NotSupportedException("CBC records are opened in place.");
+
     public void Dispose()
     {
         _cipher.Dispose();

@@ -75,7 +75,12 @@ internal sealed class Tls13RecordProtection : IRecordProtection
         return Open(header, payload, maxPlaintext);
     }
 
-    public (ContentType Type, int Length) Open(ReadOnlySpan<byte> header, Span<byte> payload, int maxPlaintext)
+    public (ContentType Type, int Length) Open(ReadOnlySpan<byte> header, Span<byte> payload, int maxPlaintext) =>
+        OpenTo(header, payload, maxPlaintext, payload);
+
+    public bool CanOpenTo => true;
+
+    public (ContentType Type, int Length) OpenTo(ReadOnlySpan<byte> header, ReadOnlySpan<byte> payload, int maxPlaintext, Span<byte> destination)
     {
         if (payload.Length > RecordConstants.MaxCiphertextLength13)
         {
@@ -89,9 +94,9 @@ internal sealed class Tls13RecordProtection : IRecordProtection
         }
 
         int innerLength = payload.Length - _aead.TagLength;
-        var inner = payload[..innerLength];
+        var inner = destination[..innerLength];
         ComputeNonce();
-        if (!_aead.Open(_nonce, inner, payload[innerLength..], inner, header))
+        if (!_aead.Open(_nonce, payload[..innerLength], payload[innerLength..], inner, header))
         {
             throw new TlsException(AlertDescription.BadRecordMac, "record failed authentication");
         }
@@ -99,12 +104,7 @@ internal sealed class Tls13RecordProtection : IRecordProtection
         SequenceNumber++;
 
         // Strip the zero padding; the last non-zero byte is the real content type (§5.4).
-        int i = innerLength - 1;
-        while (i >= 0 && inner[i] == 0)
-        {
-            i--;
-        }
-
+        int i = inner.LastIndexOfAnyExcept((byte)0);
         if (i < 0)
         {
             throw new TlsException(AlertDescription.UnexpectedMessage, "protected record has no content type");
