@@ -94,9 +94,8 @@ internal static class SignatureVerifier
 
     private static bool VerifyEcdsa(SignatureSchemeInfo info, ReadOnlySpan<byte> spki, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature, bool curveMustMatch)
     {
-        using var ecdsa = ECDsa.Create();
-        ecdsa.ImportSubjectPublicKeyInfo(spki, out _);
-        string? curveOid = ecdsa.ExportParameters(false).Curve.Oid?.Value;
+        var entry = PublicKeyCache.Ecdsa(spki);
+        string? curveOid = entry.CurveOid;
         string? expected = info.CurveGroup switch
         {
             NamedGroup.Secp256r1 => "1.2.840.10045.3.1.7",
@@ -104,34 +103,36 @@ internal static class SignatureVerifier
             NamedGroup.Secp521r1 => "1.3.132.0.35",
             _ => null,
         };
-        return (!curveMustMatch || (curveOid is not null && curveOid == expected)) &&
-            ecdsa.VerifyData(data, signature, HashAlgorithms.ToBcl(info.Hash), DSASignatureFormat.Rfc3279DerSequence);
+        if (curveMustMatch && (curveOid is null || curveOid != expected))
+        {
+            return false;
+        }
+
+        lock (entry.Gate)
+        {
+            return ((ECDsa)entry.Key).VerifyData(data, signature, HashAlgorithms.ToBcl(info.Hash), DSASignatureFormat.Rfc3279DerSequence);
+        }
     }
 
     private static bool VerifyRsa(SignatureSchemeInfo info, ReadOnlySpan<byte> keyBytes, bool isPssKey, ReadOnlySpan<byte> data, ReadOnlySpan<byte> signature)
     {
-        using var rsa = RSA.Create();
-        if (isPssKey)
-        {
-            rsa.ImportRSAPublicKey(keyBytes, out _);
-        }
-        else
-        {
-            rsa.ImportSubjectPublicKeyInfo(keyBytes, out _);
-        }
-
+        var entry = PublicKeyCache.Rsa(keyBytes, bareRsaPublicKey: isPssKey);
+        var rsa = (RSA)entry.Key;
         if (rsa.KeySize < MinimumRsaKeyBits)
         {
             return false;
         }
 
-        if (info.Hash == TlsHashAlgorithm.Md5Sha1)
+        lock (entry.Gate)
         {
-            return !isPssKey && VerifyRsaMd5Sha1(rsa.ExportParameters(false), data, signature);
-        }
+            if (info.Hash == TlsHashAlgorithm.Md5Sha1)
+            {
+                return !isPssKey && VerifyRsaMd5Sha1(rsa.ExportParameters(false), data, signature);
+            }
 
-        var padding = info.Padding == SignaturePadding.Pss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1;
-        return rsa.VerifyData(data, signature, HashAlgorithms.ToBcl(info.Hash), padding);
+            var padding = info.Padding == SignaturePadding.Pss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1;
+            return rsa.VerifyData(data, signature, HashAlgorithms.ToBcl(info.Hash), padding);
+        }
     }
 
     /// <summary>

@@ -1,62 +1,76 @@
 using System.Security.Cryptography;
-using NSec.Cryptography;
 
 namespace Tessera.Crypto;
 
-/// <summary>X25519 (RFC 7748) through libsodium (NSec), in KEM shape.</summary>
+/// <summary>X25519 (RFC 7748) through libsodium, in KEM shape.</summary>
 internal sealed class X25519KeyExchange : IKeyExchangeAlgorithm
 {
-    public static X25519KeyExchange Instance { get; } = new();
+    private const int KeyLength = 32;
 
-    private static readonly KeyAgreementAlgorithm Algorithm = KeyAgreementAlgorithm.X25519;
+    public static X25519KeyExchange Instance { get; } = new();
 
     public NamedGroup Group => NamedGroup.X25519;
 
-    public IKeyExchangeClientState GenerateClientShare() => new ClientState(Key.Create(Algorithm));
+    public IKeyExchangeClientState GenerateClientShare() => new ClientState(RandomNumberGenerator.GetBytes(KeyLength));
 
     /// <summary>A client state from a known private key (for RFC vector tests).</summary>
-    internal static IKeyExchangeClientState FromPrivateKey(ReadOnlySpan<byte> privateKey) =>
-        new ClientState(Key.Import(Algorithm, privateKey, KeyBlobFormat.RawPrivateKey));
+    internal static IKeyExchangeClientState FromPrivateKey(ReadOnlySpan<byte> privateKey) => new ClientState(privateKey.ToArray());
 
     public KeyExchangeServerResult Encapsulate(ReadOnlySpan<byte> clientShare)
     {
-        using var key = Key.Create(Algorithm);
-        var secret = Agree(key, clientShare);
-        return new KeyExchangeServerResult(key.PublicKey.Export(KeyBlobFormat.RawPublicKey), secret);
+        var privateKey = RandomNumberGenerator.GetBytes(KeyLength);
+        try
+        {
+            var secret = Agree(privateKey, clientShare);
+            return new KeyExchangeServerResult(PublicKeyOf(privateKey), secret);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(privateKey);
+        }
     }
 
-    private static byte[] Agree(Key key, ReadOnlySpan<byte> peerShare)
+    private static byte[] PublicKeyOf(byte[] privateKey)
     {
-        if (peerShare.Length != 32)
+        var publicKey = new byte[KeyLength];
+        Libsodium.ScalarMultBase(publicKey, privateKey);
+        return publicKey;
+    }
+
+    private static byte[] Agree(byte[] privateKey, ReadOnlySpan<byte> peerShare)
+    {
+        if (peerShare.Length != KeyLength)
         {
             throw new TlsException(AlertDescription.IllegalParameter, $"X25519 share of {peerShare.Length} bytes, expected 32");
         }
 
-        var peer = PublicKey.Import(Algorithm, peerShare, KeyBlobFormat.RawPublicKey);
-        using var shared = Algorithm.Agree(key, peer, new SharedSecretCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport });
-        if (shared is null)
+        var secret = new byte[KeyLength];
+        if (!Libsodium.ScalarMult(secret, privateKey, peerShare.ToArray()) || CryptographicOperations.FixedTimeEquals(secret, new byte[KeyLength]))
         {
-            // libsodium refuses low-order points, whose result would be all zeros (RFC 7748 §6.1, RFC 8446 §7.4.2).
+            // A low-order point gives all zeros (RFC 7748 §6.1, RFC 8446 §7.4.2): refused.
+            CryptographicOperations.ZeroMemory(secret);
             throw new TlsException(AlertDescription.IllegalParameter, "X25519 share is a low-order point");
-        }
-
-        var secret = shared.Export(SharedSecretBlobFormat.RawSharedSecret);
-        if (CryptographicOperations.FixedTimeEquals(secret, new byte[secret.Length]))
-        {
-            throw new TlsException(AlertDescription.IllegalParameter, "X25519 shared secret is all zeros");
         }
 
         return secret;
     }
 
-    private sealed class ClientState(Key key) : IKeyExchangeClientState
+    private sealed class ClientState : IKeyExchangeClientState
     {
+        private readonly byte[] _privateKey;
+
+        public ClientState(byte[] privateKey)
+        {
+            _privateKey = privateKey;
+            PublicShare = PublicKeyOf(privateKey);
+        }
+
         public NamedGroup Group => NamedGroup.X25519;
 
-        public ReadOnlyMemory<byte> PublicShare { get; } = key.PublicKey.Export(KeyBlobFormat.RawPublicKey);
+        public ReadOnlyMemory<byte> PublicShare { get; }
 
-        public byte[] Decapsulate(ReadOnlySpan<byte> serverShare) => Agree(key, serverShare);
+        public byte[] Decapsulate(ReadOnlySpan<byte> serverShare) => Agree(_privateKey, serverShare);
 
-        public void Dispose() => key.Dispose();
+        public void Dispose() => CryptographicOperations.ZeroMemory(_privateKey);
     }
 }
