@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Tessera.Bench.Workloads;
 using Tessera.Pki;
 using Tessera.Sessions;
 
@@ -43,25 +44,11 @@ public class HandshakeBenchmarks
         client.Start();
         for (int round = 0; round < 20 && !(client.IsHandshakeComplete && server.IsHandshakeComplete && client.PendingOutputLength == 0 && server.PendingOutputLength == 0); round++)
         {
-            Move(client, server);
-            Move(server, client);
+            EnginePump.Move(client, server, _buffer);
+            EnginePump.Move(server, client, _buffer);
         }
 
         return client.IsHandshakeComplete ? client : throw new InvalidOperationException("handshake did not complete");
-    }
-
-    private void Move(TlsConnection from, TlsConnection to)
-    {
-        while (from.PendingOutputLength > 0)
-        {
-            int n = from.ReadOutput(_buffer);
-            to.ReceiveBytes(_buffer.AsSpan(0, n));
-            while (to.PendingOperation is { } pending)
-            {
-                pending.Wait();
-                to.ResumePendingOperation();
-            }
-        }
     }
 
     [Benchmark(Baseline = true)]

@@ -15,6 +15,7 @@ internal static class Program
             SServerCommand.Create(),
             VerifyCommand.Create(),
             CaCommand.Create(),
+            BenchCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

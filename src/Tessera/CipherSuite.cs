@@ -293,7 +293,10 @@ public static class CipherSuites
     public static IReadOnlyList<CipherSuite> Defaults { get; } = [.. Tls13Defaults, .. Tls12Defaults];
 
     /// <summary>The table row for a suite, or null when Tessera does not implement it.</summary>
-    public static CipherSuiteInfo? Find(CipherSuite suite) => Array.Find(Table, r => r.Suite == suite);
+    public static CipherSuiteInfo? Find(CipherSuite suite) => ByCode.GetValueOrDefault((ushort)suite);
+
+    // Indexed once: lookups sit on every handshake's path.
+    private static readonly Dictionary<ushort, CipherSuiteInfo> ByCode = Table.ToDictionary(r => (ushort)r.Suite);
 
     /// <summary>The table row for a suite that must exist.</summary>
     public static CipherSuiteInfo Get(CipherSuite suite) => Find(suite) ?? throw new ArgumentOutOfRangeException(nameof(suite));

@@ -53,7 +53,10 @@ public static class NamedGroups
     public static bool IsFiniteField(ushort code) => code is >= 256 and < 512;
 
     /// <summary>The row for a group, or null.</summary>
-    public static NamedGroupInfo? Find(NamedGroup group) => Array.Find(Table, r => r.Group == group);
+    public static NamedGroupInfo? Find(NamedGroup group) => ByCode.GetValueOrDefault((ushort)group);
+
+    // Indexed once: lookups sit on every handshake's path.
+    private static readonly Dictionary<ushort, NamedGroupInfo> ByCode = Table.ToDictionary(r => (ushort)r.Group);
 
     /// <summary>The IANA name of any code point.</summary>
     public static string NameOf(ushort code) => Find((NamedGroup)code)?.Name ?? $"0x{code:X4}";

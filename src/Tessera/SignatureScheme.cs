@@ -137,7 +137,10 @@ public static class SignatureSchemes
     ];
 
     /// <summary>The row for a scheme, or null.</summary>
-    public static SignatureSchemeInfo? Find(SignatureScheme scheme) => Array.Find(Table, r => r.Scheme == scheme);
+    public static SignatureSchemeInfo? Find(SignatureScheme scheme) => ByCode.GetValueOrDefault((ushort)scheme);
+
+    // Indexed once: lookups sit on every handshake's path.
+    private static readonly Dictionary<ushort, SignatureSchemeInfo> ByCode = Table.ToDictionary(r => (ushort)r.Scheme);
 
     /// <summary>The RFC name of any code point.</summary>
     public static string NameOf(ushort code) =>

@@ -186,6 +186,9 @@ public sealed class TlsConnection : IDisposable
     /// <summary>Bytes waiting to be sent to the peer.</summary>
     public int PendingOutputLength => _records.Output.Count;
 
+    /// <summary>Bytes of pooled buffers this connection holds now (input, output, plaintext, handshake reassembly): 0 when idle.</summary>
+    internal int BufferBytesHeld => _records.BufferBytesHeld + _plaintext.Capacity + _reassembler.BufferBytesHeld;
+
     /// <summary>Decrypted application data waiting to be read.</summary>
     public int AvailableApplicationData => _plaintext.Count;
 

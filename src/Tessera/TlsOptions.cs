@@ -11,6 +11,7 @@ public abstract class TlsOptions
     /// <summary>
     /// Cipher suites (TLS 1.3 and 1.2), most preferred first (a server applies its own order). The
     /// default lists the modern suites, then the legacy ones, which stay unused unless <see cref="Legacy"/> allows them.
+    /// To change the suites, assign a new list (a list changed in place after use is not seen again).
     /// </summary>
     public IReadOnlyList<CipherSuite> CipherSuites { get; set; } = [.. Tessera.CipherSuites.Defaults, .. Tessera.CipherSuites.Legacy];
 
@@ -27,8 +28,27 @@ public abstract class TlsOptions
     public LegacyPolicy Legacy { get; set; }
 
     /// <summary>The suites actually in play: those of <see cref="CipherSuites"/> that <see cref="Legacy"/> permits.</summary>
-    internal IReadOnlyList<CipherSuite> EnabledCipherSuites =>
-        [.. CipherSuites.Where(suite => Tessera.CipherSuites.Find(suite) is { } info && (info.RequiredLegacy & ~Legacy) == 0)];
+    internal IReadOnlyList<CipherSuite> EnabledCipherSuites
+    {
+        get
+        {
+            // Worked out once per setting (options are shared by every connection), not on each handshake.
+            var cached = _enabledCipherSuites;   // one reference: read and replaced atomically
+            if (cached is not null && ReferenceEquals(cached.From, CipherSuites) && cached.Legacy == Legacy)
+            {
+                return cached.Suites;
+            }
+
+            var (from, legacy) = (CipherSuites, Legacy);
+            CipherSuite[] suites = [.. from.Where(suite => Tessera.CipherSuites.Find(suite) is { } info && (info.RequiredLegacy & ~legacy) == 0)];
+            _enabledCipherSuites = new EnabledSuites(from, legacy, suites);
+            return suites;
+        }
+    }
+
+    private EnabledSuites? _enabledCipherSuites;
+
+    private sealed record EnabledSuites(IReadOnlyList<CipherSuite> From, LegacyPolicy Legacy, CipherSuite[] Suites);
 
     /// <summary>
     /// A version is in play when it is within the bounds and at least one of its suites is enabled; TLS 1.0
@@ -37,7 +57,20 @@ public abstract class TlsOptions
     internal bool Allows(TlsProtocolVersion version) =>
         version >= MinProtocolVersion && version <= MaxProtocolVersion &&
         (version >= TlsProtocolVersion.Tls12 || Legacy.HasFlag(LegacyPolicy.Tls10And11)) &&
-        EnabledCipherSuites.Any(s => Tessera.CipherSuites.Find(s)?.UsableIn(version) == true);
+        AnySuiteUsableIn(version);
+
+    private bool AnySuiteUsableIn(TlsProtocolVersion version)
+    {
+        foreach (var suite in EnabledCipherSuites)
+        {
+            if (Tessera.CipherSuites.Find(suite)?.UsableIn(version) == true)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Key-exchange groups, most preferred first.</summary>
     public IReadOnlyList<NamedGroup> Groups { get; set; } = NamedGroups.Defaults;

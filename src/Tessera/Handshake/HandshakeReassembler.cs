@@ -18,6 +18,9 @@ internal sealed class HandshakeReassembler : IDisposable
     /// <summary>True when part of a message is buffered (so no other record type may arrive, and keys may not change).</summary>
     public bool HasPartialMessage => _buffer.Count > 0;
 
+    /// <summary>Bytes of pooled buffer held now.</summary>
+    public int BufferBytesHeld => _buffer.Capacity;
+
     public void AddRecordPayload(ReadOnlySpan<byte> payload)
     {
         if (payload.IsEmpty)

@@ -67,5 +67,10 @@ internal static class HandshakeFraming
         return message;
     }
 
-    public static byte[] Frame(HandshakeType type, TlsWriter body) => Frame(type, body.WrittenSpan);
+    public static byte[] Frame(HandshakeType type, TlsWriter body)
+    {
+        var message = Frame(type, body.WrittenSpan);
+        body.Release();
+        return message;
+    }
 }

@@ -1,13 +1,17 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace Tessera.Messages;
 
-/// <summary>Writes TLS presentation-language values into a growable buffer.</summary>
+/// <summary>
+/// Writes TLS presentation-language values into a growable buffer rented from the pool; <see cref="ToArray"/> (or
+/// <see cref="Release"/>) gives it back, wiped, so building a message costs only the exact array it ends in.
+/// </summary>
 internal sealed class TlsWriter
 {
     private byte[] _buffer;
 
-    public TlsWriter(int initialCapacity = 256) => _buffer = new byte[Math.Max(16, initialCapacity)];
+    public TlsWriter(int initialCapacity = 256) => _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(16, initialCapacity));
 
     public int Length { get; private set; }
 
@@ -70,7 +74,27 @@ internal sealed class TlsWriter
 
     public void WriteVector24(ReadOnlySpan<byte> value) => WriteVector(3, value);
 
-    public byte[] ToArray() => WrittenSpan.ToArray();
+    /// <summary>The bytes written, as a new array; the writer's buffer goes back to the pool (the writer is then empty).</summary>
+    public byte[] ToArray()
+    {
+        var result = WrittenSpan.ToArray();
+        Release();
+        return result;
+    }
+
+    /// <summary>Wipes the buffer and gives it back to the pool; the writer can still be used (it rents again).</summary>
+    public void Release()
+    {
+        var buffer = _buffer;
+        _buffer = [];
+        if (buffer.Length > 0)
+        {
+            buffer.AsSpan(0, Length).Clear();
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+
+        Length = 0;
+    }
 
     public void Clear() => Length = 0;
 
@@ -85,7 +109,15 @@ internal sealed class TlsWriter
     {
         if (_buffer.Length - Length < count)
         {
-            Array.Resize(ref _buffer, Math.Max(_buffer.Length * 2, Length + count));
+            var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(Math.Max(_buffer.Length * 2, Length + count), 16));
+            _buffer.AsSpan(0, Length).CopyTo(bigger);
+            if (_buffer.Length > 0)
+            {
+                _buffer.AsSpan(0, Length).Clear();
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
+
+            _buffer = bigger;
         }
 
         var span = _buffer.AsSpan(Length, count);

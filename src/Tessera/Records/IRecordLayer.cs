@@ -36,6 +36,9 @@ internal interface IRecordLayer : IDisposable
     /// <summary>Where AEAD records are decrypted to (the connection's plaintext queue), saving a copy; null to open in place.</summary>
     ByteQueue? PlaintextSink { get; set; }
 
+    /// <summary>Bytes of pooled buffers held now (input and output).</summary>
+    int BufferBytesHeld { get; }
+
     /// <summary>Protected records waiting to be sent.</summary>
     ByteQueue Output { get; }
 

@@ -43,6 +43,8 @@ internal sealed class StreamRecordLayer : IRecordLayer
 
     public ByteQueue? PlaintextSink { get; set; }
 
+    public int BufferBytesHeld => _input.Capacity + _output.Capacity;
+
     private bool _lastRecordInSink;
 
     public void AppendInput(ReadOnlySpan<byte> data) => _input.Append(data);

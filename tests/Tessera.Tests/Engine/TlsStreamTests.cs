@@ -41,6 +41,22 @@ public sealed class TlsStreamTests
     }
 
     [Fact]
+    public async Task AZeroByteReadWaitsForDataWithoutHoldingABuffer()
+    {
+        var (client, server) = await ConnectedPairAsync();
+        await using var _ = client;
+        await using var __ = server;
+        using var timeout = new CancellationTokenSource(Bound);
+        var waiting = server.ReadAsync(Memory<byte>.Empty, timeout.Token);
+        Assert.False(waiting.IsCompleted);                     // nothing sent yet
+        Assert.Equal(0, server.Connection.BufferBytesHeld);    // and nothing held while waiting
+        await client.WriteAsync("hello"u8.ToArray(), timeout.Token);
+        Assert.Equal(0, await waiting);
+        Assert.Equal(5, server.Connection.AvailableApplicationData);   // it returned because data can now be read
+        Assert.Equal("hello"u8.ToArray(), await ReadExactlyAsync(server, 5));
+    }
+
+    [Fact]
     public async Task ConcurrentReadsAndWritesInBothDirections()
     {
         var (client, server) = await ConnectedPairAsync();

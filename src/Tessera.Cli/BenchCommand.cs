@@ -1,0 +1,93 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Numerics;
+using Tessera.Bench;
+
+namespace Tessera.Cli;
+
+/// <summary>
+/// <c>tessera bench</c>: the same workloads on Tessera, SslStream and BouncyCastle's TLS in this one process (handshakes,
+/// resumption, bulk, allocation, idle memory) beside the bound the primitives alone set; prints a table with ratios
+/// and optionally writes JSON.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var seconds = CliOptions.Create<double?>("seconds", "length of one measuring window (default 2)");
+        var windows = CliOptions.Create<int?>("windows", "windows per figure (default 5); the table shows their median");
+        var quick = CliOptions.Flag("quick", "a smoke run in a minute or so: short windows, small transfers, 200 idle connections");
+        var json = CliOptions.Create<string?>("json", "also write every figure to this JSON file");
+        var only = CliOptions.Create<string?>("only", "comma-separated ids or parts of ids to run, e.g. handshake.full,bulk.aes128gcm.16k,memory");
+        var stacks = CliOptions.Create<string?>("stacks", "comma-separated stacks to run: Tessera, SslStream, BouncyCastle");
+        var connections = CliOptions.Create<int?>("connections", "idle connections held for the memory figure (default 10000)");
+        var bulk = CliOptions.Create<int?>("bulk-mib", "MiB sent one way per bulk window (default 256)");
+        var command = new Command("bench", "compare Tessera with SslStream and BouncyCastle: handshakes/s, MB/s, allocation, memory per connection");
+        foreach (var option in new Option[] { seconds, windows, quick, json, only, stacks, connections, bulk })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction((parse, cancellationToken) => Program.Guarded(async () =>
+        {
+            var onlyList = Split(parse.GetValue(only));
+            var stackList = Split(parse.GetValue(stacks));
+            var unknown = stackList.Where(s => !BenchRunner.DefaultStacks.Any(d => d.Name.Equals(s, StringComparison.OrdinalIgnoreCase))).ToList();
+            if (unknown.Count > 0)
+            {
+                throw new CliException($"--stacks: unknown stack '{unknown[0]}' (Tessera, SslStream, BouncyCastle)");
+            }
+
+            if (onlyList.Count > 0 && BenchPlan.Select(onlyList).Count == 0)
+            {
+                throw new CliException($"--only: nothing matches; ids are {string.Join(", ", BenchPlan.All.Select(i => i.Id))}");
+            }
+
+            var basis = parse.GetValue(quick) ? BenchSettings.Quick(onlyList, stackList) : new BenchSettings { Only = onlyList, Stacks = stackList };
+            var settings = new BenchSettings
+            {
+                Window = parse.GetValue(seconds) is { } s ? Positive(s, "--seconds", v => TimeSpan.FromSeconds(v)) : basis.Window,
+                Windows = parse.GetValue(windows) is { } w ? Positive(w, "--windows", v => v) : basis.Windows,
+                BulkBytes = parse.GetValue(bulk) is { } b ? Positive(b, "--bulk-mib", v => (long)v << 20) : basis.BulkBytes,
+                IdleConnections = parse.GetValue(connections) is { } c ? Positive(c, "--connections", v => v) : basis.IdleConnections,
+                Only = onlyList,
+                Stacks = stackList,
+            };
+
+            var jsonPath = parse.GetValue(json);
+            FileStream? jsonFile = null;
+            try
+            {
+                jsonFile = jsonPath is null ? null : File.Create(jsonPath);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new CliException($"--json {jsonPath}: {ex.Message}");
+            }
+
+            await using (jsonFile)
+            {
+                var runner = new BenchRunner(settings, BenchRunner.DefaultStacks, line => Console.Error.WriteLine(line));
+                Console.Error.WriteLine($"tessera bench: {string.Join(", ", runner.StackNames)}; {BenchReport.Machine}");
+                var report = await runner.RunAsync(cancellationToken).ConfigureAwait(false);
+                Console.Out.WriteLine();
+                report.WriteText(Console.Out);
+                if (jsonFile is not null)
+                {
+                    report.WriteJson(jsonFile);
+                    Console.Error.WriteLine($"tessera bench: figures written to {jsonPath}");
+                }
+            }
+
+            return 0;
+        }));
+        return command;
+    }
+
+    private static List<string> Split(string? text) =>
+        text is null ? [] : [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+
+    private static TResult Positive<T, TResult>(T value, string name, Func<T, TResult> convert)
+        where T : IComparable<T>, INumber<T> =>
+        value > T.Zero ? convert(value) : throw new CliException($"{name} must be greater than 0 (got {Convert.ToString(value, CultureInfo.InvariantCulture)})");
+}
