@@ -87,7 +87,7 @@ internal static class SClientCommand
                 await ReconnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
             }
 
-            using var tcp = new TcpClient();
+            using var tcp = new TcpClient { NoDelay = true };   // one flight, one segment: no Nagle delay on the handshake
             using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 connectTimeout.CancelAfter(TimeSpan.FromSeconds(15));
@@ -180,7 +180,7 @@ internal static class SClientCommand
     {
         for (int i = 0; i < 6; i++)
         {
-            using var tcp = new TcpClient();
+            using var tcp = new TcpClient { NoDelay = true };   // one flight, one segment: no Nagle delay on the handshake
             await tcp.ConnectAsync(host, port, cancellationToken).ConfigureAwait(false);
             await using var stream = new TlsStream(tcp.GetStream());
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

@@ -138,6 +138,7 @@ internal static class SServerCommand
                 try
                 {
                     client = await listener.AcceptTcpClientAsync(cancellationToken).ConfigureAwait(false);
+                    client.NoDelay = true;   // small records (responses, alerts) go out at once
                 }
                 catch (OperationCanceledException)
                 {

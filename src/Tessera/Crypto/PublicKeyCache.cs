@@ -11,7 +11,9 @@ namespace Tessera.Crypto;
 internal static class PublicKeyCache
 {
     private const int Capacity = 512;
-    private static readonly Dictionary<byte[], Entry> Keys = new(ByteArrayComparer.Instance);
+    private static readonly Dictionary<byte[], Entry> EcdsaKeys = new(ByteArrayComparer.Instance);
+    private static readonly Dictionary<byte[], Entry> RsaKeys = new(ByteArrayComparer.Instance);
+    private static readonly Dictionary<byte[], Entry> BareRsaKeys = new(ByteArrayComparer.Instance);
     private static readonly Lock Gate = new();
 
     /// <summary>A parsed key with what its checks need.</summary>
@@ -71,40 +73,25 @@ internal static class PublicKeyCache
 
     private static Entry GetOrAdd(byte kind, ReadOnlySpan<byte> encoded, Func<byte[], Entry> create)
     {
-        var key = new byte[encoded.Length + 1];
-        key[0] = kind;
-        encoded.CopyTo(key.AsSpan(1));
+        var keys = kind switch { 0 => EcdsaKeys, 1 => RsaKeys, _ => BareRsaKeys };
         lock (Gate)
         {
-            if (Keys.TryGetValue(key, out var found))
+            if (keys.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(encoded, out var found))
             {
                 return found;
             }
         }
 
-        var entry = create(key[1..]);
+        var key = encoded.ToArray();
+        var entry = create(key);
         lock (Gate)
         {
-            if (Keys.Count >= Capacity)
+            if (keys.Count >= Capacity)
             {
-                Keys.Clear();   // the entries' keys are finalized when no verification holds them any more
+                keys.Clear();   // the entries' keys are finalized when no verification holds them any more
             }
 
-            return Keys.TryAdd(key, entry) ? entry : Keys[key];
-        }
-    }
-
-    private sealed class ByteArrayComparer : IEqualityComparer<byte[]>
-    {
-        public static ByteArrayComparer Instance { get; } = new();
-
-        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
-
-        public int GetHashCode(byte[] obj)
-        {
-            var hash = new HashCode();
-            hash.AddBytes(obj);
-            return hash.ToHashCode();
+            return keys.TryAdd(key, entry) ? entry : keys[key];
         }
     }
 }

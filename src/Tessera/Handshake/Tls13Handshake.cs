@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using Tessera.Crypto;
@@ -133,13 +134,34 @@ internal abstract class Tls13Handshake : HandshakeBase
     /// Builds a Certificate message from a chain (empty chain: an empty certificate_list); with a staple, the
     /// leaf's entry carries it in status_request (RFC 8446 §4.4.2.1).
     /// </summary>
-    protected static byte[] BuildCertificate(byte[] context, IReadOnlyList<byte[]> chain, byte[]? staple = null) => new CertificateMessage
+    protected static byte[] BuildCertificate(byte[] context, IReadOnlyList<byte[]> chain, byte[]? staple = null)
     {
-        RequestContext = context,
-        Entries = [.. chain.Select((der, i) => new CertificateEntry(der, i == 0 && staple is not null
-            ? [new TlsExtension((ushort)ExtensionType.StatusRequest, CertificateStatus.Encode(staple))]
-            : []))],
-    }.ToMessageBytes();
+        // A server's Certificate message is the same for every handshake (empty context, same chain, same staple):
+        // encoded once per chain and staple.
+        if (context.Length == 0 && CertificateMessages.TryGetValue(chain, out var cached) && ReferenceEquals(cached.Staple, staple))
+        {
+            return cached.Message;
+        }
+
+        var message = new CertificateMessage
+        {
+            RequestContext = context,
+            Entries = [.. chain.Select((der, i) => new CertificateEntry(der, i == 0 && staple is not null
+                ? [new TlsExtension((ushort)ExtensionType.StatusRequest, CertificateStatus.Encode(staple))]
+                : []))],
+        }.ToMessageBytes();
+        if (context.Length == 0 && chain.Count > 0)
+        {
+            CertificateMessages.AddOrUpdate(chain, new CachedCertificateMessage(staple, message));
+        }
+
+        return message;
+    }
+
+    private static readonly ConditionalWeakTable<IReadOnlyList<byte[]>, CachedCertificateMessage> CertificateMessages = new();
+
+    /// <summary>An encoded Certificate message (never changed once sent: the transcript and the record layer only read it).</summary>
+    private sealed record CachedCertificateMessage(byte[]? Staple, byte[] Message);
 
     /// <summary>Signs the CertificateVerify content with the key (asynchronously, for keyless keys) and sends it.</summary>
     protected void SendCertificateVerify(ITlsPrivateKey key, SignatureScheme scheme, bool server, Action next)

@@ -54,14 +54,11 @@ internal static class CertificateSignatureAlgorithm
     /// <summary>True when every certificate a peer must check was signed with one of <paramref name="accepted"/> (a self-signed last certificate, the trust anchor, is not checked).</summary>
     public static bool ChainUses(IReadOnlyList<byte[]> chain, IReadOnlyCollection<SignatureScheme> accepted)
     {
-        for (int i = 0; i < chain.Count; i++)
+        ArgumentNullException.ThrowIfNull(chain);
+        ArgumentNullException.ThrowIfNull(accepted);
+        foreach (var scheme in SchemesToCheck(chain))
         {
-            if (i == chain.Count - 1 && i > 0 && IsSelfIssued(chain[i]))
-            {
-                break;
-            }
-
-            if (Of(chain[i]) is not { } scheme || !accepted.Contains(scheme))
+            if (scheme is not { } known || !accepted.Contains(known))
             {
                 return false;
             }
@@ -69,6 +66,25 @@ internal static class CertificateSignatureAlgorithm
 
         return true;
     }
+
+    /// <summary>The signature schemes a peer checks along a chain, worked out once per chain object (a server's own chain is offered in every handshake).</summary>
+    private static SignatureScheme?[] SchemesToCheck(IReadOnlyList<byte[]> chain) => ChainSchemes.GetValue(chain, static c =>
+    {
+        var schemes = new List<SignatureScheme?>();
+        for (int i = 0; i < c.Count; i++)
+        {
+            if (i == c.Count - 1 && i > 0 && IsSelfIssued(c[i]))
+            {
+                break;
+            }
+
+            schemes.Add(Of(c[i]));
+        }
+
+        return [.. schemes];
+    });
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<byte[]>, SignatureScheme?[]> ChainSchemes = new();
 
     private static SignatureScheme? PssScheme(AsnReader algorithm)
     {

@@ -11,6 +11,7 @@ namespace Tessera.Pki;
 public sealed class X509CertificateVerifier : ICertificateVerifier
 {
     private readonly CertificateValidator _validator;
+    private readonly ParsedCertificateCache _parsed = new();
 
     /// <summary>Creates a verifier. With <paramref name="trustedRoots"/> null the system's trust store is used.</summary>
     public X509CertificateVerifier(IEnumerable<byte[]>? trustedRoots = null, bool checkHostName = true)
@@ -99,7 +100,7 @@ public sealed class X509CertificateVerifier : ICertificateVerifier
         {
             try
             {
-                certificates.Add(Certificate.Parse(context.Chain[i]));
+                certificates.Add(_parsed.Parse(context.Chain[i]));
             }
             catch (CertificateFormatException ex)
             {
