@@ -32,7 +32,14 @@ public sealed class BenchReport
     /// <summary>Where the figures come from: OS, cores, runtime, the OpenSSL under SslStream, BouncyCastle's version.</summary>
     public static string Machine =>
         $"{RuntimeInformation.OSDescription}, {Environment.ProcessorCount} cores, .NET {Environment.Version}, " +
-        $"{OpenSslVersion()}, BouncyCastle {typeof(Org.BouncyCastle.Tls.TlsClientProtocol).Assembly.GetName().Version}";
+        $"{OpenSslVersion()}, BouncyCastle {BouncyCastleVersion()}";
+
+    private static string BouncyCastleVersion()
+    {
+        var assembly = typeof(Org.BouncyCastle.Tls.TlsClientProtocol).Assembly;
+        var informational = System.Reflection.CustomAttributeExtensions.GetCustomAttribute<System.Reflection.AssemblyInformationalVersionAttribute>(assembly)?.InformationalVersion;
+        return informational?.Split('+')[0] ?? assembly.GetName().Version?.ToString() ?? "?";
+    }
 
     /// <summary>A number for the table: no decimals from 100 up, three significant digits below.</summary>
     public static string Format(double value) => double.IsNaN(value) ? "-"
@@ -43,7 +50,7 @@ public sealed class BenchReport
     public void WriteText(TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var stacks = Results.Select(r => r.Stack).Where(s => s != "bound").Distinct().ToList();
+        var stacks = Results.Select(r => r.Stack).Where(s => s != "bound").Distinct().OrderBy(s => BenchRunner.ReferenceStacks.Contains(s) ? 1 : 0).ToList();
         bool anyBound = Results.Any(r => r.Stack == "bound");
         output.WriteLine($"Tessera bench — {Machine}");
         output.WriteLine($"{Settings.Windows} windows of {Settings.Window.TotalSeconds:0.##} s (bulk: {Settings.BulkBytes >> 20} MiB per window); median, then (Tessera ÷ stack).");
@@ -89,7 +96,7 @@ public sealed class BenchReport
                 {
                     var m = group.FirstOrDefault(r => r.Stack == stack);
                     line += m?.AllocatedBytes is { } bytes
-                        ? $"{Format(bytes) + (tessera?.AllocatedBytes is { } t && !stack.StartsWith("Tessera", StringComparison.Ordinal) && bytes > 0 ? $" ({t / bytes:0.00}×)" : ""),22}"
+                        ? $"{Format(bytes) + (tessera?.AllocatedBytes is { } t && stack != "Tessera" && !BenchRunner.ReferenceStacks.Contains(stack) && bytes > 0 ? $" ({t / bytes:0.00}×)" : ""),22}"
                         : $"{"-",22}";
                 }
 
@@ -132,7 +139,7 @@ public sealed class BenchReport
         }
 
         string spread = double.IsNaN(m.Min) || m.Median == 0 ? "" : $" ±{Math.Max(m.Max - m.Median, m.Median - m.Min) / m.Median:P0}";
-        if (m.Stack.StartsWith("Tessera", StringComparison.Ordinal) || tessera is null || m.Median == 0)
+        if (m.Stack == "Tessera" || BenchRunner.ReferenceStacks.Contains(m.Stack) || tessera is null || m.Median == 0)
         {
             return Format(m.Median) + spread;
         }

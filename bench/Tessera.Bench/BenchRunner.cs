@@ -9,6 +9,7 @@ public sealed class BenchRunner
 {
     private readonly BenchSettings _settings;
     private readonly IReadOnlyList<ITlsStackFactory> _stacks;
+    private readonly bool _transportAlone;
     private readonly Action<string> _progress;
     private readonly Dictionary<CertificateKeyType, BenchCredentials> _credentials = [];
 
@@ -18,12 +19,16 @@ public sealed class BenchRunner
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(stacks);
         _settings = settings;
-        _stacks = stacks.Where(s => settings.Stacks.Count == 0 || settings.Stacks.Contains(s.Name, StringComparer.OrdinalIgnoreCase)).ToArray();
+        _stacks = [.. stacks.Where(s => settings.Stacks.Count == 0 || settings.Stacks.Contains(s.Name, StringComparer.OrdinalIgnoreCase))];
+        _transportAlone = settings.Stacks.Count == 0 || settings.Stacks.Contains("tcp", StringComparer.OrdinalIgnoreCase);
         _progress = progress;
     }
 
     /// <summary>Every stack compared: Tessera, SslStream, BouncyCastle.</summary>
     public static IReadOnlyList<ITlsStackFactory> DefaultStacks { get; } = [new TesseraStackFactory(), new SslStreamStackFactory(), new BouncyCastleStackFactory()];
+
+    /// <summary>Stacks that are references, not competitors: shown beside the others without a ratio.</summary>
+    public static IReadOnlyList<string> ReferenceStacks { get; } = ["Tessera engine", PlainTcpStackFactory.StackName, "bound"];
 
     /// <summary>Names of the stacks that will run.</summary>
     public IReadOnlyList<string> StackNames => [.. _stacks.Select(s => s.Name)];
@@ -85,6 +90,15 @@ public sealed class BenchRunner
                 if (item.Kind == BenchPlan.Kind.Handshake && runnable.Any(s => s.Name == "Tessera"))
                 {
                     runs.Add(new EngineWorkload(item.Scenario, credentials, _settings));
+                }
+
+                if (_transportAlone && (item.Kind == BenchPlan.Kind.Bulk || item.Scenario.Resumption == Resumption.None && item.Scenario.Id == "tls13-x25519-ecdsa"))
+                {
+                    // What the transport and the harness cost with no TLS: the ceiling for every stack on this machine.
+                    var plain = new PlainTcpStackFactory();
+                    runs.Add(item.Kind == BenchPlan.Kind.Handshake
+                        ? new HandshakeWorkload(plain, item.Scenario, credentials, _settings)
+                        : new BulkWorkload(plain, item.Scenario, credentials, item.WriteSize, _settings));
                 }
 
                 foreach (var run in runs)

@@ -19,7 +19,7 @@ internal static class BenchCommand
         var quick = CliOptions.Flag("quick", "a smoke run in a minute or so: short windows, small transfers, 200 idle connections");
         var json = CliOptions.Create<string?>("json", "also write every figure to this JSON file");
         var only = CliOptions.Create<string?>("only", "comma-separated ids or parts of ids to run, e.g. handshake.full,bulk.aes128gcm.16k,memory");
-        var stacks = CliOptions.Create<string?>("stacks", "comma-separated stacks to run: Tessera, SslStream, BouncyCastle");
+        var stacks = CliOptions.Create<string?>("stacks", "comma-separated stacks to run: Tessera, SslStream, BouncyCastle, and tcp for the transport alone (all by default)");
         var connections = CliOptions.Create<int?>("connections", "idle connections held for the memory figure (default 10000)");
         var bulk = CliOptions.Create<int?>("bulk-mib", "MiB sent one way per bulk window (default 256)");
         var command = new Command("bench", "compare Tessera with SslStream and BouncyCastle: handshakes/s, MB/s, allocation, memory per connection");
@@ -32,10 +32,11 @@ internal static class BenchCommand
         {
             var onlyList = Split(parse.GetValue(only));
             var stackList = Split(parse.GetValue(stacks));
-            var unknown = stackList.Where(s => !BenchRunner.DefaultStacks.Any(d => d.Name.Equals(s, StringComparison.OrdinalIgnoreCase))).ToList();
+            var unknown = stackList.Where(s => !s.Equals("tcp", StringComparison.OrdinalIgnoreCase) &&
+                !BenchRunner.DefaultStacks.Any(d => d.Name.Equals(s, StringComparison.OrdinalIgnoreCase))).ToList();
             if (unknown.Count > 0)
             {
-                throw new CliException($"--stacks: unknown stack '{unknown[0]}' (Tessera, SslStream, BouncyCastle)");
+                throw new CliException($"--stacks: unknown stack '{unknown[0]}' (Tessera, SslStream, BouncyCastle, tcp)");
             }
 
             if (onlyList.Count > 0 && BenchPlan.Select(onlyList).Count == 0)
