@@ -63,7 +63,10 @@ internal static class Tls12Prf
                 int n = Math.Min(hashLength, output.Length - offset);
                 chunk.AsSpan(0, n).CopyTo(output[offset..]);
                 offset += n;
-                crypto.Hmac(hash, secret, a, a);
+                if (offset < output.Length)
+                {
+                    crypto.Hmac(hash, secret, a, a);   // A(i+1), only when another block follows
+                }
             }
         }
         finally

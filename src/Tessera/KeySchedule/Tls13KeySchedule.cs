@@ -21,11 +21,40 @@ internal sealed class Tls13KeySchedule : IDisposable
     {
         _crypto = crypto;
         Suite = suite;
-        Span<byte> zeros = stackalloc byte[suite.HashLength];
-        zeros.Clear();
-        _currentSecret = Extract(salt: zeros, ikm: psk.IsEmpty ? zeros : psk);
+        if (psk.IsEmpty)
+        {
+            // Without a PSK the Early Secret, and the "derived" secret that follows it, are constants of the hash.
+            _currentSecret = (byte[])NoPskConstants(crypto, suite).EarlySecret.Clone();
+            _noPsk = true;
+        }
+        else
+        {
+            Span<byte> zeros = stackalloc byte[suite.HashLength];
+            zeros.Clear();
+            _currentSecret = Extract(salt: zeros, ikm: psk);
+        }
+
         _stage = Stage.Early;
     }
+
+    private readonly bool _noPsk;
+
+    /// <summary>Per hash: Hash(""), HKDF-Extract(0, 0) and Derive-Secret(that, "derived", "").</summary>
+    private sealed record Constants(byte[] EmptyHash, byte[] EarlySecret, byte[] DerivedFromEarly);
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<TlsHashAlgorithm, Constants> ConstantsByHash = new();
+
+    private static Constants NoPskConstants(ICryptoProvider crypto, CipherSuiteInfo suite) => ConstantsByHash.GetOrAdd(suite.Hash, static (hash, state) =>
+    {
+        var (crypto, length) = state;
+        var empty = new byte[length];
+        crypto.Hash(hash, [], empty);
+        var zeros = new byte[length];
+        var early = new byte[length];
+        crypto.HkdfExtract(hash, zeros, zeros, early);
+        var derived = HkdfLabel.DeriveSecret(crypto, hash, early, "derived", empty);
+        return new Constants(empty, early, derived);
+    }, (crypto, suite.HashLength));
 
     /// <summary>The suite whose hash drives the schedule.</summary>
     public CipherSuiteInfo Suite { get; }
@@ -69,9 +98,8 @@ internal sealed class Tls13KeySchedule : IDisposable
     /// <summary>binder_key = Derive-Secret(Early Secret, "res binder", "ext binder" or (RFC 9258) "imp binder", "") (§7.1).</summary>
     public byte[] BinderKey(PskBinderKind kind)
     {
-        Span<byte> emptyHash = stackalloc byte[HashLength];
-        _crypto.Hash(Suite.Hash, [], emptyHash);
-        return DeriveAt(Stage.Early, kind switch { PskBinderKind.External => "ext binder", PskBinderKind.Imported => "imp binder", _ => "res binder" }, emptyHash);
+        return DeriveAt(Stage.Early, kind switch { PskBinderKind.External => "ext binder", PskBinderKind.Imported => "imp binder", _ => "res binder" },
+            NoPskConstants(_crypto, Suite).EmptyHash);
     }
 
     /// <summary>client_early_traffic_secret = Derive-Secret(Early Secret, "c e traffic", ClientHello).</summary>
@@ -152,9 +180,10 @@ internal sealed class Tls13KeySchedule : IDisposable
 
     private void AdvanceWith(ReadOnlySpan<byte> ikm)
     {
-        Span<byte> emptyHash = stackalloc byte[HashLength];
-        _crypto.Hash(Suite.Hash, [], emptyHash);
-        var derived = HkdfLabel.DeriveSecret(_crypto, Suite.Hash, _currentSecret, "derived", emptyHash);
+        var constants = NoPskConstants(_crypto, Suite);
+        var derived = _stage == Stage.Early && _noPsk
+            ? (byte[])constants.DerivedFromEarly.Clone()
+            : HkdfLabel.DeriveSecret(_crypto, Suite.Hash, _currentSecret, "derived", constants.EmptyHash);
         try
         {
             var next = Extract(salt: derived, ikm: ikm);
