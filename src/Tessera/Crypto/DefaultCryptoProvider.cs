@@ -54,6 +54,9 @@ public sealed class DefaultCryptoProvider : ICryptoProvider
         HKDF.Expand(HashAlgorithms.ToBcl(algorithm), prk, output, info);
 
     /// <inheritdoc />
+    public IHkdfExpander CreateHkdfExpander(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> prk) => new HmacHkdfExpander(algorithm, prk);
+
+    /// <inheritdoc />
     public IAead CreateAead(AeadAlgorithm algorithm, ReadOnlySpan<byte> key) => new BclAead(algorithm, key);
 
     /// <inheritdoc />

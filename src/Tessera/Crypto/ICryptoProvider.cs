@@ -25,6 +25,12 @@ public interface ICryptoProvider
     /// <summary>HKDF-Expand (RFC 5869 §2.3) filling all of <paramref name="output"/>.</summary>
     void HkdfExpand(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> prk, ReadOnlySpan<byte> info, Span<byte> output);
 
+    /// <summary>
+    /// An HKDF-Expand bound to <paramref name="prk"/>, for several expansions of one secret; the caller disposes it. The
+    /// default goes through <see cref="HkdfExpand"/>.
+    /// </summary>
+    IHkdfExpander CreateHkdfExpander(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> prk) => new ProviderHkdfExpander(this, algorithm, prk);
+
     /// <summary>Creates an AEAD instance keyed with <paramref name="key"/>. The caller disposes it.</summary>
     IAead CreateAead(AeadAlgorithm algorithm, ReadOnlySpan<byte> key);
 

@@ -93,7 +93,12 @@ internal sealed class Tls13KeySchedule : IDisposable
 
     /// <summary>Derive-Secret(current stage secret, label, transcript hash).</summary>
     public byte[] DeriveSecret(string label, ReadOnlySpan<byte> transcriptHash) =>
-        HkdfLabel.DeriveSecret(_crypto, Suite.Hash, _currentSecret, label, transcriptHash);
+        HkdfLabel.Expand(CurrentExpander, label, transcriptHash, HashLength);
+
+    /// <summary>One HMAC keyed with the current stage's secret for all its Derive-Secrets; replaced when the stage advances.</summary>
+    private IHkdfExpander CurrentExpander => _expander ??= _crypto.CreateHkdfExpander(Suite.Hash, _currentSecret);
+
+    private IHkdfExpander? _expander;
 
     /// <summary>binder_key = Derive-Secret(Early Secret, "res binder", "ext binder" or (RFC 9258) "imp binder", "") (§7.1).</summary>
     public byte[] BinderKey(PskBinderKind kind)
@@ -166,7 +171,12 @@ internal sealed class Tls13KeySchedule : IDisposable
         HkdfLabel.Expand(crypto, suite.Hash, current, "traffic upd", [], suite.HashLength);
 
     /// <summary>Zeroes the current secret.</summary>
-    public void Dispose() => CryptographicOperations.ZeroMemory(_currentSecret);
+    public void Dispose()
+    {
+        _expander?.Dispose();
+        _expander = null;
+        CryptographicOperations.ZeroMemory(_currentSecret);
+    }
 
     private byte[] DeriveAt(Stage stage, string label, ReadOnlySpan<byte> transcriptHash)
     {
@@ -183,10 +193,12 @@ internal sealed class Tls13KeySchedule : IDisposable
         var constants = NoPskConstants(_crypto, Suite);
         var derived = _stage == Stage.Early && _noPsk
             ? (byte[])constants.DerivedFromEarly.Clone()
-            : HkdfLabel.DeriveSecret(_crypto, Suite.Hash, _currentSecret, "derived", constants.EmptyHash);
+            : HkdfLabel.Expand(CurrentExpander, "derived", constants.EmptyHash, HashLength);
         try
         {
             var next = Extract(salt: derived, ikm: ikm);
+            _expander?.Dispose();
+            _expander = null;
             CryptographicOperations.ZeroMemory(_currentSecret);
             _currentSecret = next;
         }

@@ -19,9 +19,11 @@ internal sealed class TrafficKeys : IDisposable
     public byte[] Iv { get; }
 
     /// <summary>[sender]_write_key = HKDF-Expand-Label(Secret, "key", "", key_length), and likewise "iv".</summary>
-    public static TrafficKeys Derive(ICryptoProvider crypto, CipherSuiteInfo suite, ReadOnlySpan<byte> trafficSecret) => new(
-        HkdfLabel.Expand(crypto, suite.Hash, trafficSecret, "key", [], suite.KeyLength),
-        HkdfLabel.Expand(crypto, suite.Hash, trafficSecret, "iv", [], suite.IvLength));
+    public static TrafficKeys Derive(ICryptoProvider crypto, CipherSuiteInfo suite, ReadOnlySpan<byte> trafficSecret)
+    {
+        using var expander = crypto.CreateHkdfExpander(suite.Hash, trafficSecret);
+        return new(HkdfLabel.Expand(expander, "key", [], suite.KeyLength), HkdfLabel.Expand(expander, "iv", [], suite.IvLength));
+    }
 
     /// <summary>Zeroes the key material.</summary>
     public void Dispose()

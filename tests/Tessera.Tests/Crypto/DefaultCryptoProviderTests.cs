@@ -24,6 +24,28 @@ public sealed class DefaultCryptoProviderTests
     }
 
     [Theory]
+    [InlineData("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5", "f0f1f2f3f4f5f6f7f8f9",
+        "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865")]   // RFC 5869 A.1: two blocks
+    [InlineData("19ef24a32c717b167f33a91d6f648bdf96596776afdb6377ac434c1c293ccb04", "",
+        "8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d9d201395faa4b61a96c8")]   // RFC 5869 A.3: no info
+    public void AKeyedExpanderMatchesRfc5869AndTheOneShotOnEveryUse(string prk, string info, string okm)
+    {
+        using var expander = Crypto.CreateHkdfExpander(TlsHashAlgorithm.Sha256, Hex.Parse(prk));
+        using var fallback = new ProviderHkdfExpander(Crypto, TlsHashAlgorithm.Sha256, Hex.Parse(prk));
+        for (int use = 0; use < 3; use++)
+        {
+            var output = new byte[42];
+            expander.Expand(Hex.Parse(info), output);
+            Assert.Equal(Hex.Parse(okm), output);
+            var shorter = new byte[7 + use];
+            fallback.Expand(Hex.Parse(info), shorter);
+            Assert.Equal(Hex.Parse(okm)[..shorter.Length], shorter);
+        }
+
+        Assert.Throws<ArgumentException>(() => expander.Expand([], new byte[255 * 32 + 1]));
+    }
+
+    [Theory]
     [InlineData(AeadAlgorithm.Aes128Gcm, "feffe9928665731c6d6a8f9467308308", "cafebabefacedbaddecaf888", GcmAad, GcmPlaintext,
         "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e2329aca12e21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac973d58e091", "5bc94fbc3221a5db94fae95ae7121a47")]
     [InlineData(AeadAlgorithm.Aes256Gcm, "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308", "cafebabefacedbaddecaf888", GcmAad, GcmPlaintext,

@@ -67,6 +67,9 @@ public sealed class Certificate
     /// <summary>The signature algorithm's OID.</summary>
     public string SignatureAlgorithmOid { get; private set; } = "";
 
+    /// <summary>The TLS signature scheme that names signatureAlgorithm, or null when none does (worked out once, at parsing).</summary>
+    internal SignatureScheme? TlsSignatureScheme { get; private set; }
+
     /// <summary>The full AlgorithmIdentifier, DER (PSS needs its parameters).</summary>
     public ReadOnlyMemory<byte> SignatureAlgorithm { get; private set; }
 
@@ -199,6 +202,7 @@ public sealed class Certificate
         }
 
         SignatureAlgorithmOid = new AsnReader(SignatureAlgorithm, AsnEncodingRules.DER).ReadSequence().ReadObjectIdentifier();
+        TlsSignatureScheme = CertificateSignatureAlgorithm.FromAlgorithmIdentifier(SignatureAlgorithm.Span);
         Issuer = DistinguishedName.Read(tbs);
         var validity = tbs.ReadSequence();
         NotBefore = ReadTime(validity);

@@ -180,7 +180,7 @@ public sealed class CertificateValidator
     /// <summary>Checks <paramref name="subject"/>'s signature with <paramref name="issuer"/>'s key; null when it verifies.</summary>
     private (ValidationError Error, string Reason)? CheckSignature(Certificate subject, Certificate issuer)
     {
-        var scheme = CertificateSignatureAlgorithm.Of(subject.Der.Span);
+        var scheme = subject.TlsSignatureScheme;
         if (scheme is null)
         {
             return (ValidationError.WeakSignatureAlgorithm, $"signature algorithm {subject.SignatureAlgorithmOid} is not accepted");
