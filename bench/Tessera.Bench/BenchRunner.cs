@@ -101,24 +101,28 @@ public sealed class BenchRunner
                         : new BulkWorkload(plain, item.Scenario, credentials, item.WriteSize, _settings));
                 }
 
+                // A stack that fails (a handshake error, a peer that hangs up) is reported as failed; the others go on.
+                var failed = new Dictionary<WindowedRun, string>();
                 foreach (var run in runs)
                 {
-                    await run.WarmUpAsync(cancellationToken).ConfigureAwait(false);
+                    await GuardAsync(run, () => run.WarmUpAsync(cancellationToken), failed).ConfigureAwait(false);
                 }
 
                 for (int w = 0; w < _settings.Windows; w++)
                 {
-                    foreach (var run in runs)
+                    foreach (var run in runs.Where(r => !failed.ContainsKey(r)))
                     {
-                        await run.RunWindowAsync(cancellationToken).ConfigureAwait(false);
+                        await GuardAsync(run, () => run.RunWindowAsync(cancellationToken), failed).ConfigureAwait(false);
                     }
                 }
 
                 foreach (var run in runs)
                 {
-                    var m = run.ToMeasurement(item.Id, item.Title, UnitOf(item), item.Kind == BenchPlan.Kind.Handshake ? "handshake" : "MiB");
+                    var m = failed.TryGetValue(run, out var why)
+                        ? Measurement.Skipped(item.Id, item.Title, run.Stack, UnitOf(item), true, "failed: " + why)
+                        : run.ToMeasurement(item.Id, item.Title, UnitOf(item), item.Kind == BenchPlan.Kind.Handshake ? "handshake" : "MiB");
                     results.Add(m);
-                    _progress($"[{step}/{items.Count}] {item.Id}: {m.Stack} {BenchReport.Format(m.Median)} {m.Unit}");
+                    _progress($"[{step}/{items.Count}] {item.Id}: {m.Stack} {(m.Ran ? BenchReport.Format(m.Median) + " " + m.Unit : m.Note)}");
                 }
             }
             finally
@@ -137,6 +141,19 @@ public sealed class BenchRunner
         }
 
         return new BenchReport(_settings, results);
+    }
+
+    private static async Task GuardAsync(WindowedRun run, Func<Task> step, Dictionary<WindowedRun, string> failed)
+    {
+        try
+        {
+            using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+            await step().WaitAsync(bound.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ex.Message.Contains("interrupted", StringComparison.Ordinal))
+        {
+            failed[run] = ex is OperationCanceledException ? "no progress in 5 minutes" : $"{ex.GetType().Name}: {ex.Message}";
+        }
     }
 
     private static string UnitOf(BenchPlan.Item item) => item.Kind switch

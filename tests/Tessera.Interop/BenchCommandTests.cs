@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Tessera.Bench;
+using Tessera.Bench.Stacks;
 
 namespace Tessera.Interop;
 
@@ -59,6 +61,7 @@ public sealed class BenchCommandTests
     [InlineData("--stacks", "OpenSSL")]
     [InlineData("--seconds", "0")]
     [InlineData("--windows", "-1")]
+    [InlineData("--json", "/nonexistent-directory/figures.json")]
     public void AMistakeIsOneLineAndExitCodeOne(string option, string value)
     {
         using var bench = PeerProcess.StartTessera("bench", "--quick", option, value);
@@ -66,5 +69,45 @@ public sealed class BenchCommandTests
         var line = Assert.Single(bench.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("tessera: ", line, StringComparison.Ordinal);
         Assert.Contains(option, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AStackThatFailsIsReportedAndTheOthersGoOn()
+    {
+        var settings = BenchSettings.Quick(["handshake.full.tls13-x25519-ecdsa"], ["Tessera", "Broken"]);
+        var lines = new List<string>();
+        var runner = new BenchRunner(settings, [new TesseraStackFactory(), new BrokenStackFactory()], line => { lock (lines) { lines.Add(line); } });
+        var report = await runner.RunAsync(CancellationToken.None).WaitAsync(Bound);
+        var tessera = report.Results.Single(r => r.Stack == "Tessera");
+        Assert.True(tessera.Ran && tessera.Median > 0);
+        var broken = report.Results.Single(r => r.Stack == "Broken");
+        Assert.False(broken.Ran);
+        Assert.Equal("failed: IOException: the transport went away", broken.Note);
+        var table = new StringWriter();
+        report.WriteText(table);
+        Assert.Contains("n/a", table.ToString(), StringComparison.Ordinal);
+    }
+
+    private sealed class BrokenStackFactory : ITlsStackFactory
+    {
+        public string Name => "Broken";
+
+        public string? Unsupported(Scenario scenario) => null;
+
+        public ITlsStack Create(Scenario scenario, BenchCredentials credentials) => new Broken();
+
+        private sealed class Broken : ITlsStack
+        {
+            public Task<TlsPair> ConnectAsync(Stream clientTransport, Stream serverTransport, CancellationToken cancellationToken)
+            {
+                clientTransport.Dispose();
+                serverTransport.Dispose();
+                return Task.FromException<TlsPair>(new IOException("the transport went away"));
+            }
+
+            public void Dispose()
+            {
+            }
+        }
     }
 }

@@ -44,13 +44,20 @@ public sealed class AllocationTests
             RoundTrip();
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 2000; i++)
+        // A one-off runtime event (a tier-1 method installed mid-loop, an IL stub built on this thread) can allocate a
+        // few hundred bytes once; an allocation per record shows in every batch.
+        long allocated = long.MaxValue;
+        for (int attempt = 0; attempt < 3 && allocated != 0; attempt++)
         {
-            RoundTrip();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 2000; i++)
+            {
+                RoundTrip();
+            }
+
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         }
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.True(allocated == 0, $"{allocated} bytes allocated over 2000 records ({allocated / 2000.0:F1} per record)");
     }
 }
