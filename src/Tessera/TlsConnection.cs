@@ -278,6 +278,15 @@ public sealed class TlsConnection : IDisposable
         }
     }
 
+    /// <summary>Lets go of the input buffer without returning it to the pool (a transport read may still write into it); before <see cref="Dispose"/>.</summary>
+    internal void AbandonReceiveBuffer()
+    {
+        if (!_disposed)
+        {
+            _records.AbandonInput();
+        }
+    }
+
     /// <summary>Takes all pending output at once, to send without copying; later output goes to <paramref name="replacement"/> (empty).</summary>
     internal ByteQueue SwapOutput(ByteQueue replacement) => _records.SwapOutput(replacement);
 

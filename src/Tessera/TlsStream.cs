@@ -15,6 +15,7 @@ public sealed class TlsStream : Stream
     private readonly Stream _inner;
     private readonly bool _leaveInnerStreamOpen;
     private ByteQueue? _spareOutput;
+    private int _receiving;   // 1 while a transport read writes into the engine's input buffer
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Lock _engineGate = new();
     private TlsConnection? _connection;
@@ -292,6 +293,16 @@ public sealed class TlsStream : Stream
         if (disposing && !_disposed)
         {
             _disposed = true;
+            if (Volatile.Read(ref _receiving) != 0)
+            {
+                // A transport read may still be writing into the engine's input buffer: it must not go back to the
+                // pool for someone else to rent. Let the collector have it instead.
+                lock (_engineGate)
+                {
+                    _connection?.AbandonReceiveBuffer();
+                }
+            }
+
             _connection?.Dispose();
             Interlocked.Exchange(ref _spareOutput, null)?.Dispose();
             _writeLock.Dispose();
@@ -378,15 +389,19 @@ public sealed class TlsStream : Stream
         }
 
         int n;
+        Volatile.Write(ref _receiving, 1);
         try
         {
             n = await _inner.ReadAsync(room, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
+            Volatile.Write(ref _receiving, 0);
             ReleaseReceiveBuffer(connection);
             throw;
         }
+
+        Volatile.Write(ref _receiving, 0);
 
         if (n == 0)
         {
@@ -435,7 +450,10 @@ public sealed class TlsStream : Stream
     {
         lock (_engineGate)
         {
-            connection.ReleaseReceiveBuffer();
+            if (!_disposed)
+            {
+                connection.ReleaseReceiveBuffer();
+            }
         }
     }
 

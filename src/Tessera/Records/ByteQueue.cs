@@ -113,6 +113,17 @@ internal sealed class ByteQueue : IDisposable
         Release();
     }
 
+    /// <summary>
+    /// Forgets the array without wiping it or returning it to the pool, for when something else (a transport read in
+    /// flight) may still write into it; what it held is wiped first.
+    /// </summary>
+    public void Abandon()
+    {
+        _buffer.AsSpan(0, _end).Clear();
+        _buffer = [];
+        _start = _end = 0;
+    }
+
     public void Dispose()
     {
         _disposed = true;

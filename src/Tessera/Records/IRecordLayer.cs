@@ -53,6 +53,9 @@ internal interface IRecordLayer : IDisposable
     /// <summary>Takes <paramref name="count"/> bytes written into <see cref="GetInputMemory"/> as received.</summary>
     void CommitInput(int count);
 
+    /// <summary>Drops the input buffer without returning it to the pool: something may still write into it.</summary>
+    void AbandonInput();
+
     /// <summary>Hands the queued output to the caller (to send without copying) and queues further output in <paramref name="replacement"/>, which must be empty.</summary>
     ByteQueue SwapOutput(ByteQueue replacement);
 

@@ -53,6 +53,8 @@ internal sealed class StreamRecordLayer : IRecordLayer
 
     public void CommitInput(int count) => _input.Advance(count);   // nothing read: an empty queue gives its array back
 
+    public void AbandonInput() => _input.Abandon();
+
     public ByteQueue SwapOutput(ByteQueue replacement)
     {
         ArgumentNullException.ThrowIfNull(replacement);

@@ -57,6 +57,20 @@ public sealed class TlsStreamTests
     }
 
     [Fact]
+    public async Task DisposingWithAReadPendingEndsTheRead()
+    {
+        var (client, server) = await ConnectedPairAsync();
+        await using var _ = client;
+        var pending = server.ReadAsync(new byte[100]).AsTask();
+        Assert.False(pending.IsCompleted);
+        Assert.True(server.Connection.BufferBytesHeld > 0);   // the transport reads straight into the engine's input
+        await server.DisposeAsync();
+        var ended = await Assert.ThrowsAnyAsync<Exception>(() => pending.WaitAsync(Bound));
+        Assert.True(ended is IOException or ObjectDisposedException or OperationCanceledException, ended.ToString());
+        await client.WriteAsync(new byte[10]).AsTask().WaitAsync(Bound).ContinueWith(_ => { }, TaskScheduler.Default);   // the peer may write into nothing
+    }
+
+    [Fact]
     public async Task ConcurrentReadsAndWritesInBothDirections()
     {
         var (client, server) = await ConnectedPairAsync();

@@ -55,6 +55,20 @@ public sealed class RecordPathTests
         Assert.DoesNotContain(array.AsSpan(1).ToArray(), b => b != 0);
     }
 
+    [Fact]
+    public void AnAbandonedQueueWipesWhatItHeldAndNeverReturnsTheArray()
+    {
+        using var queue = new ByteQueue(64);
+        queue.Append([5, 6, 7]);
+        Assert.True(MemoryMarshal.TryGetArray(queue.Memory, out var segment));
+        var array = segment.Array!;
+        queue.Abandon();
+        Assert.Equal(0, queue.Capacity);
+        Assert.Equal(new byte[3], array.AsSpan(segment.Offset, 3).ToArray());
+        queue.Append([1]);   // usable again, on a new array
+        Assert.NotSame(array, MemoryMarshal.TryGetArray(queue.Memory, out var again) ? again.Array : null);
+    }
+
     public static TheoryData<TlsProtocolVersion, CipherSuite> Suites() => new()
     {
         { TlsProtocolVersion.Tls13, CipherSuite.TLS_AES_128_GCM_SHA256 },
