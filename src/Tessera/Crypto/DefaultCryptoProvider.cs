@@ -54,6 +54,9 @@ public sealed class DefaultCryptoProvider : ICryptoProvider
         HKDF.Expand(HashAlgorithms.ToBcl(algorithm), prk, output, info);
 
     /// <inheritdoc />
+    public IKeyedHmac CreateKeyedHmac(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> key) => new BclKeyedHmac(algorithm, key);
+
+    /// <inheritdoc />
     public IHkdfExpander CreateHkdfExpander(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> prk) => new HmacHkdfExpander(algorithm, prk);
 
     /// <inheritdoc />

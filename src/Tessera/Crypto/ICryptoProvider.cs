@@ -19,6 +19,9 @@ public interface ICryptoProvider
     /// <summary>HMAC of <paramref name="data"/> under <paramref name="key"/>; returns bytes written.</summary>
     int Hmac(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> destination);
 
+    /// <summary>An HMAC keyed with <paramref name="key"/> for several uses; the caller disposes it. The default goes through <see cref="Hmac"/>.</summary>
+    IKeyedHmac CreateKeyedHmac(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> key) => new ProviderKeyedHmac(this, algorithm, key);
+
     /// <summary>HKDF-Extract (RFC 5869 §2.2); returns bytes written (the hash length).</summary>
     int HkdfExtract(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> ikm, ReadOnlySpan<byte> salt, Span<byte> prk);
 

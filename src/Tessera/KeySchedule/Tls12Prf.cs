@@ -51,21 +51,22 @@ internal static class Tls12Prf
         var a = new byte[hashLength];
         var block = new byte[hashLength + labelSeed.Length];
         var chunk = new byte[hashLength];
+        using var hmac = crypto.CreateKeyedHmac(hash, secret);   // every HMAC of P_hash is under the one secret
         try
         {
-            crypto.Hmac(hash, secret, labelSeed, a);
+            hmac.Compute(labelSeed, a);
             int offset = 0;
             while (offset < output.Length)
             {
                 a.CopyTo(block, 0);
                 labelSeed.CopyTo(block, hashLength);
-                crypto.Hmac(hash, secret, block, chunk);
+                hmac.Compute(block, chunk);
                 int n = Math.Min(hashLength, output.Length - offset);
                 chunk.AsSpan(0, n).CopyTo(output[offset..]);
                 offset += n;
                 if (offset < output.Length)
                 {
-                    crypto.Hmac(hash, secret, a, a);   // A(i+1), only when another block follows
+                    hmac.Compute(a, a);   // A(i+1), only when another block follows
                 }
             }
         }

@@ -23,6 +23,25 @@ public sealed class DefaultCryptoProviderTests
         Assert.Equal(Hex.Parse("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865"), okm);
     }
 
+    [Fact]
+    public void AKeyedHmacMatchesRfc4231OnEveryUse()
+    {
+        var key = "Jefe"u8.ToArray();
+        var data = "what do ya want for nothing?"u8.ToArray();
+        var expected = Hex.Parse("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");   // RFC 4231 §4.3
+        using var keyed = Crypto.CreateKeyedHmac(TlsHashAlgorithm.Sha256, key);
+        using var fallback = new ProviderKeyedHmac(Crypto, TlsHashAlgorithm.Sha256, key);
+        for (int use = 0; use < 3; use++)
+        {
+            var mac = new byte[32];
+            Assert.Equal(32, keyed.Compute(data, mac));
+            Assert.Equal(expected, mac);
+            Array.Clear(mac);
+            fallback.Compute(data, mac);
+            Assert.Equal(expected, mac);
+        }
+    }
+
     [Theory]
     [InlineData("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5", "f0f1f2f3f4f5f6f7f8f9",
         "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865")]   // RFC 5869 A.1: two blocks
