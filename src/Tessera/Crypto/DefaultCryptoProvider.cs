@@ -57,7 +57,8 @@ public sealed class DefaultCryptoProvider : ICryptoProvider
     public IKeyedHmac CreateKeyedHmac(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> key) => new BclKeyedHmac(algorithm, key);
 
     /// <inheritdoc />
-    public IHkdfExpander CreateHkdfExpander(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> prk) => new HmacHkdfExpander(algorithm, prk);
+    public IHkdfExpander CreateHkdfExpander(TlsHashAlgorithm algorithm, ReadOnlySpan<byte> prk) =>
+        new HmacHkdfExpander(new BclKeyedHmac(algorithm, prk), HashAlgorithms.Length(algorithm));
 
     /// <inheritdoc />
     public IAead CreateAead(AeadAlgorithm algorithm, ReadOnlySpan<byte> key) => new BclAead(algorithm, key);
