@@ -11,6 +11,7 @@ namespace Tessera;
 public sealed class TlsStream : Stream
 {
     private const int TransportReadSize = 16 * 1024 + 512;
+    private const int MaxTransportReadSize = 64 * 1024 + 2048;
 
     private readonly Stream _inner;
     private readonly bool _leaveInnerStreamOpen;
@@ -150,9 +151,15 @@ public sealed class TlsStream : Stream
                 continue;
             }
 
-            await ReceiveAsync(connection, cancellationToken).ConfigureAwait(false);
+            await ReceiveAsync(connection, cancellationToken, ReceiveSizeFor(buffer.Length)).ConfigureAwait(false);
         }
     }
+
+    /// <summary>
+    /// How much one transport read asks for: a record's worth, or up to <see cref="MaxTransportReadSize"/> when the
+    /// caller's buffer can take the plaintext of several records (fewer reads for bulk transfers).
+    /// </summary>
+    private static int ReceiveSizeFor(int callerBuffer) => Math.Clamp(callerBuffer + 1024, TransportReadSize, MaxTransportReadSize);
 
     /// <inheritdoc />
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -380,12 +387,12 @@ public sealed class TlsStream : Stream
 
     /// <summary>One transport read straight into the engine's input (no copy), then whatever the engine has to say is sent.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask ReceiveAsync(TlsConnection connection, CancellationToken cancellationToken)
+    private async ValueTask ReceiveAsync(TlsConnection connection, CancellationToken cancellationToken, int size = TransportReadSize)
     {
         Memory<byte> room;
         lock (_engineGate)
         {
-            room = connection.GetReceiveBuffer(TransportReadSize);
+            room = connection.GetReceiveBuffer(size);
         }
 
         int n;

@@ -57,6 +57,30 @@ public sealed class TlsStreamTests
     }
 
     [Fact]
+    public async Task ALargeReadTakesSeveralRecordsFromOneTransportRead()
+    {
+        var (c, s) = await SocketPairAsync();
+        await using var client = new TlsStream(new NetworkStream(c, ownsSocket: true));
+        await using var server = new TlsStream(new NetworkStream(s, ownsSocket: true));
+        using var timeout = new CancellationTokenSource(Bound);
+        await Task.WhenAll(
+            server.AuthenticateAsServerAsync(TestCerts.ServerOptions(), timeout.Token),
+            client.AuthenticateAsClientAsync(TestCerts.ClientOptions(), timeout.Token));
+        var sent = new byte[3 * 16 * 1024];
+        Random.Shared.NextBytes(sent);
+        await client.WriteAsync(sent, timeout.Token);   // three full records
+        while (s.Available < sent.Length)
+        {
+            await Task.Delay(5, timeout.Token);
+        }
+
+        var received = new byte[64 * 1024];
+        int n = await server.ReadAsync(received, timeout.Token);
+        Assert.Equal(sent.Length, n);   // one transport read of up to 64 KiB, every record in it opened
+        Assert.True(sent.AsSpan().SequenceEqual(received.AsSpan(0, n)));
+    }
+
+    [Fact]
     public async Task DisposingWithAReadPendingEndsTheRead()
     {
         var (client, server) = await ConnectedPairAsync();
