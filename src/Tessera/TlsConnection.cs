@@ -290,6 +290,12 @@ public sealed class TlsConnection : IDisposable
     /// <summary>Takes all pending output at once, to send without copying; later output goes to <paramref name="replacement"/> (empty).</summary>
     internal ByteQueue SwapOutput(ByteQueue replacement) => _records.SwapOutput(replacement);
 
+    /// <summary>
+    /// Queues one record of <paramref name="type"/> carrying <paramref name="content"/> as it is, under the current write
+    /// keys, with no check of state or content: what a misbehaving peer would send. For the fuzz harness and tests only.
+    /// </summary>
+    internal void WriteRawRecord(ContentType type, ReadOnlySpan<byte> content) => _records.Write(type, content);
+
     /// <summary>Copies pending output (records to send) into <paramref name="destination"/>; returns the count.</summary>
     public int ReadOutput(Span<byte> destination) => _records.Output.Read(destination);
 

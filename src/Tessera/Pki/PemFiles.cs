@@ -68,13 +68,9 @@ public static class PemFiles
                     case "PRIVATE KEY":
                         return FromPkcs8(der, source);
                     case "EC PRIVATE KEY":
-                        var ec = ECDsa.Create();
-                        ec.ImportECPrivateKey(der, out _);
-                        return new EcdsaPrivateKey(ec);
+                        return new EcdsaPrivateKey(Imported(ECDsa.Create(), ec => ec.ImportECPrivateKey(der, out _)));
                     case "RSA PRIVATE KEY":
-                        var rsa = RSA.Create();
-                        rsa.ImportRSAPrivateKey(der, out _);
-                        return new RsaPrivateKey(rsa);
+                        return new RsaPrivateKey(Imported(RSA.Create(), rsa => rsa.ImportRSAPrivateKey(der, out _)));
                     case "ENCRYPTED PRIVATE KEY":
                         throw new PkiLoadException($"{source}: the private key is encrypted; decrypt it first (openssl pkey -in {source} -out plain.pem)");
                 }
@@ -85,8 +81,9 @@ public static class PemFiles
                 return FromPkcs8(content, source);
             }
         }
-        catch (Exception ex) when (ex is CryptographicException or AsnContentException or ArgumentException)
+        catch (Exception ex) when (ex is CryptographicException or AsnContentException or ArgumentException or PlatformNotSupportedException)
         {
+            // PlatformNotSupportedException: an EC key on a curve the platform does not know (found by fuzzing).
             throw new PkiLoadException($"{source}: the private key cannot be read: {ex.Message}", ex);
         }
 
@@ -137,16 +134,12 @@ public static class PemFiles
         switch (oid)
         {
             case RsaEncryptionOid:
-                var rsa = RSA.Create();
-                rsa.ImportPkcs8PrivateKey(der, out _);
-                return new RsaPrivateKey(rsa);
+                return new RsaPrivateKey(Imported(RSA.Create(), rsa => rsa.ImportPkcs8PrivateKey(der, out _)));
             case RsaPrivateKey.RsaPssOid:
                 var pssKey = info.ReadOctetString();
                 try
                 {
-                    var pss = RSA.Create();
-                    pss.ImportRSAPrivateKey(pssKey, out _);
-                    return new RsaPrivateKey(pss, pssOnly: true);
+                    return new RsaPrivateKey(Imported(RSA.Create(), pss => pss.ImportRSAPrivateKey(pssKey, out _)), pssOnly: true);
                 }
                 finally
                 {
@@ -154,9 +147,7 @@ public static class PemFiles
                 }
 
             case EcPublicKeyOid:
-                var ec = ECDsa.Create();
-                ec.ImportPkcs8PrivateKey(der, out _);
-                return new EcdsaPrivateKey(ec);
+                return new EcdsaPrivateKey(Imported(ECDsa.Create(), ec => ec.ImportPkcs8PrivateKey(der, out _)));
             case Ed25519Oid:
                 var wrapped = info.ReadOctetString();
                 var seed = new AsnReader(wrapped, AsnEncodingRules.DER).ReadOctetString();
@@ -172,6 +163,21 @@ public static class PemFiles
 
             default:
                 throw new PkiLoadException($"{source}: unsupported private key algorithm {oid} (RSA, RSA-PSS, EC P-256/P-384/P-521 and Ed25519 are supported)");
+        }
+    }
+
+    /// <summary>Runs <paramref name="import"/> on a new key object and returns it; a key that fails to import is disposed, not left to the finalizer.</summary>
+    private static T Imported<T>(T key, Action<T> import) where T : AsymmetricAlgorithm
+    {
+        try
+        {
+            import(key);
+            return key;
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
         }
     }
 
