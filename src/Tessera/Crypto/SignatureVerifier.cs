@@ -38,9 +38,9 @@ internal static class SignatureVerifier
                     };
                 }
             }
-            catch (AsnContentException)
+            catch (Exception ex) when (ex is CryptographicException or AsnContentException)
             {
-                return false;
+                return false;   // a malformed key (e.g. unused bits in its BIT STRING) is a failed check, not an exception (found by fuzzing)
             }
         }
 

@@ -57,6 +57,11 @@ internal sealed class Tls12AeadRecordProtection : IRecordProtection
     public (ContentType Type, int Length) Open(ReadOnlySpan<byte> header, Span<byte> payload, int maxPlaintext, out int contentOffset)
     {
         contentOffset = _explicitNonceLength;
+        if (payload.Length < _explicitNonceLength + _aead.TagLength)
+        {
+            throw new TlsException(AlertDescription.BadRecordMac, "encrypted record too short");   // before slicing past its end (found by fuzzing)
+        }
+
         return OpenTo(header, payload, maxPlaintext, payload[_explicitNonceLength..]);
     }
 
