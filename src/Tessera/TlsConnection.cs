@@ -37,7 +37,13 @@ public sealed class TlsConnection : IDisposable
     private HandshakeBase _handshake;
     private byte[]? _tls12MasterSecret;
     private byte[] _randoms = [];
-    private int _warningAlerts;
+    private readonly TlsLimits _limits;
+    private int _warningAlertsWithoutData;
+    private int _emptyRecordsInARow;
+    private int _keyUpdatesWithoutData;
+    private int _postHandshakeMessagesWithoutData;
+    private long _handshakeBytesReceived;
+    private int _handshakeRecordsReceived;
     private byte[] _clientVerifyData = [];
     private byte[] _serverVerifyData = [];
     private readonly List<DateTimeOffset> _renegotiations = [];
@@ -66,6 +72,9 @@ public sealed class TlsConnection : IDisposable
     {
         _options = options;
         IsClient = isClient;
+        ArgumentNullException.ThrowIfNull(options.Limits, nameof(options));
+        options.Limits.Validate();
+        _limits = options.Limits;
         _records = new StreamRecordLayer(options.Observer) { PaddingBlockSize = options.RecordPaddingBlockSize, PlaintextSink = _plaintext };
         if (options.RecordSizeLimit is int limit)
         {
@@ -87,7 +96,7 @@ public sealed class TlsConnection : IDisposable
             throw new ArgumentOutOfRangeException(nameof(options), "TLS 1.0 and 1.1 need Legacy to include LegacyPolicy.Tls10And11.");
         }
 
-        _reassembler = new HandshakeReassembler(options.MaxHandshakeMessageSize);
+        _reassembler = new HandshakeReassembler(_limits.MaxHandshakeMessageSize);
         _handshake = isClient
             ? new Client13Handshake(this, (TlsClientOptions)options)
             : new Server13Handshake(this, (TlsServerOptions)options);
@@ -578,6 +587,13 @@ public sealed class TlsConnection : IDisposable
     /// <summary>Hands the handshake to the state machine for the version the hellos settled on.</summary>
     internal void ReplaceHandshake(HandshakeBase next)
     {
+        if (IsHandshakeComplete)
+        {
+            // A renegotiation is a new handshake, with its own allowance of bytes and records.
+            _handshakeBytesReceived = 0;
+            _handshakeRecordsReceived = 0;
+        }
+
         var previous = _handshake;
         _handshake = next;
         previous.Dispose();
@@ -744,6 +760,7 @@ public sealed class TlsConnection : IDisposable
     private void HandleRecord(in ReceivedRecord record)
     {
         var content = _records.ContentOf(record);
+        CountRecord(record, content.Length);
         if (_reassembler.HasPartialMessage && record.Type != ContentType.Handshake)
         {
             throw new TlsException(AlertDescription.UnexpectedMessage, $"{record.Type} record inside a fragmented handshake message");
@@ -807,6 +824,44 @@ public sealed class TlsConnection : IDisposable
     }
 
     /// <summary>Application data becomes readable: it is already at the plaintext queue's tail when opened there, else copied in.</summary>
+    /// <summary>The limits that bound a peer's records (<see cref="TlsLimits"/>): counts, sizes and floods, each ending in an alert.</summary>
+    private void CountRecord(in ReceivedRecord record, int contentLength)
+    {
+        if (!IsHandshakeComplete || IsRenegotiating)
+        {
+            bool earlyData = record.Type == ContentType.ApplicationData && _acceptingEarlyData;
+            if (++_handshakeRecordsReceived > _limits.MaxHandshakeRecords)
+            {
+                throw new TlsException(AlertDescription.UnexpectedMessage, $"more than {_limits.MaxHandshakeRecords} records before the handshake completed");
+            }
+
+            if (!earlyData && (_handshakeBytesReceived += RecordConstants.HeaderLength + contentLength) > _limits.MaxHandshakeBytes)
+            {
+                throw new TlsException(AlertDescription.UnexpectedMessage, $"more than {_limits.MaxHandshakeBytes} bytes before the handshake completed");
+            }
+        }
+
+        if (contentLength > 0 && record.Type == ContentType.ApplicationData)
+        {
+            // Data resets the flood counters: what they bound is control traffic with nothing carried between.
+            _emptyRecordsInARow = 0;
+            _keyUpdatesWithoutData = 0;
+            _warningAlertsWithoutData = 0;
+            _postHandshakeMessagesWithoutData = 0;
+        }
+        else if (contentLength == 0 && record.Type is ContentType.ApplicationData or ContentType.Handshake)
+        {
+            if (++_emptyRecordsInARow > _limits.MaxEmptyRecordsInARow)
+            {
+                throw new TlsException(AlertDescription.UnexpectedMessage, $"more than {_limits.MaxEmptyRecordsInARow} empty records in a row");
+            }
+        }
+        else
+        {
+            _emptyRecordsInARow = 0;
+        }
+    }
+
     private void Deliver(in ReceivedRecord record, ReadOnlySpan<byte> content)
     {
         if (record.InPlaintextSink)
@@ -863,9 +918,9 @@ public sealed class TlsConnection : IDisposable
             NegotiatedProtocol is TlsProtocolVersion.Tls12 or TlsProtocolVersion.Tls11 or TlsProtocolVersion.Tls10)
         {
             // TLS 1.2 warnings (e.g. unrecognized_name, no_renegotiation) are not fatal; a flood of them is.
-            if (++_warningAlerts > 16)
+            if (++_warningAlertsWithoutData > _limits.MaxWarningAlertsWithoutData)
             {
-                throw new TlsException(AlertDescription.UnexpectedMessage, "too many warning alerts");
+                throw new TlsException(AlertDescription.UnexpectedMessage, $"more than {_limits.MaxWarningAlertsWithoutData} warning alerts without application data between them");
             }
 
             if (description == AlertDescription.NoRenegotiation && IsClient && _beforeRenegotiation is not null && _handshake is Client13Handshake)
@@ -930,6 +985,11 @@ public sealed class TlsConnection : IDisposable
 
     private void HandlePostHandshakeMessage(HandshakeType type, byte[] message)
     {
+        if (++_postHandshakeMessagesWithoutData > _limits.MaxPostHandshakeMessagesWithoutData)
+        {
+            throw new TlsException(AlertDescription.UnexpectedMessage, $"more than {_limits.MaxPostHandshakeMessagesWithoutData} post-handshake messages without application data between them");
+        }
+
         if (NegotiatedProtocol is TlsProtocolVersion.Tls12 or TlsProtocolVersion.Tls11 or TlsProtocolVersion.Tls10)
         {
             HandlePostHandshakeMessage12(type, message);
@@ -941,6 +1001,11 @@ public sealed class TlsConnection : IDisposable
             case HandshakeType.KeyUpdate:
                 var update = KeyUpdate.Parse(message.AsSpan(4));
                 _keyUpdatesReceived++;
+                if (++_keyUpdatesWithoutData > _limits.MaxKeyUpdatesWithoutData)
+                {
+                    throw new TlsException(AlertDescription.UnexpectedMessage, $"more than {_limits.MaxKeyUpdatesWithoutData} KeyUpdates without application data between them");
+                }
+
                 var next = Tls13KeySchedule.NextApplicationTrafficSecret(_options.Crypto, _suite!, _readApplicationSecret);
                 CryptographicOperations.ZeroMemory(_readApplicationSecret);
                 _readApplicationSecret = next;
@@ -1047,7 +1112,7 @@ public sealed class TlsConnection : IDisposable
 
                 SendWarningAlert(AlertDescription.NoRenegotiation);
                 RenegotiationsRefused++;
-                if (RenegotiationsRefused > 8)
+                if (RenegotiationsRefused > _limits.MaxRefusedRenegotiations)
                 {
                     throw new TlsException(AlertDescription.HandshakeFailure, "the client keeps asking to renegotiate");
                 }
@@ -1078,7 +1143,7 @@ public sealed class TlsConnection : IDisposable
     {
         var now = _options.TimeProvider.GetUtcNow();
         _renegotiations.RemoveAll(t => now - t > TimeSpan.FromMinutes(1));
-        if (_renegotiations.Count >= 3)
+        if (_renegotiations.Count >= _limits.MaxRenegotiationsPerMinute)
         {
             return false;
         }

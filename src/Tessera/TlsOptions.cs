@@ -111,8 +111,15 @@ public abstract class TlsOptions
     /// </summary>
     public bool AllowPskOnlyKeyExchange { get; set; }
 
-    /// <summary>The largest handshake message accepted from the peer, in bytes.</summary>
-    public int MaxHandshakeMessageSize { get; set; } = 128 * 1024;
+    /// <summary>Bounds on what the peer can make a connection hold or do (<see cref="TlsLimits"/>); safe defaults.</summary>
+    public TlsLimits Limits { get; set; } = new();
+
+    /// <summary>The largest handshake message accepted from the peer, in bytes (<see cref="TlsLimits.MaxHandshakeMessageSize"/>).</summary>
+    public int MaxHandshakeMessageSize
+    {
+        get => Limits.MaxHandshakeMessageSize;
+        set => Limits.MaxHandshakeMessageSize = value;
+    }
 
     internal ICryptoProvider Crypto => CryptoProvider ?? DefaultCryptoProvider.Instance;
 }
@@ -249,6 +256,39 @@ public sealed class TlsServerOptions : TlsOptions
     /// <summary>Decides per connection whether to take 0-RTT data (after every other check passed); null takes it.</summary>
     public Func<TlsEarlyDataRequest, bool>? AcceptEarlyData { get; set; }
 
-    /// <summary>Let TLS 1.2 clients renegotiate (RFC 5746 secure renegotiation only, at most 3 a minute). Off by default: refused with no_renegotiation.</summary>
+    /// <summary>Let TLS 1.2 clients renegotiate (RFC 5746 secure renegotiation only, at most <see cref="TlsLimits.MaxRenegotiationsPerMinute"/> a minute). Off by default: refused with no_renegotiation.</summary>
     public bool AllowClientRenegotiation { get; set; }
+
+    /// <summary>
+    /// How long <see cref="TlsStream.AuthenticateAsServerAsync"/> lets a handshake take before it closes the transport
+    /// and throws <see cref="TimeoutException"/>: a client that sends slowly or not at all (slowloris) holds a
+    /// connection no longer. Default 30 s; <see cref="Timeout.InfiniteTimeSpan"/> for none. The sans-IO engine has no
+    /// clock: whoever drives it applies a timeout of their own.
+    /// </summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Server handshakes in progress at once through <see cref="TlsStream"/> with these options; one more is refused
+    /// at once (an internal_error alert, RFC 8446 §6.2's "resource" case, and <see cref="TlsException"/>) so that a
+    /// flood of slow handshakes cannot take all memory. Default 10,000.
+    /// </summary>
+    public int MaxConcurrentHandshakes { get; set; } = 10_000;
+
+    private int _handshakesInProgress;
+
+    /// <summary>Server handshakes running now through <see cref="TlsStream"/> with these options.</summary>
+    public int HandshakesInProgress => Volatile.Read(ref _handshakesInProgress);
+
+    internal bool TryEnterHandshake()
+    {
+        if (Interlocked.Increment(ref _handshakesInProgress) <= MaxConcurrentHandshakes)
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref _handshakesInProgress);
+        return false;
+    }
+
+    internal void ExitHandshake() => Interlocked.Decrement(ref _handshakesInProgress);
 }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Tessera.Messages;
 using Tessera.Records;
 
 namespace Tessera;
@@ -78,11 +79,81 @@ public sealed class TlsStream : Stream
         return HandshakeAsync(cancellationToken);
     }
 
-    /// <summary>Runs the server handshake.</summary>
-    public Task AuthenticateAsServerAsync(TlsServerOptions options, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Runs the server handshake, within <see cref="TlsServerOptions.HandshakeTimeout"/> (then the transport is closed and
+    /// <see cref="TimeoutException"/> thrown) and only while fewer than <see cref="TlsServerOptions.MaxConcurrentHandshakes"/>
+    /// are in progress with the same options (else an internal_error alert and <see cref="TlsException"/>).
+    /// </summary>
+    public async Task AuthenticateAsServerAsync(TlsServerOptions options, CancellationToken cancellationToken = default)
     {
-        StartAuthentication(TlsConnection.CreateServer(options));
-        return HandshakeAsync(cancellationToken);
+        ArgumentNullException.ThrowIfNull(options);
+        if (!options.TryEnterHandshake())
+        {
+            await RefuseAsync(cancellationToken).ConfigureAwait(false);
+            throw new TlsException(AlertDescription.InternalError, AlertSource.Local,
+                $"{options.MaxConcurrentHandshakes} handshakes are already in progress (TlsServerOptions.MaxConcurrentHandshakes)");
+        }
+
+        try
+        {
+            StartAuthentication(TlsConnection.CreateServer(options));
+            if (options.HandshakeTimeout == Timeout.InfiniteTimeSpan)
+            {
+                await HandshakeAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(options.HandshakeTimeout);
+            // A transport that ignores cancellation is closed instead, so the handshake ends on time either way; the
+            // state (0 running, 1 finished, 2 timed out) settles the race between the timer and the last flight.
+            var state = new StrongBox<int>();
+            using var close = timeout.Token.Register(() =>
+            {
+                if (Interlocked.CompareExchange(ref state.Value, 2, 0) == 0)
+                {
+                    _inner.Dispose();
+                }
+            });
+            Exception? failure = null;
+            try
+            {
+                await HandshakeAsync(timeout.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not TlsException || Volatile.Read(ref state.Value) == 2)
+            {
+                failure = ex;
+            }
+
+            if (Interlocked.CompareExchange(ref state.Value, 1, 0) == 2 && !cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"The TLS handshake did not complete within {options.HandshakeTimeout.TotalSeconds:0.###} s (TlsServerOptions.HandshakeTimeout).", failure);
+            }
+
+            if (failure is not null)
+            {
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+            }
+        }
+        finally
+        {
+            options.ExitHandshake();
+        }
+    }
+
+    /// <summary>Refuses a handshake before it starts: a fatal internal_error alert in the clear, best effort.</summary>
+    private async Task RefuseAsync(CancellationToken cancellationToken)
+    {
+        byte[] alert = [(byte)ContentType.Alert, 0x03, 0x03, 0x00, 0x02, 2, (byte)AlertDescription.InternalError];
+        try
+        {
+            await _inner.WriteAsync(alert, cancellationToken).ConfigureAwait(false);
+            await _inner.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The client may be gone already; the refusal stands either way.
+        }
     }
 
     /// <inheritdoc />

@@ -81,6 +81,95 @@ public sealed class TlsStreamTests
     }
 
     [Fact]
+    public async Task AServerHandshakeThatTakesTooLongEndsInATimeoutAndClosesTheTransport()
+    {
+        // A client that connects and then sends half a ClientHello and nothing more (slowloris).
+        var (c, s) = await SocketPairAsync();
+        using var silentClient = c;
+        await using var server = new TlsStream(new NetworkStream(s, ownsSocket: true));
+        var options = TestCerts.ServerOptions(configure: o => o.HandshakeTimeout = TimeSpan.FromMilliseconds(300));
+        var handshake = server.AuthenticateAsServerAsync(options);
+        await c.SendAsync(new byte[] { 22, 3, 1, 0, 200, 1, 0, 0 });
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => handshake.WaitAsync(Bound));
+        Assert.Contains("HandshakeTimeout", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, options.HandshakesInProgress);
+        var buffer = new byte[16];
+        using var read = new CancellationTokenSource(Bound);
+        Assert.Equal(0, await c.ReceiveAsync(buffer, SocketFlags.None, read.Token));   // the server closed the connection
+    }
+
+    [Fact]
+    public async Task AHandshakeWithinTheTimeoutIsUnaffected()
+    {
+        var (client, server) = await ConnectedPairAsync(server: o => o.HandshakeTimeout = TimeSpan.FromSeconds(5));
+        await using var _ = client;
+        await using var __ = server;
+        await Task.Delay(300);
+        using var timeout = new CancellationTokenSource(Bound);
+        await client.WriteAsync("still here"u8.ToArray(), timeout.Token);
+        Assert.Equal("still here"u8.ToArray(), await ReadExactlyAsync(server, 10));
+    }
+
+    [Fact]
+    public async Task HandshakesPastMaxConcurrentHandshakesAreRefusedAtOnceAndTheSlotsComeBack()
+    {
+        var options = TestCerts.ServerOptions(configure: o => { o.MaxConcurrentHandshakes = 2; o.HandshakeTimeout = Timeout.InfiniteTimeSpan; });
+        var sockets = new List<Socket>();
+        var streams = new List<TlsStream>();
+        try
+        {
+            using var stop = new CancellationTokenSource();
+            var pending = new List<Task>();
+            for (int i = 0; i < 2; i++)
+            {
+                var (c, s) = await SocketPairAsync();
+                sockets.Add(c);
+                var stream = new TlsStream(new NetworkStream(s, ownsSocket: true));
+                streams.Add(stream);
+                pending.Add(stream.AuthenticateAsServerAsync(options, stop.Token));   // silent clients: these wait
+            }
+
+            Assert.Equal(2, options.HandshakesInProgress);
+            var (c3, s3) = await SocketPairAsync();
+            sockets.Add(c3);
+            await using var third = new TlsStream(new NetworkStream(s3, ownsSocket: true));
+            var refused = await Assert.ThrowsAsync<TlsException>(() => third.AuthenticateAsServerAsync(options).WaitAsync(Bound));
+            Assert.Equal(AlertDescription.InternalError, refused.Alert);
+            Assert.Contains("MaxConcurrentHandshakes", refused.Message, StringComparison.Ordinal);
+            var alert = new byte[7];
+            using (var read = new CancellationTokenSource(Bound))
+            {
+                Assert.Equal(7, await c3.ReceiveAsync(alert, SocketFlags.None, read.Token));
+            }
+
+            Assert.Equal(new byte[] { 21, 3, 3, 0, 2, 2, 80 }, alert);   // a fatal internal_error alert in the clear
+
+            await stop.CancelAsync();
+            foreach (var task in pending)
+            {
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => task.WaitAsync(Bound));
+            }
+
+            Assert.Equal(0, options.HandshakesInProgress);
+            var (c4, s4) = await SocketPairAsync();
+            await using var client = new TlsStream(new NetworkStream(c4, ownsSocket: true));
+            await using var server = new TlsStream(new NetworkStream(s4, ownsSocket: true));
+            using var timeout = new CancellationTokenSource(Bound);
+            await Task.WhenAll(server.AuthenticateAsServerAsync(options, timeout.Token), client.AuthenticateAsClientAsync(TestCerts.ClientOptions(), timeout.Token));
+            Assert.True(server.IsAuthenticated);
+        }
+        finally
+        {
+            foreach (var stream in streams)
+            {
+                await stream.DisposeAsync();
+            }
+
+            sockets.ForEach(s => s.Dispose());
+        }
+    }
+
+    [Fact]
     public async Task DisposingWithAReadPendingEndsTheRead()
     {
         var (client, server) = await ConnectedPairAsync();
