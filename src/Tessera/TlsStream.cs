@@ -115,24 +115,20 @@ public sealed class TlsStream : Stream
                     _inner.Dispose();
                 }
             });
-            Exception? failure = null;
             try
             {
                 await HandshakeAsync(timeout.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not TlsException || Volatile.Read(ref state.Value) == 2)
+            catch (Exception ex) when (ex is not TlsException && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                failure = ex;
+                // Whatever the timer's cancellation or the closed transport made of the last read (found by fault injection:
+                // the read's cancellation can surface before the timer's callback has run).
+                throw new TimeoutException(TimeoutMessage(options), ex);
             }
 
-            if (Interlocked.CompareExchange(ref state.Value, 1, 0) == 2 && !cancellationToken.IsCancellationRequested)
+            if (Interlocked.CompareExchange(ref state.Value, 1, 0) == 2)
             {
-                throw new TimeoutException($"The TLS handshake did not complete within {options.HandshakeTimeout.TotalSeconds:0.###} s (TlsServerOptions.HandshakeTimeout).", failure);
-            }
-
-            if (failure is not null)
-            {
-                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+                throw new TimeoutException(TimeoutMessage(options));   // the timer closed the transport as the last flight came in
             }
         }
         finally
@@ -140,6 +136,9 @@ public sealed class TlsStream : Stream
             options.ExitHandshake();
         }
     }
+
+    private static string TimeoutMessage(TlsServerOptions options) =>
+        $"The TLS handshake did not complete within {options.HandshakeTimeout.TotalSeconds:0.###} s (TlsServerOptions.HandshakeTimeout).";
 
     /// <summary>Refuses a handshake before it starts: a fatal internal_error alert in the clear, best effort.</summary>
     private async Task RefuseAsync(CancellationToken cancellationToken)
