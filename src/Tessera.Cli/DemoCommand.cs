@@ -89,7 +89,7 @@ internal static class DemoCommand
             using var accepted = await listener.AcceptTcpClientAsync(timeout.Token).ConfigureAwait(false);
             await using var serverStream = new TlsStream(accepted.GetStream());
             await serverStream.AuthenticateAsServerAsync(serverOptions, timeout.Token).ConfigureAwait(false);
-            await WwwResponder.ServeAsync(serverStream, timeout.Token).ConfigureAwait(false);
+            await WwwResponder.ServeAsync(serverStream, stats: null, timeout.Token).ConfigureAwait(false);
             await serverStream.ShutdownAsync(timeout.Token).ConfigureAwait(false);
         }, timeout.Token);
 

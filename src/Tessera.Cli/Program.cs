@@ -16,6 +16,7 @@ internal static class Program
             VerifyCommand.Create(),
             CaCommand.Create(),
             BenchCommand.Create(),
+            LoadCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

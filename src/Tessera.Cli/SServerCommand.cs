@@ -130,7 +130,9 @@ internal static class SServerCommand
 
             Console.WriteLine($"ACCEPT {listener.LocalEndpoint}");
             Console.Out.Flush();
-            var sessions = new List<Task>();
+            // Connections in progress, each removed when it ends (a list of every connection ever would grow for ever).
+            var sessions = new System.Collections.Concurrent.ConcurrentDictionary<Task, bool>();
+            var stats = new ServerStats(options);
             int accepted = 0;
             while (limit is null || accepted < limit)
             {
@@ -146,10 +148,12 @@ internal static class SServerCommand
                 }
 
                 accepted++;
-                sessions.Add(ServeAsync(client, options, parse.GetValue(www), quiet, parse.GetValue(common.Brief), cancellationToken));
+                var session = ServeAsync(client, options, parse.GetValue(www), quiet, parse.GetValue(common.Brief), stats, cancellationToken);
+                sessions.TryAdd(session, true);
+                _ = session.ContinueWith(done => sessions.TryRemove(done, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             }
 
-            await Task.WhenAll(sessions).ConfigureAwait(false);
+            await Task.WhenAll(sessions.Keys).ConfigureAwait(false);
             return 0;
         }));
         return command;
@@ -201,17 +205,16 @@ internal static class SServerCommand
         return PemFiles.LoadTlsCertificate(certPath, keyPath);
     }
 
-    private static async Task ServeAsync(TcpClient client, TlsServerOptions options, bool www, bool quiet, bool brief, CancellationToken cancellationToken)
+    private static async Task ServeAsync(TcpClient client, TlsServerOptions options, bool www, bool quiet, bool brief, ServerStats stats, CancellationToken cancellationToken)
     {
         var remote = client.Client.RemoteEndPoint;
+        using var tracked = stats.Track();
         using (client)
         await using (var stream = new TlsStream(client.GetStream()))
         {
             try
             {
-                using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                handshakeTimeout.CancelAfter(TimeSpan.FromSeconds(30));
-                await stream.AuthenticateAsServerAsync(options, handshakeTimeout.Token).ConfigureAwait(false);
+                await stream.AuthenticateAsServerAsync(options, cancellationToken).ConfigureAwait(false);   // within options.HandshakeTimeout (30 s)
                 if (brief)
                 {
                     Console.Error.WriteLine($"tessera s_server: {remote}: {SessionReport.Brief(stream.Connection)}");
@@ -243,7 +246,7 @@ internal static class SServerCommand
 
                 if (www)
                 {
-                    await WwwResponder.ServeAsync(stream, cancellationToken).ConfigureAwait(false);
+                    await WwwResponder.ServeAsync(stream, stats, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
@@ -252,7 +255,7 @@ internal static class SServerCommand
 
                 await stream.ShutdownAsync(cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is TlsException or IOException or OperationCanceledException or SocketException)
+            catch (Exception ex) when (ex is TlsException or IOException or OperationCanceledException or SocketException or TimeoutException)
             {
                 Console.Error.WriteLine($"tessera s_server: {remote}: {Program.Describe(ex)}");
             }

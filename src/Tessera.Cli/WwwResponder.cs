@@ -3,16 +3,42 @@ using System.Text;
 
 namespace Tessera.Cli;
 
-/// <summary>Answers one HTTP GET with a page describing the TLS session, as <c>openssl s_server -www</c> does.</summary>
+/// <summary>
+/// Answers one HTTP GET with a page describing the TLS session, as <c>openssl s_server -www</c> does; also
+/// <c>/stats</c> (what the server holds, for <c>tessera load</c>) and <c>/bytes/N</c> (N bytes, for bulk transfers).
+/// </summary>
 internal static class WwwResponder
 {
     private const int MaxRequestHeader = 16 * 1024;
 
-    public static async Task ServeAsync(TlsStream stream, CancellationToken cancellationToken)
+    private const int MaxBytes = 64 << 20;
+
+    public static async Task ServeAsync(TlsStream stream, ServerStats? stats, CancellationToken cancellationToken)
     {
         var request = await ReadRequestHeadAsync(stream, cancellationToken).ConfigureAwait(false);
         string body;
         string status;
+        string path = request.StartsWith("GET ", StringComparison.Ordinal) ? request[4..].Split([' ', '\r', '\n'], 2)[0] : "";
+        if (stats is not null && path == "/stats")
+        {
+            var text = Encoding.ASCII.GetBytes(stats.Describe());
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {text.Length}\r\nConnection: close\r\n\r\n"), cancellationToken).ConfigureAwait(false);
+            await stream.WriteAsync(text, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        if (path.StartsWith("/bytes/", StringComparison.Ordinal) && int.TryParse(path.AsSpan(7), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int count) && count <= MaxBytes)
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {count}\r\nConnection: close\r\n\r\n"), cancellationToken).ConfigureAwait(false);
+            var chunk = new byte[Math.Min(count, 64 * 1024)];
+            for (int sent = 0; sent < count; sent += chunk.Length)
+            {
+                await stream.WriteAsync(chunk.AsMemory(0, Math.Min(chunk.Length, count - sent)), cancellationToken).ConfigureAwait(false);
+            }
+
+            return;
+        }
+
         if (request.StartsWith("GET ", StringComparison.Ordinal))
         {
             status = "200 OK";

@@ -20,7 +20,7 @@ public sealed class BenchCommandTests
         try
         {
             using var bench = PeerProcess.StartTessera("bench", "--quick", "--only", "handshake.full.tls13-x25519-ecdsa,handshake.resumed.tls12-id,bulk.aes128gcm.16k,memory",
-                "--connections", "50", "--json", json);
+                "--connections", "300", "--json", json);
             Assert.True(bench.WaitForExit(Bound) == 0, bench.Stdout + bench.Stderr);
             Assert.Contains("Handshakes per second", bench.Stdout, StringComparison.Ordinal);
             Assert.Contains("Tessera ÷ stack", bench.Stdout, StringComparison.Ordinal);
