@@ -33,6 +33,7 @@ public static class Seeds
         }
 
         AddPki(Add);
+        AddForeign(Add, output);
         foreach (var target in FuzzTargets.All)
         {
             output.WriteLine($"{target.Name,-15} {added.GetValueOrDefault(target.Name)} new seeds");
@@ -119,6 +120,74 @@ public static class Seeds
 
         AddEngineSeeds("engine-server", index, clientFlights, clientLog.Messages.Where(m => m.Direction == TrafficDirection.Sent), add);
         AddEngineSeeds("engine-client", index, serverFlights, serverLog.Messages.Where(m => m.Direction == TrafficDirection.Sent), add);
+    }
+
+    /// <summary>Other stacks' first flights (openssl's and gnutls's, where installed): their ClientHellos for the server side, their answers to ours for the client side.</summary>
+    private static void AddForeign(Action<string, byte[]> add, TextWriter output)
+    {
+        foreach (var (source, record) in ForeignCaptures.ClientHellos())
+        {
+            output.WriteLine($"captured a ClientHello of {record.Length} bytes from {source}");
+            AddRecordSeeds(record, add);
+            foreach (int scenario in new[] { 0, 1, 2, 3, 9 })
+            {
+                var input = new List<byte> { (byte)scenario, 0 };
+                FuzzInput.WriteChunk(input, (byte)EngineTarget.Op.Raw, record);
+                add("engine-server", [.. input]);
+            }
+        }
+
+        var ours = new List<(int Scenario, byte[] Hello)>();
+        foreach (int scenario in new[] { 0, 1 })
+        {
+            using var client = TlsConnection.CreateClient(EngineScenario.All[scenario].Client());
+            client.Start();
+            ours.Add((scenario, client.PeekOutput().ToArray()));
+        }
+
+        foreach (var (scenario, hello) in ours)
+        {
+            foreach (var (source, flight) in ForeignCaptures.ServerFlights([hello]))
+            {
+                output.WriteLine($"captured {flight.Length} bytes from {source}");
+                AddRecordSeeds(flight, add);
+                var input = new List<byte> { (byte)scenario, 0 };
+                FuzzInput.WriteChunk(input, (byte)EngineTarget.Op.Raw, flight);
+                add("engine-client", [.. input]);
+            }
+        }
+    }
+
+    /// <summary>Records as they came: for the record layer, and their plaintext handshake messages for the parsers.</summary>
+    private static void AddRecordSeeds(byte[] records, Action<string, byte[]> add)
+    {
+        var input = new List<byte> { 0 };
+        FuzzInput.WriteChunk(input, 0, records);
+        add("record", [.. input]);
+        for (int at = 0; at + 5 <= records.Length;)
+        {
+            int length = (records[at + 3] << 8) | records[at + 4];
+            if (at + 5 + length > records.Length)
+            {
+                break;
+            }
+
+            var fragment = records.AsSpan(at + 5, length);
+            if (records[at] == (byte)ContentType.Handshake && fragment.Length >= 4)
+            {
+                var type = (HandshakeType)fragment[0];
+                int messageLength = (fragment[1] << 16) | (fragment[2] << 8) | fragment[3];
+                var body = fragment[4..Math.Min(fragment.Length, 4 + messageLength)];
+                add("handshake", [HandshakeMessageTarget.SelectorFor(type, tls12: false), .. body]);
+                foreach (var (extensionType, data, block) in Extensions(type, body))
+                {
+                    add("extension", [ExtensionTarget.SelectorFor((ExtensionType)extensionType, type != HandshakeType.ClientHello), .. data]);
+                    add("extension", [ExtensionTarget.Block, .. block]);
+                }
+            }
+
+            at += 5 + length;
+        }
     }
 
     private static void AddEngineSeeds(string target, int scenario, List<byte[]> peerFlights, IEnumerable<(TrafficDirection Direction, HandshakeType Type, byte[] Message)> peerMessages,
