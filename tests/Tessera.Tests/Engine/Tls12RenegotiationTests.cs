@@ -171,6 +171,23 @@ public sealed class Tls12RenegotiationTests
     }
 
     [Fact]
+    public void TheRenegotiationLimitsAreOptions()
+    {
+        // One a minute allowed, and the first refusal past it already ends the connection.
+        using var loop = new Loopback(Client12(), Server(o => { o.Limits.MaxRenegotiationsPerMinute = 1; o.Limits.MaxRefusedRenegotiations = 0; }));
+        loop.Handshake();
+        loop.Client.Renegotiate();
+        loop.Pump();
+        Assert.Equal(1, loop.Server.Renegotiations);
+        loop.Client.Renegotiate();
+        var error = Assert.Throws<TlsException>(() => loop.Pump());
+        Assert.Equal(1, loop.Server.RenegotiationsRefused);
+        Assert.Equal(TlsConnectionState.Failed, loop.Server.State);
+        Assert.Equal(AlertSource.Local, loop.Server.Error?.AlertSource);
+        Assert.NotNull(error);
+    }
+
+    [Fact]
     public void OnlyATls12ConnectionCanRenegotiate()
     {
         using var loop = new Loopback(TestCerts.ClientOptions(o => o.AllowRenegotiation = true), Server());
