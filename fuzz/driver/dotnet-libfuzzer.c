@@ -85,6 +85,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     exit(1);
   }
 
+  signal(SIGPIPE, SIG_IGN);   // a dead child is seen as a failed write, reported below, not a silent death
   shared_memory_id = shmget(IPC_PRIVATE, CoverageSize + InputCapacity, IPC_CREAT | IPC_EXCL | 0600);
   if (shared_memory_id < 0) fail("shmget");
   atexit(stop_child);
@@ -112,6 +113,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     setenv("__LIBFUZZER_CONTROL_PIPE_ID", number, 1);
     snprintf(number, sizeof number, "%d", StatusFd);
     setenv("__LIBFUZZER_STATUS_PIPE_ID", number, 1);
+    // A bound on the managed heap: memory a target lets a peer make it hold shows up as an OutOfMemoryException
+    // (a crash with its input) instead of the machine's OOM killer.
+    setenv("DOTNET_GCHeapHardLimit", "0x40000000", 0);
     execlp("dotnet", "dotnet", dll, "run", target, (char *)NULL);
     _exit(127);
   }
@@ -125,6 +129,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     fprintf(stderr, "dotnet-libfuzzer: the .NET target did not start (dotnet %s run %s)\n", dll, target);
     exit(1);
   }
+  // Both sides are attached: mark the segment for removal now, so it goes with the last detach even when libFuzzer
+  // ends through _Exit (a crash, a timeout, Ctrl+C) and atexit handlers do not run.
+  shmctl(shared_memory_id, IPC_RMID, NULL);
+  shared_memory_id = -1;
   return 0;
 }
 

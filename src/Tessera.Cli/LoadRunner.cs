@@ -148,7 +148,7 @@ internal static class LoadRunner
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bound.CancelAfter(ConnectionBound);
         long started = Stopwatch.GetTimestamp();
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var socket = new Socket(settings.Server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
             await socket.ConnectAsync(settings.Server, bound.Token).ConfigureAwait(false);

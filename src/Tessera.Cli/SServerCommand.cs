@@ -246,7 +246,8 @@ internal static class SServerCommand
 
                 if (www)
                 {
-                    await WwwResponder.ServeAsync(stream, stats, cancellationToken).ConfigureAwait(false);
+                    bool fromLoopback = remote is IPEndPoint { Address: var address } && IPAddress.IsLoopback(address);
+                    await WwwResponder.ServeAsync(stream, stats, cancellationToken, fromLoopback).ConfigureAwait(false);
                 }
                 else
                 {

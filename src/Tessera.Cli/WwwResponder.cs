@@ -13,13 +13,24 @@ internal static class WwwResponder
 
     private const int MaxBytes = 64 << 20;
 
-    public static async Task ServeAsync(TlsStream stream, ServerStats? stats, CancellationToken cancellationToken)
+    /// <summary>How long a client may take to send its request once the handshake is done.</summary>
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
+
+    public static async Task ServeAsync(TlsStream stream, ServerStats? stats, CancellationToken cancellationToken, bool fromLoopback = false)
     {
-        var request = await ReadRequestHeadAsync(stream, cancellationToken).ConfigureAwait(false);
+        string request;
+        using (var requestTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+        {
+            requestTimeout.CancelAfter(RequestTimeout);
+            request = await ReadRequestHeadAsync(stream, requestTimeout.Token).ConfigureAwait(false);
+        }
+
         string body;
         string status;
         string path = request.StartsWith("GET ", StringComparison.Ordinal) ? request[4..].Split([' ', '\r', '\n'], 2)[0] : "";
-        if (stats is not null && path == "/stats")
+        // /stats (which runs full collections) and /bytes (large answers to small requests) are for tessera load on
+        // the same machine: only clients on the loopback interface get them.
+        if (stats is not null && fromLoopback && path == "/stats")
         {
             var text = Encoding.ASCII.GetBytes(stats.Describe());
             await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {text.Length}\r\nConnection: close\r\n\r\n"), cancellationToken).ConfigureAwait(false);
@@ -27,7 +38,7 @@ internal static class WwwResponder
             return;
         }
 
-        if (path.StartsWith("/bytes/", StringComparison.Ordinal) && int.TryParse(path.AsSpan(7), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int count) && count <= MaxBytes)
+        if (fromLoopback && path.StartsWith("/bytes/", StringComparison.Ordinal) && int.TryParse(path.AsSpan(7), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int count) && count <= MaxBytes)
         {
             await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {count}\r\nConnection: close\r\n\r\n"), cancellationToken).ConfigureAwait(false);
             var chunk = new byte[Math.Min(count, 64 * 1024)];

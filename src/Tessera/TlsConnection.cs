@@ -589,9 +589,7 @@ public sealed class TlsConnection : IDisposable
     {
         if (IsHandshakeComplete)
         {
-            // A renegotiation is a new handshake, with its own allowance of bytes and records.
-            _handshakeBytesReceived = 0;
-            _handshakeRecordsReceived = 0;
+            ResetHandshakeAllowance();
         }
 
         var previous = _handshake;
@@ -827,15 +825,16 @@ public sealed class TlsConnection : IDisposable
     /// <summary>The limits that bound a peer's records (<see cref="TlsLimits"/>): counts, sizes and floods, each ending in an alert.</summary>
     private void CountRecord(in ReceivedRecord record, int contentLength)
     {
-        if (!IsHandshakeComplete || IsRenegotiating)
+        // Application data does not count towards the handshake's allowance: 0-RTT data has its own limit
+        // (max_early_data_size), and during a TLS 1.2 renegotiation the data keeps flowing as before.
+        if ((!IsHandshakeComplete || IsRenegotiating) && record.Type != ContentType.ApplicationData)
         {
-            bool earlyData = record.Type == ContentType.ApplicationData && _acceptingEarlyData;
             if (++_handshakeRecordsReceived > _limits.MaxHandshakeRecords)
             {
                 throw new TlsException(AlertDescription.UnexpectedMessage, $"more than {_limits.MaxHandshakeRecords} records before the handshake completed");
             }
 
-            if (!earlyData && (_handshakeBytesReceived += RecordConstants.HeaderLength + contentLength) > _limits.MaxHandshakeBytes)
+            if ((_handshakeBytesReceived += RecordConstants.HeaderLength + contentLength) > _limits.MaxHandshakeBytes)
             {
                 throw new TlsException(AlertDescription.UnexpectedMessage, $"more than {_limits.MaxHandshakeBytes} bytes before the handshake completed");
             }
@@ -851,15 +850,19 @@ public sealed class TlsConnection : IDisposable
         }
         else if (contentLength == 0 && record.Type is ContentType.ApplicationData or ContentType.Handshake)
         {
+            // Only data ends a run of empty records (an alert or a message between them would let a flood go on).
             if (++_emptyRecordsInARow > _limits.MaxEmptyRecordsInARow)
             {
                 throw new TlsException(AlertDescription.UnexpectedMessage, $"more than {_limits.MaxEmptyRecordsInARow} empty records in a row");
             }
         }
-        else
-        {
-            _emptyRecordsInARow = 0;
-        }
+    }
+
+    /// <summary>A renegotiation is a new handshake, with its own allowance of bytes and records.</summary>
+    private void ResetHandshakeAllowance()
+    {
+        _handshakeBytesReceived = 0;
+        _handshakeRecordsReceived = 0;
     }
 
     private void Deliver(in ReceivedRecord record, ReadOnlySpan<byte> content)
@@ -947,7 +950,12 @@ public sealed class TlsConnection : IDisposable
 
                 break;
             case AlertDescription.UserCanceled:
-                // A warning in TLS 1.3 (§6.1); a close_notify should follow.
+                // A warning in TLS 1.3 (§6.1); a close_notify should follow. Counted, so it cannot be used for a flood.
+                if (++_warningAlertsWithoutData > _limits.MaxWarningAlertsWithoutData)
+                {
+                    throw new TlsException(AlertDescription.UnexpectedMessage, $"more than {_limits.MaxWarningAlertsWithoutData} warning alerts without application data between them");
+                }
+
                 break;
             default:
                 FailRemote(new TlsException(description, AlertSource.Remote, "peer aborted the connection"));
@@ -1157,6 +1165,7 @@ public sealed class TlsConnection : IDisposable
     {
         var options = (TlsClientOptions)_options;
         _beforeRenegotiation = _handshake;
+        ResetHandshakeAllowance();
         var renegotiation = new Client13Handshake(this, options) { RenegotiationContext = (_clientVerifyData, _serverVerifyData) };
         _handshake = renegotiation;
         renegotiation.Start();

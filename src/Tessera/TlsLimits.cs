@@ -10,17 +10,25 @@ public sealed class TlsLimits
     /// <summary>The largest handshake message accepted, in bytes (certificate chains are the large ones). Default 128 KiB.</summary>
     public int MaxHandshakeMessageSize { get; set; } = 128 * 1024;
 
-    /// <summary>
-    /// Bytes received before the handshake completes (and during a renegotiation), early data allowed by
-    /// <see cref="TlsServerOptions.MaxEarlyDataSize"/> not counted. Default 512 KiB: a handshake is a few KiB.
-    /// </summary>
-    public int MaxHandshakeBytes { get; set; } = 512 * 1024;
+    private int? _maxHandshakeBytes;
 
     /// <summary>
-    /// Records received before the handshake completes (and during a renegotiation). Default 2,048: a handshake takes
-    /// a dozen, and even a 128 KiB chain in records of the smallest record_size_limit (64 bytes) fits.
+    /// Bytes of records other than application data received before the handshake completes (and during a
+    /// renegotiation). Default: 512 KiB or four times <see cref="MaxHandshakeMessageSize"/>, whichever is more (a
+    /// handshake is a few KiB); once set, at least <see cref="MaxHandshakeMessageSize"/>.
     /// </summary>
-    public int MaxHandshakeRecords { get; set; } = 2048;
+    public int MaxHandshakeBytes
+    {
+        get => _maxHandshakeBytes ?? (int)Math.Min(int.MaxValue, Math.Max(512L * 1024, 4L * MaxHandshakeMessageSize));
+        set => _maxHandshakeBytes = value;
+    }
+
+    /// <summary>
+    /// Records other than application data received before the handshake completes (and during a renegotiation).
+    /// Default 4,096: a handshake takes a dozen, and even a 128 KiB chain in records of the smallest
+    /// record_size_limit (64 bytes) takes about 2,100.
+    /// </summary>
+    public int MaxHandshakeRecords { get; set; } = 4096;
 
     /// <summary>Empty records (application data or handshake) received in a row. Default 32.</summary>
     public int MaxEmptyRecordsInARow { get; set; } = 32;
@@ -28,7 +36,7 @@ public sealed class TlsLimits
     /// <summary>TLS 1.3 KeyUpdate messages received without application data between them. Default 32.</summary>
     public int MaxKeyUpdatesWithoutData { get; set; } = 32;
 
-    /// <summary>TLS 1.2 warning alerts received without application data between them. Default 16.</summary>
+    /// <summary>Warning alerts (TLS 1.2 warnings, user_canceled) received without application data between them. Default 16.</summary>
     public int MaxWarningAlertsWithoutData { get; set; } = 16;
 
     /// <summary>

@@ -114,7 +114,10 @@ public abstract class TlsOptions
     /// <summary>Bounds on what the peer can make a connection hold or do (<see cref="TlsLimits"/>); safe defaults.</summary>
     public TlsLimits Limits { get; set; } = new();
 
-    /// <summary>The largest handshake message accepted from the peer, in bytes (<see cref="TlsLimits.MaxHandshakeMessageSize"/>).</summary>
+    /// <summary>
+    /// The largest handshake message accepted from the peer, in bytes: the same setting as
+    /// <see cref="TlsLimits.MaxHandshakeMessageSize"/> (in an object initializer, set it after <see cref="Limits"/>).
+    /// </summary>
     public int MaxHandshakeMessageSize
     {
         get => Limits.MaxHandshakeMessageSize;

@@ -12,7 +12,8 @@ namespace Tessera;
 public sealed class TlsStream : Stream
 {
     private const int TransportReadSize = 16 * 1024 + 512;
-    private const int MaxTransportReadSize = 64 * 1024 + 2048;
+    private bool _lastReadFilled;
+    private const int MaxTransportReadSize = 64 * 1024;   // one pooled 64 KiB array (not the large-object heap)
 
     private readonly Stream _inner;
     private readonly bool _leaveInnerStreamOpen;
@@ -103,23 +104,25 @@ public sealed class TlsStream : Stream
                 return;
             }
 
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.HandshakeTimeout);
-            // A transport that ignores cancellation is closed instead, so the handshake ends on time either way; the
-            // state (0 running, 1 finished, 2 timed out) settles the race between the timer and the last flight.
+            // The timer alone may close the transport (a caller's cancellation only cancels): a transport that ignores
+            // cancellation is closed, so the handshake ends on time either way. The state (0 running, 1 finished,
+            // 2 timed out) settles the race between the timer and the last flight. With leaveInnerStreamOpen the
+            // transport is the caller's, and only cancellation is used.
+            using var timer = new CancellationTokenSource(options.HandshakeTimeout);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
             var state = new StrongBox<int>();
-            using var close = timeout.Token.Register(() =>
+            using var close = timer.Token.Register(() =>
             {
-                if (Interlocked.CompareExchange(ref state.Value, 2, 0) == 0)
+                if (Interlocked.CompareExchange(ref state.Value, 2, 0) == 0 && !_leaveInnerStreamOpen)
                 {
                     _inner.Dispose();
                 }
             });
             try
             {
-                await HandshakeAsync(timeout.Token).ConfigureAwait(false);
+                await HandshakeAsync(linked.Token).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not TlsException && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            catch (Exception ex) when (ex is not TlsException && timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
                 // Whatever the timer's cancellation or the closed transport made of the last read (found by fault injection:
                 // the read's cancellation can surface before the timer's callback has run).
@@ -227,9 +230,11 @@ public sealed class TlsStream : Stream
 
     /// <summary>
     /// How much one transport read asks for: a record's worth, or up to <see cref="MaxTransportReadSize"/> when the
-    /// caller's buffer can take the plaintext of several records (fewer reads for bulk transfers).
+    /// caller's buffer can take the plaintext of several records and the last read filled all it asked for (data is
+    /// streaming in: fewer reads for bulk transfers). A connection that waits for data waits with a record's worth.
     /// </summary>
-    private static int ReceiveSizeFor(int callerBuffer) => Math.Clamp(callerBuffer + 1024, TransportReadSize, MaxTransportReadSize);
+    private int ReceiveSizeFor(int callerBuffer) =>
+        _lastReadFilled ? Math.Clamp(callerBuffer + 1024, TransportReadSize, MaxTransportReadSize) : TransportReadSize;
 
     /// <inheritdoc />
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
@@ -470,6 +475,7 @@ public sealed class TlsStream : Stream
         try
         {
             n = await _inner.ReadAsync(room, cancellationToken).ConfigureAwait(false);
+            _lastReadFilled = n == room.Length;
         }
         catch
         {

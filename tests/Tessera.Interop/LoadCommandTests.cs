@@ -35,7 +35,7 @@ public sealed class LoadCommandTests
             var after = root.GetProperty("serverAfter");
             Assert.Equal(0, after.GetProperty("connections_open").GetInt64());
             Assert.Equal(0, after.GetProperty("handshakes_in_progress").GetInt64());
-            var ms = root.GetProperty("handshakeMs");
+            var ms = root.GetProperty("connectAndHandshakeMs");
             Assert.True(ms.GetProperty("p50").GetDouble() > 0 && ms.GetProperty("p99").GetDouble() >= ms.GetProperty("p50").GetDouble());
         }
         finally

@@ -124,6 +124,54 @@ public sealed class LimitTests
     }
 
     [Fact]
+    public void UserCanceledAlertsCountAsWarningsSoTheyCannotCarryAFlood()
+    {
+        byte[] userCanceled = [1, (byte)AlertDescription.UserCanceled];
+        using (var loop = Connected13())
+        {
+            AssertEndedWithUnexpectedMessage(loop, Flood(loop, 17, s => s.WriteRawRecord(ContentType.Alert, userCanceled)), "more than 16 warning alerts");
+        }
+
+        using (var loop = Connected13())
+        {
+            // Empty records with an alert between each run of them: only data ends a run, so the alerts run out first.
+            var error = Flood(loop, 40, s =>
+            {
+                for (int i = 0; i < 20; i++)
+                {
+                    s.WriteRawRecord(ContentType.ApplicationData, []);
+                }
+
+                s.WriteRawRecord(ContentType.Alert, userCanceled);
+            });
+            AssertEndedWithUnexpectedMessage(loop, error, "more than");
+        }
+    }
+
+    [Fact]
+    public void DataDuringATls12RenegotiationDoesNotCountAgainstTheHandshakeLimits()
+    {
+        using var loop = new Loopback(
+            TestCerts.ClientOptions(o =>
+            {
+                o.MaxProtocolVersion = TlsProtocolVersion.Tls12;
+                o.AllowRenegotiation = true;
+                (o.Limits.MaxHandshakeRecords, o.Limits.MaxHandshakeMessageSize, o.Limits.MaxHandshakeBytes) = (16, 8192, 8192);
+            }),
+            TestCerts.ServerOptions(configure: o => { o.MaxProtocolVersion = TlsProtocolVersion.Tls12; o.AllowClientRenegotiation = true; }));
+        loop.Handshake();
+        loop.Client.Renegotiate();
+        for (int i = 0; i < 100; i++)
+        {
+            loop.Server.WriteApplicationData(new byte[1000]);   // 100 records and 100 KB reach the client while it renegotiates
+        }
+
+        loop.Pump();
+        Assert.Equal(1, loop.Client.Renegotiations);
+        Assert.Equal(100_000, loop.Client.AvailableApplicationData);
+    }
+
+    [Fact]
     public void AClientHelloInTooManyRecordsIsRefused()
     {
         // The same ClientHello, one byte per record: within the default limit it is accepted, past a low one refused.

@@ -123,15 +123,28 @@ internal sealed class FaultyPipe
                 }
             }
 
-            if (buffer.Length == 0)
+            // As TCP does, a read takes whatever has arrived, across the writes that sent it, up to the buffer's size.
+            int total = 0;
+            while (total < buffer.Length)
             {
-                return 0;
+                if (_offset == _current.Length)
+                {
+                    if (!incoming.TryRead(out var next))
+                    {
+                        break;
+                    }
+
+                    (_current, _offset) = (next, 0);
+                    continue;
+                }
+
+                int n = Math.Min(buffer.Length - total, _current.Length - _offset);
+                _current.AsMemory(_offset, n).CopyTo(buffer[total..]);
+                _offset += n;
+                total += n;
             }
 
-            int n = Math.Min(buffer.Length, _current.Length - _offset);
-            _current.AsMemory(_offset, n).CopyTo(buffer);
-            _offset += n;
-            return n;
+            return total;
         }
 
         public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
@@ -143,9 +156,9 @@ internal sealed class FaultyPipe
                 data = await injector.ApplyAsync(data).ConfigureAwait(false);
             }
 
-            if (data.Length > 0)
+            if (data.Length > 0 && !outgoing.TryWrite(data) && injector is not { Closed: true })
             {
-                outgoing.TryWrite(data);   // unbounded; fails only once the pipe is closed, and then the bytes are lost, as on a reset socket
+                throw new IOException("the connection was reset by the peer");   // the other end has closed
             }
 
             if (injector is { Closed: true })
