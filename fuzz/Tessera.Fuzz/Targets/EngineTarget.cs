@@ -80,6 +80,7 @@ public sealed class EngineTarget : IFuzzTarget
             while (!run.TargetFailed && fuzz.TryNextChunk(out byte op, out var data))
             {
                 run.Apply((Op)(op & 7), op, data);
+                CheckMemory(target);   // at every step, not only at the end, when buffers may have been let go
             }
         }
         catch (TlsException ex) when (run.IsTargetsOwn(ex))
@@ -91,6 +92,11 @@ public sealed class EngineTarget : IFuzzTarget
             }
         }
 
+        CheckMemory(target);
+    }
+
+    private static void CheckMemory(TlsConnection target)
+    {
         if (target.BufferBytesHeld > MemoryBound)
         {
             throw new FuzzFinding($"the connection holds {target.BufferBytesHeld} bytes");
