@@ -26,7 +26,7 @@ public sealed partial class LibFuzzerTests
         Assert.True(executed.Success && long.Parse(executed.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, Tail(output));
         // Features beyond the driver's own few edges: the instrumentation and the shared coverage map work.
         var inited = Inited().Match(output);
-        Assert.True(inited.Success && int.Parse(inited.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 100, Tail(output));
+        Assert.True(inited.Success && int.Parse(inited.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 40, Tail(output));
     }
 
     private static string Tail(string output) => output.Length > 4000 ? output[^4000..] : output;
