@@ -13,8 +13,8 @@ internal sealed class FaultyPipe
     {
         var toServer = Channel.CreateUnbounded<byte[]>();
         var toClient = Channel.CreateUnbounded<byte[]>();
-        Client = new End(toClient.Reader, toServer.Writer, fault is { ClientToServer: true } ? new Injector(fault) : null);
-        Server = new End(toServer.Reader, toClient.Writer, fault is { ClientToServer: false } ? new Injector(fault) : null);
+        Client = new End(toClient.Reader, toServer.Writer, fault is { ClientToServer: true } ? new Injector(fault) : null, seed: 17);
+        Server = new End(toServer.Reader, toClient.Writer, fault is { ClientToServer: false } ? new Injector(fault) : null, seed: 29);
         Client.Peer = Server;
         Server.Peer = Client;
     }
@@ -85,8 +85,9 @@ internal sealed class FaultyPipe
     }
 
     /// <summary>One end: reads what the other end wrote, writes to it.</summary>
-    public sealed class End(ChannelReader<byte[]> incoming, ChannelWriter<byte[]> outgoing, Injector? injector) : Stream
+    public sealed class End(ChannelReader<byte[]> incoming, ChannelWriter<byte[]> outgoing, Injector? injector, int seed) : Stream
     {
+        private readonly Random _segments = new(seed);
         private byte[] _current = [];
         private int _offset;
         private int _disposed;
@@ -156,9 +157,19 @@ internal sealed class FaultyPipe
                 data = await injector.ApplyAsync(data).ConfigureAwait(false);
             }
 
-            if (data.Length > 0 && !outgoing.TryWrite(data) && injector is not { Closed: true })
+            // As TCP may, a write arrives in two segments now and then, with a moment between for the reader to see the first.
+            int split = data.Length > 1 && _segments.Next(3) == 0 ? 1 + _segments.Next(data.Length - 1) : data.Length;
+            foreach (var segment in split < data.Length ? new[] { data[..split], data[split..] } : [data])
             {
-                throw new IOException("the connection was reset by the peer");   // the other end has closed
+                if (segment.Length > 0 && !outgoing.TryWrite(segment) && injector is not { Closed: true })
+                {
+                    throw new IOException("the connection was reset by the peer");   // the other end has closed
+                }
+
+                if (split < data.Length)
+                {
+                    await Task.Yield();
+                }
             }
 
             if (injector is { Closed: true })
