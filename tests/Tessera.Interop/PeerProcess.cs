@@ -130,6 +130,13 @@ internal sealed partial class PeerProcess : IDisposable
 
     public StreamWriter Stdin => _process.StandardInput;
 
+    /// <summary>Sends SIGINT (as Ctrl+C would), so that a capture tool flushes its file and exits.</summary>
+    public void Interrupt()
+    {
+        using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit(5000);
+    }
+
     /// <summary>Waits for "ACCEPT host:port" (printed by openssl s_server and tessera s_server) and returns the port.</summary>
     public int WaitForAcceptPort(TimeSpan? timeout = null)
     {
