@@ -17,6 +17,7 @@ internal static class Program
             CaCommand.Create(),
             BenchCommand.Create(),
             LoadCommand.Create(),
+            ScanCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }
@@ -28,7 +29,7 @@ internal static class Program
         {
             return await body().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is CliException or PkiLoadException or TlsException or IOException or SocketException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is CliException or Scan.ScanException or PkiLoadException or TlsException or IOException or SocketException or UnauthorizedAccessException)
         {
             await Console.Error.WriteLineAsync($"tessera: {Describe(ex)}").ConfigureAwait(false);
             return 1;

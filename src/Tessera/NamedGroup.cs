@@ -19,6 +19,32 @@ public enum NamedGroup : ushort
     Ffdhe3072 = 257,
     /// <summary>ffdhe4096 (258).</summary>
     Ffdhe4096 = 258,
+    /// <summary>ffdhe6144 (259).</summary>
+    Ffdhe6144 = 259,
+    /// <summary>ffdhe8192 (260).</summary>
+    Ffdhe8192 = 260,
+    /// <summary>secp224r1 (21), deprecated.</summary>
+    Secp224r1 = 21,
+    /// <summary>brainpoolP256r1 (26), TLS 1.2 only (RFC 7027).</summary>
+    BrainpoolP256r1 = 26,
+    /// <summary>brainpoolP384r1 (27), TLS 1.2 only (RFC 7027).</summary>
+    BrainpoolP384r1 = 27,
+    /// <summary>brainpoolP512r1 (28), TLS 1.2 only (RFC 7027).</summary>
+    BrainpoolP512r1 = 28,
+    /// <summary>brainpoolP256r1tls13 (31, RFC 8734).</summary>
+    BrainpoolP256r1Tls13 = 31,
+    /// <summary>brainpoolP384r1tls13 (32, RFC 8734).</summary>
+    BrainpoolP384r1Tls13 = 32,
+    /// <summary>brainpoolP512r1tls13 (33, RFC 8734).</summary>
+    BrainpoolP512r1Tls13 = 33,
+    /// <summary>SecP256r1MLKEM768 (0x11EB), hybrid post-quantum (draft-ietf-tls-ecdhe-mlkem).</summary>
+    SecP256r1MLKEM768 = 0x11EB,
+    /// <summary>X25519MLKEM768 (0x11EC), hybrid post-quantum (draft-ietf-tls-ecdhe-mlkem).</summary>
+    X25519MLKEM768 = 0x11EC,
+    /// <summary>SecP384r1MLKEM1024 (0x11ED), hybrid post-quantum (draft-ietf-tls-ecdhe-mlkem).</summary>
+    SecP384r1MLKEM1024 = 0x11ED,
+    /// <summary>X25519Kyber768Draft00 (0x6399), the pre-standard hybrid some clients still offer.</summary>
+    X25519Kyber768Draft00 = 0x6399,
 }
 
 /// <summary>One row of the named-group table.</summary>
@@ -41,6 +67,19 @@ public static class NamedGroups
         new(NamedGroup.Ffdhe2048, "ffdhe2048", "ffdhe2048", true),
         new(NamedGroup.Ffdhe3072, "ffdhe3072", "ffdhe3072", true),
         new(NamedGroup.Ffdhe4096, "ffdhe4096", "ffdhe4096", true),
+        new(NamedGroup.Ffdhe6144, "ffdhe6144", "ffdhe6144", false),
+        new(NamedGroup.Ffdhe8192, "ffdhe8192", "ffdhe8192", false),
+        new(NamedGroup.Secp224r1, "secp224r1", "P-224", false),
+        new(NamedGroup.BrainpoolP256r1, "brainpoolP256r1", "brainpoolP256r1", false),
+        new(NamedGroup.BrainpoolP384r1, "brainpoolP384r1", "brainpoolP384r1", false),
+        new(NamedGroup.BrainpoolP512r1, "brainpoolP512r1", "brainpoolP512r1", false),
+        new(NamedGroup.BrainpoolP256r1Tls13, "brainpoolP256r1tls13", "brainpoolP256r1tls13", false),
+        new(NamedGroup.BrainpoolP384r1Tls13, "brainpoolP384r1tls13", "brainpoolP384r1tls13", false),
+        new(NamedGroup.BrainpoolP512r1Tls13, "brainpoolP512r1tls13", "brainpoolP512r1tls13", false),
+        new(NamedGroup.SecP256r1MLKEM768, "SecP256r1MLKEM768", "SecP256r1MLKEM768", false),
+        new(NamedGroup.X25519MLKEM768, "X25519MLKEM768", "X25519MLKEM768", false),
+        new(NamedGroup.SecP384r1MLKEM1024, "SecP384r1MLKEM1024", "SecP384r1MLKEM1024", false),
+        new(NamedGroup.X25519Kyber768Draft00, "X25519Kyber768Draft00", "X25519Kyber768Draft00", false),
     ];
 
     /// <summary>Default client offer and server preference, most preferred first.</summary>
@@ -59,6 +98,9 @@ public static class NamedGroups
     private static readonly Dictionary<ushort, NamedGroupInfo> ByCode = Table.ToDictionary(r => (ushort)r.Group);
 
     /// <summary>The IANA name of any code point.</summary>
+    public static IReadOnlyList<NamedGroupInfo> All => Table;
+
+    /// <summary>The name used for <paramref name="code"/>, or its number in hex.</summary>
     public static string NameOf(ushort code) => Find((NamedGroup)code)?.Name ?? $"0x{code:X4}";
 
     /// <summary>Parses an OpenSSL or IANA group name (X25519, P-256, secp256r1, ...), case-insensitive.</summary>
