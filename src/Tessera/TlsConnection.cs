@@ -1198,7 +1198,7 @@ public sealed class TlsConnection : IDisposable
             throw new InvalidOperationException("Only an open TLS 1.2 connection with no handshake under way can renegotiate.");
         }
 
-        if (!SecureRenegotiation)
+        if (!SecureRenegotiation && !(_options is TlsClientOptions { InsecureRenegotiationProbe: true }))
         {
             throw new InvalidOperationException("The peer does not support secure renegotiation (RFC 5746).");
         }

@@ -187,6 +187,12 @@ public sealed class TlsClientOptions : TlsOptions
 
     /// <summary>Accept a TLS 1.2 server's HelloRequest (and allow <see cref="TlsConnection.Renegotiate"/>); only ever with RFC 5746. Off by default.</summary>
     public bool AllowRenegotiation { get; set; }
+
+    /// <summary>
+    /// For the scanner only: offer no renegotiation_info and renegotiate without it (the insecure renegotiation RFC
+    /// 5746 replaced), to learn whether a server still allows that. Not reachable from the public API.
+    /// </summary>
+    internal bool InsecureRenegotiationProbe { get; set; }
 }
 
 /// <summary>Server settings.</summary>

@@ -131,9 +131,13 @@ internal sealed partial class TlsScanner
             _report.Features.ExtendedMasterSecret = hello.HasExtension(Messages.ExtensionType.ExtendedMasterSecret);
             _report.Features.SecureRenegotiation = hello.HasExtension(Messages.ExtensionType.RenegotiationInfo);
             _report.Features.EncryptThenMac = null;
-            tasks.Add(Guard("resumption by session ID", async () => _report.Features.ResumptionById = await ResumesAsync(v12, tickets: false, cancellationToken)));
-            tasks.Add(Guard("resumption by ticket", async () =>
-                _report.Features.ResumptionByTicket = hello.HasExtension(Messages.ExtensionType.SessionTicket) && await ResumesAsync(v12, tickets: true, cancellationToken)));
+            if (v12 == ScanNames.Tls12 && _report.Features.ExtendedMasterSecret == true)
+            {
+                // Tessera resumes TLS 1.2 sessions only with the extended master secret (RFC 7627 §5.3).
+                tasks.Add(Guard("resumption by session ID", async () => _report.Features.ResumptionById = await ResumesAsync(v12, tickets: false, cancellationToken)));
+                tasks.Add(Guard("resumption by ticket", async () =>
+                    _report.Features.ResumptionByTicket = hello.HasExtension(Messages.ExtensionType.SessionTicket) && await ResumesAsync(v12, tickets: true, cancellationToken)));
+            }
         }
 
         if (_versionAnswers.ContainsKey(ScanNames.Tls13))
@@ -194,30 +198,41 @@ internal sealed partial class TlsScanner
             return;
         }
 
-        await Guard("client-initiated renegotiation", async () =>
-        {
-            var options = EngineOptions(ToEngineVersion(v));
-            options.AllowRenegotiation = true;
-            _report.Features.ClientRenegotiation = await EngineAsync(options, async tls =>
-            {
-                if (!tls.Connection.SecureRenegotiation)
-                {
-                    return (bool?)null;   // Tessera renegotiates only securely (RFC 5746)
-                }
+        await Task.WhenAll(
+            Guard("client-initiated renegotiation", async () => _report.Features.ClientRenegotiation = await RenegotiatesAsync(v, insecure: false, cancellationToken)),
+            Guard("insecure renegotiation", async () => _report.Features.InsecureRenegotiation = await RenegotiatesAsync(v, insecure: true, cancellationToken)));
+    }
 
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(target.Timeout);
-                try
-                {
-                    await tls.RenegotiateAsync(timeout.Token);
-                    return tls.Connection.Renegotiations > 0;
-                }
-                catch (Exception ex) when (ex is TlsException or IOException or OperationCanceledException)
-                {
-                    return false;
-                }
-            }, cancellationToken);
-        });
+    /// <summary>
+    /// Starts a renegotiation from the client side: secure (RFC 5746), or with <paramref name="insecure"/> the old kind
+    /// where neither hello carries renegotiation_info. Null when the secure kind cannot be tried (no RFC 5746).
+    /// </summary>
+    private async Task<bool?> RenegotiatesAsync(ushort version, bool insecure, CancellationToken cancellationToken)
+    {
+        var options = EngineOptions(ToEngineVersion(version));
+        options.AllowRenegotiation = true;
+        options.InsecureRenegotiationProbe = insecure;
+        return await EngineAsync(options, async tls =>
+        {
+            if (!insecure && !tls.Connection.SecureRenegotiation)
+            {
+                return (bool?)null;
+            }
+
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(target.Timeout);
+            try
+            {
+                await tls.RenegotiateAsync(timeout.Token);
+                // The new handshake runs as the stream is read; a refusal is a no_renegotiation warning or a fatal alert.
+                await tls.ReceiveUntilAsync(c => c.Renegotiations > 0 || !c.IsRenegotiating, timeout.Token);
+                return tls.Connection.Renegotiations > 0;
+            }
+            catch (Exception ex) when (ex is TlsException or IOException or OperationCanceledException)
+            {
+                return false;
+            }
+        }, cancellationToken);
     }
 
     private async Task ProbeAlpnAsync(CancellationToken cancellationToken)

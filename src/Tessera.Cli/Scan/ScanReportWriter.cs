@@ -142,6 +142,7 @@ internal static class ScanReportWriter
         o.WriteLine("Features");
         o.WriteLine($"  Secure renegotiation (RFC 5746):  {YesNo(f.SecureRenegotiation, unknown: "not applicable")}");
         o.WriteLine($"  Client-initiated renegotiation:   {YesNo(f.ClientRenegotiation, "ALLOWED", "refused")}");
+        o.WriteLine($"  Insecure renegotiation:           {YesNo(f.InsecureRenegotiation, "ALLOWED", "refused")}");
         o.WriteLine($"  Extended master secret:           {YesNo(f.ExtendedMasterSecret, unknown: "not applicable")}");
         o.WriteLine($"  Resumption by session ID:         {YesNo(f.ResumptionById)}");
         o.WriteLine($"  Resumption by ticket (TLS 1.2):   {YesNo(f.ResumptionByTicket)}");

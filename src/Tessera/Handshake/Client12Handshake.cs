@@ -217,7 +217,7 @@ internal sealed class Client12Handshake : Tls12Handshake
             }
         }
 
-        if (Renegotiating is not null && !secureRenegotiation)
+        if (Renegotiating is not null && !secureRenegotiation && !_options.InsecureRenegotiationProbe)
         {
             throw new TlsException(AlertDescription.HandshakeFailure, "server renegotiates without renegotiation_info (RFC 5746 §3.5)");
         }

@@ -239,7 +239,11 @@ internal sealed class Client13Handshake : Tls13Handshake
                 Add(ExtensionType.EncryptThenMac, []);
             }
 
-            Add(ExtensionType.RenegotiationInfo, RenegotiationInfoExtension.Encode(RenegotiationContext?.Client ?? []));
+            if (!_options.InsecureRenegotiationProbe)
+            {
+                Add(ExtensionType.RenegotiationInfo, RenegotiationInfoExtension.Encode(RenegotiationContext?.Client ?? []));
+            }
+
             Add(ExtensionType.EcPointFormats, EcPointFormatsExtension.Encode());
             if (_options.EnableSessionTickets)
             {

@@ -287,8 +287,8 @@ internal sealed class StreamRecordLayer : IRecordLayer
         int size = _write.Overhead + fragment.Length + padding;
         var dest = _output.GetAppendSpan(size);
         int written = _write.Seal(type, fragment, padding, dest);
-        _output.Advance(written);
         var outerType = _write.HidesContentType ? ContentType.ApplicationData : type;
-        _observer?.OnRecord(TrafficDirection.Sent, new TlsRecordInfo(outerType, type, RecordConstants.LegacyRecordVersion, written - RecordConstants.HeaderLength, fragment.Length, true));
+        _observer?.OnRecord(TrafficDirection.Sent, new TlsRecordInfo(outerType, type, BinaryPrimitives.ReadUInt16BigEndian(dest[1..]), written - RecordConstants.HeaderLength, fragment.Length, true));
+        _output.Advance(written);
     }
 }
