@@ -60,7 +60,7 @@ public sealed class ScanCommandTests(PemFixture pem) : IDisposable
         Assert.All(tls12.GetProperty("suites").EnumerateArray(), s => Assert.Contains("ECDSA", s.GetProperty("name").GetString(), StringComparison.Ordinal));
         Assert.Contains(tls12.GetProperty("suites").EnumerateArray(), s => s.GetProperty("name").GetString() == "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384");
         // TLS 1.2: supported_groups also limits the ECDSA certificate's curve, so every offer carries P-256; a server
-        // with its own order then picks P-256 before any curve it ranks lower, and those stay unseen (docs/scan.md).
+        // with its own order then picks P-256 before any curve it ranks lower, and those stay unseen (docs/scan.md, "What a scan cannot see").
         Assert.Equal(["x25519", "secp256r1"], r.GetProperty("groups").GetProperty("tls12").EnumerateArray().Select(g => g.GetString()));
         var cert = r.GetProperty("certificate");
         Assert.True(cert.GetProperty("trusted").GetBoolean());
