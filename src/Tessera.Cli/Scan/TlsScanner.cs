@@ -102,8 +102,10 @@ internal sealed partial class TlsScanner(ScanTarget target, ScanSettings setting
                 _report.Errors.Add($"{what}: {ex.Message}");
             }
         }
-        catch (Exception ex) when (ex is IOException or TlsException or System.Net.Sockets.SocketException or TimeoutException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // Whatever one probe meets (a malformed answer, a reset, a certificate nothing can parse) is that probe's
+            // result; the scan goes on and says so.
             lock (_report)
             {
                 _report.Errors.Add($"{what}: {Program.Describe(ex)}");
