@@ -18,6 +18,7 @@ internal static class Program
             BenchCommand.Create(),
             LoadCommand.Create(),
             ScanCommand.Create(),
+            TraceCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

@@ -85,42 +85,8 @@ internal abstract class Tls12Handshake : HandshakeBase
         var suite = Suite!;
         KeyLogLabels.Log(Options.KeyLog, KeyLogLabels.ClientRandom, ClientRandom, MasterSecret!);
 
-        // RFC 5246 §6.3: client MAC key, server MAC key, client key, server key, client IV, server IV.
-        int macLength = suite.MacLength;
-        int keyLength = suite.KeyLength;
-        // TLS 1.0 CBC takes its first IV from the key block (RFC 2246 §6.3); 1.1 and 1.2 send one per record.
-        int ivLength = Version == TlsProtocolVersion.Tls10 && suite.IsCbc ? 16 : suite.FixedIvLength12;
-        ushort recordVersion = (ushort)Version;
-        var block = Tls12Prf.KeyBlock(Crypto, PrfHash, MasterSecret!, ClientRandom, ServerRandom, 2 * (macLength + keyLength + ivLength));
-        try
-        {
-            var span = block.AsSpan();
-            var clientMacKey = span[..macLength];
-            var serverMacKey = span.Slice(macLength, macLength);
-            span = span[(2 * macLength)..];
-            var clientKey = span[..keyLength];
-            var serverKey = span.Slice(keyLength, keyLength);
-            var clientIv = span.Slice(2 * keyLength, ivLength);
-            var serverIv = span.Slice(2 * keyLength + ivLength, ivLength);
-            IRecordProtection client, server;
-            if (suite.IsCbc)
-            {
-                client = new Tls12CbcRecordProtection(Crypto, suite, clientMacKey, clientKey, UseEncryptThenMac, recordVersion, clientIv);
-                server = new Tls12CbcRecordProtection(Crypto, suite, serverMacKey, serverKey, UseEncryptThenMac, recordVersion, serverIv);
-            }
-            else
-            {
-                client = new Tls12AeadRecordProtection(Crypto, suite, clientKey, clientIv);
-                server = new Tls12AeadRecordProtection(Crypto, suite, serverKey, serverIv);
-            }
-
-            (PendingWrite, PendingRead) = isClient ? (client, server) : (server, client);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(block);
-        }
-
+        var (client, server) = Tls12KeyBlock.CreateRecordProtection(Crypto, suite, Version, MasterSecret!, ClientRandom, ServerRandom, UseEncryptThenMac);
+        (PendingWrite, PendingRead) = isClient ? (client, server) : (server, client);
         Options.Observer?.OnSecretDerived("key expansion");
     }
 
