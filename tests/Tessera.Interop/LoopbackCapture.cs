@@ -20,9 +20,10 @@ internal sealed partial class LoopbackCapture : IDisposable
 
     public string File { get; }
 
-    public static LoopbackCapture Start(int port, string file)
+    /// <summary>Starts capturing; <paramref name="classicPcap"/> writes the old pcap format instead of pcapng.</summary>
+    public static LoopbackCapture Start(int port, string file, bool classicPcap = false)
     {
-        var dumpcap = PeerProcess.Start("dumpcap", ["-i", "lo", "-f", $"tcp port {port}", "-w", file]);
+        var dumpcap = PeerProcess.Start("dumpcap", ["-i", "lo", "-f", $"tcp port {port}", "-w", file, .. classicPcap ? new[] { "-P" } : []]);
         dumpcap.WaitFor(CapturingLine(), Bound, inStderr: true);
         return new LoopbackCapture(file, dumpcap);
     }

@@ -61,6 +61,9 @@ internal sealed class TlsCaptureDecoder(TextWriter output, KeyLogFile? keyLog, b
 
         /// <summary>TLS 1.2: keys waiting for ChangeCipherSpec.</summary>
         public IRecordProtection? Pending { get; set; }
+
+        /// <summary>TLS 1.2: this side sent ChangeCipherSpec, so its records are encrypted (with keys or not).</summary>
+        public bool Encrypting { get; set; }
     }
 
     private TrafficDirection Direction(Side side) => side == _client ? TrafficDirection.Sent : TrafficDirection.Received;
@@ -117,6 +120,11 @@ internal sealed class TlsCaptureDecoder(TextWriter output, KeyLogFile? keyLog, b
         if (type == ContentType.ChangeCipherSpec)
         {
             _analyzer.OnRecord(direction, new TlsRecordInfo(type, type, version, payload.Length, payload.Length, false));
+            if (!_tls13)
+            {
+                side.Encrypting = true;
+            }
+
             if (!_tls13 && side.Pending is { } pending)
             {
                 side.Keys.Add(("key block", pending, null));
@@ -128,7 +136,7 @@ internal sealed class TlsCaptureDecoder(TextWriter output, KeyLogFile? keyLog, b
             return;
         }
 
-        bool protectedRecord = side.Current >= 0 || (_tls13 && type == ContentType.ApplicationData) || (side == _client && _earlyDataOffered && type == ContentType.ApplicationData && _serverRandom is null);
+        bool protectedRecord = side.Current >= 0 || side.Encrypting || (_tls13 && type == ContentType.ApplicationData) || (side == _client && _earlyDataOffered && type == ContentType.ApplicationData && _serverRandom is null);
         if (!protectedRecord)
         {
             _analyzer.OnRecord(direction, new TlsRecordInfo(type, type, version, payload.Length, payload.Length, false));

@@ -1,0 +1,155 @@
+using System.Text.RegularExpressions;
+using Tessera.KeySchedule;
+using Tessera.Pki;
+using Tessera.Sessions;
+
+namespace Tessera.Interop.Trace;
+
+/// <summary>
+/// <c>tessera trace --pcap --keylog</c> on real loopback captures (dumpcap, pcapng and classic pcap): every handshake
+/// message and the application data in clear with the key log, ciphertext only without it, and the same handshake
+/// messages as the live <c>-trace</c> of the client that made the capture.
+/// </summary>
+[Collection("pem")]
+public sealed partial class TraceCommandTests(PemFixture pem)
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
+    private static string Trace(params string[] arguments)
+    {
+        using var trace = PeerProcess.StartTessera(["trace", .. arguments]);
+        int exit = trace.WaitForExit(Bound);
+        Assert.True(exit == 0, $"trace exited {exit}: {trace.Stderr}");
+        return trace.Stdout;
+    }
+
+    private string Temp(string name) => Path.Combine(pem.Directory, $"{name}-{Guid.NewGuid():N}");
+
+    [Theory]
+    [InlineData(TlsProtocolVersion.Tls13, false)]
+    [InlineData(TlsProtocolVersion.Tls12, false)]
+    [InlineData(TlsProtocolVersion.Tls13, true)]
+    public async Task DecryptsACaptureWithTheKeyLog(TlsProtocolVersion version, bool classicPcap)
+    {
+        var keys = Temp("keys");
+        var serverOptions = new TlsServerOptions { MaxProtocolVersion = version };
+        serverOptions.Certificates.Add(pem.Certificates[CertificateKeyType.EcdsaP256]);
+        await using var host = new TesseraServerHost(serverOptions);
+        var file = Temp("capture") + (classicPcap ? ".pcap" : ".pcapng");
+        using (var capture = LoopbackCapture.Start(host.Port, file, classicPcap))
+        {
+            await using (var client = await TesseraClient.ConnectAsync(host.Port, new TlsClientOptions
+            {
+                ServerName = "localhost", CertificateVerifier = pem.Verifier(), KeyLog = new FileKeyLogWriter(keys), MaxProtocolVersion = version,
+            }))
+            {
+                await client.WriteAsync("secret request over the wire\n"u8.ToArray());
+                await TesseraClient.ReadAllAsync(client);
+            }
+
+            capture.Stop();
+        }
+
+        var clear = Trace("--pcap", file, "--keylog", keys);
+        foreach (var message in version == TlsProtocolVersion.Tls13
+            ? new[] { "ClientHello", "ServerHello", "EncryptedExtensions", "Certificate", "CertificateVerify", "Finished", "NewSessionTicket" }
+            : ["ClientHello", "ServerHello", "Certificate", "ServerKeyExchange", "ServerHelloDone", "ClientKeyExchange", "NewSessionTicket", "Finished"])
+        {
+            Assert.Matches($@"\] {message} \(\d+ bytes\)", clear);
+        }
+
+        Assert.Contains("application data (29 bytes): \"secret request over the wire\\n\"", clear, StringComparison.Ordinal);
+        Assert.Contains($"got:secret request over the wire", clear, StringComparison.Ordinal);
+        Assert.Contains("alert: close_notify", clear, StringComparison.Ordinal);
+        Assert.Matches($@"connection 1: {Regex.Escape(version.ToDisplayName())}, TLS_\w+, \d+ protected records decrypted, 0 not", clear);
+
+        var dark = Trace("--pcap", file);
+        Assert.DoesNotContain("secret request", dark, StringComparison.Ordinal);
+        Assert.Contains("no key log given", dark, StringComparison.Ordinal);
+        Assert.Contains("ClientHello", dark, StringComparison.Ordinal);
+        if (version == TlsProtocolVersion.Tls13)
+        {
+            Assert.DoesNotContain("EncryptedExtensions", dark, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task ZeroRttEarlyDataOpensWithTheEarlyTrafficSecret()
+    {
+        var keys = Temp("keys");
+        var serverOptions = new TlsServerOptions { MaxEarlyDataSize = 16384 };
+        serverOptions.Certificates.Add(pem.Certificates[CertificateKeyType.EcdsaP256]);
+        await using var host = new TesseraServerHost(serverOptions);
+        TlsClientOptions Options(TlsSession? resume) => new()
+        {
+            ServerName = "localhost", CertificateVerifier = pem.Verifier(), KeyLog = new FileKeyLogWriter(keys), ResumeSession = resume,
+            EarlyData = resume is null ? null : "early words in 0-RTT\n"u8.ToArray(),
+        };
+        TlsSession ticket;
+        await using (var first = await TesseraClient.ConnectAsync(host.Port, Options(null)))
+        {
+            using var wait = new CancellationTokenSource(Bound);
+            await first.ReceiveUntilAsync(c => c.Session is not null, wait.Token);
+            ticket = first.Connection.Session!;
+            await first.WriteAsync("first\n"u8.ToArray());
+            await TesseraClient.ReadAllAsync(first);
+        }
+
+        var file = Temp("capture") + ".pcapng";
+        using (var capture = LoopbackCapture.Start(host.Port, file))
+        {
+            await using (var second = await TesseraClient.ConnectAsync(host.Port, Options(ticket)))
+            {
+                Assert.Equal(TlsEarlyDataStatus.Accepted, second.Connection.EarlyDataStatus);
+                await TesseraClient.ReadAllAsync(second);
+            }
+
+            capture.Stop();
+        }
+
+        var clear = Trace("--pcap", file, "--keylog", keys);
+        Assert.Contains("[client → server] application data (21 bytes): \"early words in 0-RTT\\n\"", clear, StringComparison.Ordinal);
+        Assert.Contains("early traffic", clear, StringComparison.Ordinal);
+        Assert.Contains("EndOfEarlyData", clear, StringComparison.Ordinal);
+        Assert.Contains("got:early words in 0-RTT", clear, StringComparison.Ordinal);
+        Assert.Matches(@"protected records decrypted, 0 not", clear);
+    }
+
+    [GeneratedRegex(@"^\[(client|server) → (client|server)\] [A-Za-z]+ \(\d+ bytes\)$", RegexOptions.Multiline)]
+    private static partial Regex HandshakeLine();
+
+    [Fact]
+    public void ShowsTheSameHandshakeMessagesAsTheLiveTrace()
+    {
+        var keys = Temp("keys");
+        using var server = PeerProcess.StartTessera("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.Rsa2048), "-key", pem.KeyFile(CertificateKeyType.Rsa2048), "-www", "-naccept", "1");
+        int port = server.WaitForAcceptPort(Bound);
+        var file = Temp("capture") + ".pcapng";
+        string live;
+        using (var capture = LoopbackCapture.Start(port, file))
+        {
+            using var client = PeerProcess.StartTessera("s_client", "-connect", $"127.0.0.1:{port}", "-servername", "localhost", "-CAfile", pem.CaFile, "-trace", "-keylogfile", keys, "-ign_eof");
+            client.Stdin.Write("GET / HTTP/1.0\r\n\r\n");
+            client.Stdin.Flush();
+            Assert.Equal(0, client.WaitForExit(Bound));
+            live = client.Stdout + client.Stderr;
+            capture.Stop();
+        }
+
+        var decoded = Trace("--pcap", file, "--keylog", keys);
+        var liveMessages = HandshakeLine().Matches(live).Select(m => m.Value).Order().ToList();
+        var decodedMessages = HandshakeLine().Matches(decoded).Select(m => m.Value).Order().ToList();
+        Assert.Contains("[server → client] CertificateVerify (260 bytes)", liveMessages);
+        Assert.Equal(liveMessages, decodedMessages);
+    }
+
+    [Fact]
+    public void NotACaptureIsOneLine()
+    {
+        var file = Temp("not-a-capture");
+        File.WriteAllText(file, "hello");
+        using var trace = PeerProcess.StartTessera("trace", "--pcap", file);
+        Assert.Equal(1, trace.WaitForExit(Bound));
+        Assert.Equal("tessera: not a pcap or pcapng file (unknown magic number)", trace.Stderr.Trim());
+    }
+}
