@@ -81,8 +81,20 @@ internal sealed partial class TlsScanner
 
         await Guard("certificate", async () =>
         {
-            var (chain, staple) = await EngineAsync(EngineOptions(), tls =>
-                Task.FromResult((tls.Connection.PeerCertificateChain.ToList(), tls.Connection.PeerOcspResponse)), cancellationToken);
+            List<byte[]> chain;
+            byte[]? staple;
+            try
+            {
+                (chain, staple) = await EngineAsync(EngineOptions(), tls =>
+                    Task.FromResult((tls.Connection.PeerCertificateChain.ToList(), tls.Connection.PeerOcspResponse)), cancellationToken);
+            }
+            catch (Exception ex) when (ex is TlsException or IOException or TimeoutException && Best12() is { } v && _versionAnswers[v].Certificates.Count > 0)
+            {
+                // No handshake Tessera can finish (e.g. only RC4 or SSL 3.0): the plain-text Certificate of a probe will do.
+                var answer = _versionAnswers[Best12()!.Value];
+                (chain, staple) = (answer.Certificates, answer.Staple);
+            }
+
             if (chain.Count == 0)
             {
                 return;

@@ -131,7 +131,8 @@ internal static class ScanFindings
 
         Verdict(r, "heartbleed", () => Add("heartbleed", "Heartbleed", "critical", "F", "the server answers a heartbeat with memory beyond its payload: keys and data leak", "CVE-2014-0160"));
         Verdict(r, "ccs-injection", () => Add("ccs-injection", "CCS injection", "critical", "F", "the server takes a ChangeCipherSpec before the key exchange and switches to keys an attacker knows", "CVE-2014-0224"));
-        Verdict(r, "robot", () => Add("robot", "ROBOT (Bleichenbacher oracle)", "critical", "F", "the server's answers differ with the RSA padding of the premaster secret: an attacker can decrypt or sign with its key", "CVE-2017-13099, robotattack.org"));
+        Verdict(r, "robot", () => Add("robot", "ROBOT (Bleichenbacher oracle)", "critical", "F",
+            $"the server's answers differ with the RSA padding of the premaster secret ({r.Evidence.GetValueOrDefault("robot")}): an attacker can decrypt or sign with its key", "CVE-2017-13099, robotattack.org"));
 
         // Certificate
         if (r.Certificate is { } c)

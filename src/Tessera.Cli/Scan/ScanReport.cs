@@ -43,6 +43,9 @@ internal sealed class ScanReport
     /// <summary>Active probe verdicts: true vulnerable, false not, null inconclusive; absent when not applicable.</summary>
     public Dictionary<string, bool?> Vulnerabilities { get; set; } = [];
 
+    /// <summary>What an active probe saw, for the findings and the curious (e.g. ROBOT's answer to each encoding).</summary>
+    public Dictionary<string, string> Evidence { get; set; } = [];
+
     public bool Supports(string protocol) => Protocols.Any(p => p.Name == protocol && p.Supported);
 
     public IEnumerable<SuiteReport> AllSuites => CipherSuites.SelectMany(l => l.Suites);

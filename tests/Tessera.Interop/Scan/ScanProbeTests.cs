@@ -57,6 +57,13 @@ public sealed class ScanProbeTests
             Assert.Contains(id, ids);
         }
 
+        Assert.Contains("decrypt_error", r.GetProperty("findings").EnumerateArray().Single(f => f.GetProperty("id").GetString() == "robot").GetProperty("reason").GetString(), StringComparison.Ordinal);
+
+        // No handshake Tessera could finish here; the certificate comes from the probes' plain-text Certificate.
+        var leaf = r.GetProperty("certificate").GetProperty("chain")[0];
+        Assert.Equal("RSA", leaf.GetProperty("keyType").GetString());
+        Assert.Equal(2048, leaf.GetProperty("keyBits").GetInt32());
+        Assert.True(r.GetProperty("certificate").GetProperty("selfSigned").GetBoolean());
         Assert.Equal("F", r.GetProperty("grade").GetString());
     }
 
