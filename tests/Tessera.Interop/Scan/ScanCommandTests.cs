@@ -399,4 +399,83 @@ public sealed class ScanCommandTests(PemFixture pem) : IDisposable
             await loop.WaitAsync(Bound);
         }
     }
+
+    [Fact]
+    public void RevocationIsCheckedWhenAskedFor()
+    {
+        PeerProcess Cli(params string[] args) => PeerProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "Tessera.Cli.dll"), .. args], workingDirectory: _directory.FullName);
+        void Run(params string[] args)
+        {
+            using var process = Cli(args);
+            Assert.True(process.WaitForExit(Bound) == 0, process.Stderr);
+        }
+
+        Run("ca", "init", "--dir", "ca");
+        using var responder = Cli("ca", "ocsp-serve", "--dir", P("ca"), "--naccept", "20");
+        var url = responder.WaitFor(new System.Text.RegularExpressions.Regex(@"http://127\.0\.0\.1:\d+/"), Bound).Value;
+        Run("ca", "issue", "--dir", "ca", "--san", "localhost", "--ocsp-url", url, "--out", "good");
+        Run("ca", "issue", "--dir", "ca", "--san", "localhost", "--ocsp-url", url, "--out", "revoked");
+        Run("ca", "revoke", "--dir", "ca", "--reason", "keyCompromise", P("revoked.pem"));
+        foreach (var name in new[] { "good", "revoked" })
+        {
+            using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", P(name + ".pem"), "-key", P(name + "-key.pem"), "-www");
+            int port = server.WaitForAcceptPort();
+            var (_, unchecked_, _) = Scan(port, "-CAfile", P("ca/ca.pem"));
+            Assert.Equal("not checked", unchecked_.GetProperty("certificate").GetProperty("revocation").GetString());
+            var (_, r, _) = Scan(port, "-CAfile", P("ca/ca.pem"), "--revocation");
+            var revocation = r.GetProperty("certificate").GetProperty("revocation").GetString()!;
+            if (name == "good")
+            {
+                Assert.Equal("good", revocation);
+                Assert.DoesNotContain("cert-revoked", FindingIds(r));
+            }
+            else
+            {
+                Assert.StartsWith("revoked", revocation, StringComparison.Ordinal);
+                Assert.Contains("cert-revoked", FindingIds(r));
+                Assert.Equal("F", r.GetProperty("grade").GetString());
+            }
+        }
+    }
+
+    [Fact]
+    public async Task HstsWithALongMaxAgeMakesAnAPlus()
+    {
+        var options = new TlsServerOptions();
+        options.Certificates.Add(pem.Certificates[CertificateKeyType.EcdsaP256]);
+        var (listener, loop) = FakeServer(async stream =>
+        {
+            await using var tls = new TlsStream(stream, leaveInnerStreamOpen: true);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await tls.AuthenticateAsServerAsync(options, timeout.Token);
+                var buffer = new byte[4096];
+                int n = await tls.ReadAsync(buffer, timeout.Token);
+                if (n > 0 && Encoding.ASCII.GetString(buffer, 0, n).StartsWith("GET / HTTP/1.1", StringComparison.Ordinal))
+                {
+                    await tls.WriteAsync("HTTP/1.1 200 OK\r\nStrict-Transport-Security: max-age=31536000; includeSubDomains\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"u8.ToArray(), timeout.Token);
+                }
+
+                await tls.ShutdownAsync(timeout.Token);
+            }
+            catch (Exception ex) when (ex is TlsException or OperationCanceledException)
+            {
+            }
+        });
+        try
+        {
+            var (_, r, _) = Scan(((IPEndPoint)listener.LocalEndpoint).Port, "-CAfile", pem.CaFile);
+            var features = r.GetProperty("features");
+            Assert.True(features.GetProperty("isHttp").GetBoolean());
+            Assert.Equal("max-age=31536000; includeSubDomains", features.GetProperty("hsts").GetString());
+            Assert.Equal(31_536_000, features.GetProperty("hstsMaxAge").GetInt64());
+            Assert.Equal("A+", r.GetProperty("grade").GetString());
+        }
+        finally
+        {
+            listener.Stop();
+            await loop.WaitAsync(Bound);
+        }
+    }
 }
