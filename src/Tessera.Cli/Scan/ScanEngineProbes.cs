@@ -102,7 +102,41 @@ internal sealed partial class TlsScanner
 
             _report.Certificate = await CertificateReview.ReviewAsync(chain, staple, target.ServerName, settings, cancellationToken);
             _report.Features.OcspStapling = staple is { Length: > 0 };
+            await ProbeOtherCertificatesAsync(chain[0], cancellationToken);
         });
+    }
+
+    /// <summary>Servers may hold one certificate per key type and choose by the client's signature algorithms: ask for each kind alone.</summary>
+    private async Task ProbeOtherCertificatesAsync(byte[] primaryLeaf, CancellationToken cancellationToken)
+    {
+        SignatureScheme[][] families =
+        [
+            [SignatureScheme.ecdsa_secp256r1_sha256, SignatureScheme.ecdsa_secp384r1_sha384, SignatureScheme.ecdsa_secp521r1_sha512],
+            [SignatureScheme.rsa_pss_rsae_sha256, SignatureScheme.rsa_pss_rsae_sha384, SignatureScheme.rsa_pss_rsae_sha512, SignatureScheme.rsa_pkcs1_sha256, SignatureScheme.rsa_pkcs1_sha384, SignatureScheme.rsa_pkcs1_sha512],
+            [SignatureScheme.rsa_pss_pss_sha256, SignatureScheme.rsa_pss_pss_sha384, SignatureScheme.rsa_pss_pss_sha512],
+            [SignatureScheme.ed25519],
+        ];
+        var found = await Task.WhenAll(families.Select(async family =>
+        {
+            var options = EngineOptions();
+            options.SignatureSchemes = family;
+            try
+            {
+                return await EngineAsync(options, tls => Task.FromResult<(List<byte[]>, byte[]?)?>((tls.Connection.PeerCertificateChain.ToList(), tls.Connection.PeerOcspResponse)), cancellationToken);
+            }
+            catch (Exception ex) when (ex is TlsException or IOException or TimeoutException or ScanException)
+            {
+                return null;
+            }
+        }));
+        var seen = new HashSet<string>(StringComparer.Ordinal) { Convert.ToHexString(SHA256.HashData(primaryLeaf)) };
+        foreach (var (chain, staple) in found.OfType<(List<byte[]> Chain, byte[]? Staple)>())
+        {
+            if (chain.Count > 0 && seen.Add(Convert.ToHexString(SHA256.HashData(chain[0]))))
+            {
+                _report.OtherCertificates.Add(await CertificateReview.ReviewAsync(chain, staple, target.ServerName, settings, cancellationToken));
+            }
+        }
     }
 
     private async Task ProbeSignatureAlgorithms13Async(CancellationToken cancellationToken)

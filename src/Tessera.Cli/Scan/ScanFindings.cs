@@ -134,9 +134,11 @@ internal static class ScanFindings
         Verdict(r, "robot", () => Add("robot", "ROBOT (Bleichenbacher oracle)", "critical", "F",
             $"the server's answers differ with the RSA padding of the premaster secret ({r.Evidence.GetValueOrDefault("robot")}): an attacker can decrypt or sign with its key", "CVE-2017-13099, robotattack.org"));
 
-        // Certificate
-        if (r.Certificate is { } c)
+        // Certificates: each the server can send is judged; a second one's findings say which key it has.
+        foreach (var c in r.AllCertificates)
         {
+            string which = c == r.Certificate ? "" : $" ({c.Chain.FirstOrDefault()?.KeyType} certificate)";
+            int before = f.Count;
             var leaf = c.Chain.FirstOrDefault();
             if (c.Expired)
             {
@@ -198,6 +200,11 @@ internal static class ScanFindings
             if (c.Revocation.StartsWith("revoked", StringComparison.Ordinal))
             {
                 Add("cert-revoked", "certificate revoked", "critical", "F", c.Revocation, "RFC 5280, RFC 6960");
+            }
+
+            foreach (var finding in f.Skip(before))
+            {
+                finding.Title += which;
             }
         }
 

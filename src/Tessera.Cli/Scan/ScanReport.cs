@@ -25,7 +25,13 @@ internal sealed class ScanReport
 
     public List<string> SignatureAlgorithmsTls13 { get; set; } = [];
 
+    /// <summary>The certificate a default client gets.</summary>
     public CertificateReport? Certificate { get; set; }
+
+    /// <summary>Further certificates the server picks for other signature algorithms (e.g. RSA beside ECDSA).</summary>
+    public List<CertificateReport> OtherCertificates { get; set; } = [];
+
+    public IEnumerable<CertificateReport> AllCertificates => Certificate is null ? [] : [Certificate, .. OtherCertificates];
 
     public FeaturesReport Features { get; set; } = new();
 

@@ -64,6 +64,12 @@ internal static class ScanReportWriter
 
         o.WriteLine();
         WriteCertificate(r.Certificate, o);
+        foreach (var other in r.OtherCertificates)
+        {
+            o.WriteLine();
+            o.Write("Also ");
+            WriteCertificate(other, o);
+        }
         o.WriteLine();
         WriteFeatures(r, o);
         o.WriteLine();

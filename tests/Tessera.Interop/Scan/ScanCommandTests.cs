@@ -478,4 +478,17 @@ public sealed class ScanCommandTests(PemFixture pem) : IDisposable
             await loop.WaitAsync(Bound);
         }
     }
+
+    [Fact]
+    public void ASecondCertificateIsFoundAndJudged()
+    {
+        using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256), "-key", pem.KeyFile(CertificateKeyType.EcdsaP256),
+            "-dcert", pem.CertFile(CertificateKeyType.Rsa2048), "-dkey", pem.KeyFile(CertificateKeyType.Rsa2048), "-www");
+        var (_, r, _) = Scan(server.WaitForAcceptPort(), "-CAfile", pem.CaFile);
+        Assert.Equal("ECDSA", r.GetProperty("certificate").GetProperty("chain")[0].GetProperty("keyType").GetString());
+        var other = Assert.Single(r.GetProperty("otherCertificates").EnumerateArray());
+        Assert.Equal("RSA", other.GetProperty("chain")[0].GetProperty("keyType").GetString());
+        Assert.Equal(2048, other.GetProperty("chain")[0].GetProperty("keyBits").GetInt32());
+        Assert.True(other.GetProperty("trusted").GetBoolean());
+    }
 }
