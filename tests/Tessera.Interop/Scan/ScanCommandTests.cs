@@ -47,7 +47,7 @@ public sealed class ScanCommandTests(PemFixture pem) : IDisposable
     public void ModernOpenSslServerIsReportedAsItIsConfigured()
     {
         using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
-            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-www", "-no_renegotiation", "-serverpref", "-groups", "X25519:P-256:P-384");
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-www", "-no_renegotiation", "-serverpref", "-groups", "X25519:P-256:P-384", "-alpn", "h2,http/1.1");
         var (exit, r, _) = Scan(server.WaitForAcceptPort(), "-CAfile", pem.CaFile);
         Assert.Equal(0, exit);
         Assert.Equal(["TLS 1.2", "TLS 1.3"], Protocols(r));
@@ -78,6 +78,8 @@ public sealed class ScanCommandTests(PemFixture pem) : IDisposable
         Assert.False(Feature(r, "compression"));
         Assert.False(Feature(r, "heartbeat"));
         Assert.True(Feature(r, "isHttp"));
+        Assert.Equal(["h2", "http/1.1"], r.GetProperty("features").GetProperty("alpn").EnumerateArray().Select(a => a.GetString()));
+        Assert.False(r.GetProperty("features").TryGetProperty("zeroRttMaxSize", out _));
         Assert.False(Vulnerability(r, "ccs-injection"));
         Assert.Contains("no-hsts", FindingIds(r));
         Assert.DoesNotContain(r.GetProperty("findings").EnumerateArray(), f => f.TryGetProperty("cap", out _));
@@ -490,5 +492,16 @@ public sealed class ScanCommandTests(PemFixture pem) : IDisposable
         Assert.Equal("RSA", other.GetProperty("chain")[0].GetProperty("keyType").GetString());
         Assert.Equal(2048, other.GetProperty("chain")[0].GetProperty("keyBits").GetInt32());
         Assert.True(other.GetProperty("trusted").GetBoolean());
+    }
+
+    [Fact]
+    public void ZeroRttIsReportedWhenTheServerOffersIt()
+    {
+        using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-tls1_3", "-early_data");
+        var (_, r, _) = Scan(server.WaitForAcceptPort(), "-CAfile", pem.CaFile, "--no-http");
+        Assert.Equal(["TLS 1.3"], Protocols(r));
+        Assert.True(Feature(r, "tls13Resumption"));
+        Assert.True(r.GetProperty("features").GetProperty("zeroRttMaxSize").GetInt32() > 0);
     }
 }
