@@ -37,6 +37,40 @@ public interface ICryptoProvider
     /// <summary>Creates an AEAD instance keyed with <paramref name="key"/>. The caller disposes it.</summary>
     IAead CreateAead(AeadAlgorithm algorithm, ReadOnlySpan<byte> key);
 
+    /// <summary>The X25519 public key of <paramref name="privateKey"/> (RFC 7748 §6.1), for HPKE's DHKEM.</summary>
+    void X25519PublicKey(ReadOnlySpan<byte> privateKey, Span<byte> publicKey)
+    {
+        var publicBytes = new byte[32];
+        var privateBytes = privateKey.ToArray();
+        try
+        {
+            Libsodium.ScalarMultBase(publicBytes, privateBytes);
+            publicBytes.CopyTo(publicKey);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(privateBytes);
+        }
+    }
+
+    /// <summary>X25519(<paramref name="privateKey"/>, <paramref name="peerPublicKey"/>); false when the result is all zeros (a low-order point).</summary>
+    bool X25519SharedSecret(ReadOnlySpan<byte> privateKey, ReadOnlySpan<byte> peerPublicKey, Span<byte> sharedSecret)
+    {
+        var shared = new byte[32];
+        var privateBytes = privateKey.ToArray();
+        try
+        {
+            bool ok = peerPublicKey.Length == 32 && Libsodium.ScalarMult(shared, privateBytes, peerPublicKey.ToArray());
+            shared.CopyTo(sharedSecret);
+            return ok;
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(privateBytes);
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(shared);
+        }
+    }
+
     /// <summary>AES in CBC mode without padding (legacy CBC suites), keyed with a 16- or 32-byte key. The caller disposes it.</summary>
     ICbcCipher CreateAesCbc(ReadOnlySpan<byte> key);
 
