@@ -76,9 +76,9 @@ public static class NamedGroups
         new(NamedGroup.BrainpoolP256r1Tls13, "brainpoolP256r1tls13", "brainpoolP256r1tls13", false),
         new(NamedGroup.BrainpoolP384r1Tls13, "brainpoolP384r1tls13", "brainpoolP384r1tls13", false),
         new(NamedGroup.BrainpoolP512r1Tls13, "brainpoolP512r1tls13", "brainpoolP512r1tls13", false),
-        new(NamedGroup.SecP256r1MLKEM768, "SecP256r1MLKEM768", "SecP256r1MLKEM768", false),
-        new(NamedGroup.X25519MLKEM768, "X25519MLKEM768", "X25519MLKEM768", false),
-        new(NamedGroup.SecP384r1MLKEM1024, "SecP384r1MLKEM1024", "SecP384r1MLKEM1024", false),
+        new(NamedGroup.SecP256r1MLKEM768, "SecP256r1MLKEM768", "SecP256r1MLKEM768", true),
+        new(NamedGroup.X25519MLKEM768, "X25519MLKEM768", "X25519MLKEM768", true),
+        new(NamedGroup.SecP384r1MLKEM1024, "SecP384r1MLKEM1024", "SecP384r1MLKEM1024", true),
         new(NamedGroup.X25519Kyber768Draft00, "X25519Kyber768Draft00", "X25519Kyber768Draft00", false),
     ];
 

@@ -92,7 +92,8 @@ public sealed class DefaultCryptoProvider : ICryptoProvider
 
     /// <inheritdoc />
     public bool SupportsGroup(NamedGroup group) =>
-        group is NamedGroup.X25519 or NamedGroup.Secp256r1 or NamedGroup.Secp384r1 or NamedGroup.Ffdhe2048 or NamedGroup.Ffdhe3072 or NamedGroup.Ffdhe4096;
+        group is NamedGroup.X25519 or NamedGroup.Secp256r1 or NamedGroup.Secp384r1 or NamedGroup.Ffdhe2048 or NamedGroup.Ffdhe3072 or NamedGroup.Ffdhe4096
+            or NamedGroup.X25519MLKEM768 or NamedGroup.SecP256r1MLKEM768 or NamedGroup.SecP384r1MLKEM1024;
 
     /// <inheritdoc />
     public IKeyExchangeAlgorithm GetKeyExchange(NamedGroup group) => group switch
@@ -103,8 +104,15 @@ public sealed class DefaultCryptoProvider : ICryptoProvider
         NamedGroup.Ffdhe3072 => FfdheKeyExchange.Ffdhe3072,
         NamedGroup.Ffdhe4096 => FfdheKeyExchange.Ffdhe4096,
         NamedGroup.Secp384r1 => EcdhKeyExchange.P384,
+        NamedGroup.X25519MLKEM768 => X25519MlKem768.Value,
+        NamedGroup.SecP256r1MLKEM768 => SecP256r1MlKem768.Value,
+        NamedGroup.SecP384r1MLKEM1024 => SecP384r1MlKem1024.Value,
         _ => throw new NotSupportedException($"Group {group} is not implemented."),
     };
+
+    private static readonly Lazy<HybridKeyExchange> X25519MlKem768 = new(() => HybridKeyExchange.Create(NamedGroup.X25519MLKEM768, Instance));
+    private static readonly Lazy<HybridKeyExchange> SecP256r1MlKem768 = new(() => HybridKeyExchange.Create(NamedGroup.SecP256r1MLKEM768, Instance));
+    private static readonly Lazy<HybridKeyExchange> SecP384r1MlKem1024 = new(() => HybridKeyExchange.Create(NamedGroup.SecP384r1MLKEM1024, Instance));
 
     /// <inheritdoc />
     public bool SupportsSignatureScheme(SignatureScheme scheme) => SignatureSchemes.Find(scheme)?.Implemented == true;

@@ -37,6 +37,11 @@ public interface ICryptoProvider
     /// <summary>Creates an AEAD instance keyed with <paramref name="key"/>. The caller disposes it.</summary>
     IAead CreateAead(AeadAlgorithm algorithm, ReadOnlySpan<byte> key);
 
+    /// <summary>ML-KEM for the hybrid groups: the platform's where it has one (OpenSSL 3.5+, recent Windows), else BouncyCastle's.</summary>
+    IMlKem GetMlKem(MlKemParameterSet parameterSet) => System.Security.Cryptography.MLKem.IsSupported
+        ? new BclMlKem(parameterSet)
+        : parameterSet == MlKemParameterSet.MlKem768 ? BouncyCastleMlKem.MlKem768 : BouncyCastleMlKem.MlKem1024;
+
     /// <summary>The X25519 public key of <paramref name="privateKey"/> (RFC 7748 §6.1), for HPKE's DHKEM.</summary>
     void X25519PublicKey(ReadOnlySpan<byte> privateKey, Span<byte> publicKey)
     {
