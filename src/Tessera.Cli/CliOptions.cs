@@ -21,7 +21,7 @@ internal sealed class CommonTlsOptions
     public Option<string?> Key { get; } = CliOptions.Create<string?>("key", "private key file (PEM: PKCS#8, SEC1 or PKCS#1; RSA, EC or Ed25519)");
     public Option<string?> CaFile { get; } = CliOptions.Create<string?>("CAfile", "trusted root certificates (PEM)");
     public Option<string?> Alpn { get; } = CliOptions.Create<string?>("alpn", "comma-separated ALPN protocols, e.g. h2,http/1.1");
-    public Option<string?> Groups { get; } = CliOptions.Create<string?>("groups", "colon-separated groups: X25519, P-256, P-384", "-curves");
+    public Option<string?> Groups { get; } = CliOptions.Create<string?>("groups", "colon-separated groups: X25519MLKEM768, X25519, P-256, P-384, SecP256r1MLKEM768, SecP384r1MLKEM1024, ffdhe2048..4096", "-curves");
     public Option<string?> CipherSuites { get; } = CliOptions.Create<string?>("ciphersuites", "colon-separated TLS 1.3 suites, e.g. TLS_AES_256_GCM_SHA384");
     public Option<string?> Cipher { get; } = CliOptions.Create<string?>("cipher", "colon-separated TLS 1.2 suites, OpenSSL or IANA names, e.g. ECDHE-RSA-AES128-GCM-SHA256");
     public Option<string?> SigAlgs { get; } = CliOptions.Create<string?>("sigalgs", "colon-separated signature schemes, e.g. ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256");

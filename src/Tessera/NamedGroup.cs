@@ -83,7 +83,10 @@ public static class NamedGroups
     ];
 
     /// <summary>Default client offer and server preference, most preferred first.</summary>
-    public static IReadOnlyList<NamedGroup> Defaults { get; } = [NamedGroup.X25519, NamedGroup.Secp256r1, NamedGroup.Secp384r1];
+    public static IReadOnlyList<NamedGroup> Defaults { get; } = [NamedGroup.X25519MLKEM768, NamedGroup.X25519, NamedGroup.Secp256r1, NamedGroup.Secp384r1];
+
+    /// <summary>True for the hybrid post-quantum groups (TLS 1.3 only; never an ECDHE curve in TLS 1.2).</summary>
+    public static bool IsHybrid(ushort code) => code is 0x11EB or 0x11EC or 0x11ED or 0x6399;
 
     /// <summary>The RFC 7919 finite-field groups (legacy DHE in TLS 1.2; usable in TLS 1.3 when configured), preferred first.</summary>
     public static IReadOnlyList<NamedGroup> FiniteField { get; } = [NamedGroup.Ffdhe2048, NamedGroup.Ffdhe3072, NamedGroup.Ffdhe4096];

@@ -139,7 +139,11 @@ public sealed class TlsClientOptions : TlsOptions
     /// <summary>The certificate to present when the server asks for one.</summary>
     public TlsCertificate? ClientCertificate { get; set; }
 
-    /// <summary>How many of the first <see cref="TlsOptions.Groups"/> get a key share in the first ClientHello (at least 1).</summary>
+    /// <summary>
+    /// How many of the first <see cref="TlsOptions.Groups"/> get a key share in the first ClientHello (at least 1). When
+    /// one of them is a hybrid post-quantum group, the first classical group gets a share too (X25519MLKEM768 and X25519
+    /// by default), as browsers send them.
+    /// </summary>
     public int KeyShareCount { get; set; } = 1;
 
     /// <summary>Send a ChangeCipherSpec and a fake session id so middleboxes see a resumed TLS 1.2 session (RFC 8446 §D.4).</summary>

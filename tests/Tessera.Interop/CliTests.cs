@@ -271,7 +271,7 @@ public sealed class CliTests(PemFixture pem)
         var output = demo.Stdout;
         foreach (var expected in new[]
         {
-            "ClientHello", "TLS_AES_128_GCM_SHA256 (0x1301)", "key_share (51): x25519", "ServerHello", "EncryptedExtensions",
+            "ClientHello", "TLS_AES_128_GCM_SHA256 (0x1301)", "key_share (51): X25519MLKEM768, 1216 bytes", "; x25519, 32 bytes", "Group: X25519MLKEM768", "ServerHello", "EncryptedExtensions",
             "Certificate (", "CertificateVerify", "Finished", "secret derived: \"c hs traffic\"", "Protocol: TLSv1.3", "HTTP/1.0 200 OK",
         })
         {

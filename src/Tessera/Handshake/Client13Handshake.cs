@@ -81,7 +81,15 @@ internal sealed class Client13Handshake : Tls13Handshake
 
         if (Offers13)
         {
-            foreach (var group in groups.Take(Math.Max(1, _options.KeyShareCount)))
+            var shared = groups.Take(Math.Max(1, _options.KeyShareCount)).ToList();
+            if (shared.Any(g => NamedGroups.IsHybrid((ushort)g)) && groups.FirstOrDefault(g => !NamedGroups.IsHybrid((ushort)g) && !NamedGroups.IsFiniteField((ushort)g)) is var classical
+                && classical != default && !shared.Contains(classical))
+            {
+                // As browsers do: a hybrid share comes with a classical one, so a server without post-quantum groups needs no HelloRetryRequest.
+                shared.Add(classical);
+            }
+
+            foreach (var group in shared)
             {
                 _keyShares.Add(Crypto.GetKeyExchange(group).GenerateClientShare());
             }

@@ -113,7 +113,7 @@ internal sealed class Server12Handshake : Tls12Handshake
             throw new TlsException(AlertDescription.IllegalParameter, "client does not accept uncompressed points");
         }
 
-        var group = _options.Groups.FirstOrDefault(g => Crypto.SupportsGroup(g) && !NamedGroups.IsFiniteField((ushort)g) && clientGroups.Contains((ushort)g));
+        var group = _options.Groups.FirstOrDefault(g => Crypto.SupportsGroup(g) && !NamedGroups.IsFiniteField((ushort)g) && !NamedGroups.IsHybrid((ushort)g) && clientGroups.Contains((ushort)g));
         _dheGroup = ChooseDheGroup(clientGroups);
         _clientVersion = hello.LegacyVersion;
 

@@ -1,3 +1,4 @@
+using Tessera.Messages;
 using Tessera.Crypto;
 
 namespace Tessera.Tests.Engine;
@@ -20,19 +21,51 @@ public sealed class HybridKeyExchangeTests
     }
 
     [Theory]
-    [InlineData(NamedGroup.X25519MLKEM768, NamedGroup.X25519)]
+    [InlineData(NamedGroup.X25519MLKEM768, NamedGroup.Secp384r1)]
     [InlineData(NamedGroup.X25519, NamedGroup.X25519MLKEM768)]
     [InlineData(NamedGroup.SecP256r1MLKEM768, NamedGroup.Secp384r1)]
     [InlineData(NamedGroup.Secp256r1, NamedGroup.SecP384r1MLKEM1024)]
     public void HelloRetryRequestMovesBetweenHybridAndClassical(NamedGroup offeredShare, NamedGroup serverGroup)
     {
+        // A hybrid first share brings the first classical group's share along (X25519 here), so the server's group comes last.
         using var loop = new Loopback(
-            TestCerts.ClientOptions(o => { o.Groups = [offeredShare, serverGroup]; o.KeyShareCount = 1; }),
+            TestCerts.ClientOptions(o => { o.Groups = [offeredShare, NamedGroup.X25519, serverGroup]; o.KeyShareCount = 1; }),
             TestCerts.ServerOptions(configure: o => o.Groups = [serverGroup]));
         loop.Handshake();
         Assert.True(loop.Client.WasHelloRetryRequest);
         Assert.Equal(serverGroup, loop.Client.NegotiatedGroup);
         Assert.Equal("ok"u8.ToArray(), Loopback.Send(loop.Server, loop.Client, "ok"u8.ToArray()));
+    }
+
+    [Fact]
+    public void ByDefaultTheClientOffersX25519MLKEM768WithAnX25519ShareAndAServerPrefersTheHybrid()
+    {
+        var observer = new RecordingObserver();
+        using (var loop = new Loopback(TestCerts.ClientOptions(o => o.Observer = observer), TestCerts.ServerOptions()))
+        {
+            loop.Handshake();
+            Assert.Equal(NamedGroup.X25519MLKEM768, loop.Server.NegotiatedGroup);
+            Assert.False(loop.Client.WasHelloRetryRequest);
+        }
+
+        var hello = ClientHello.Parse(observer.Sent.First(m => m.Type == HandshakeType.ClientHello).Message.AsSpan(4));
+        var shares = KeyShareExtension.ParseClientHello(ExtensionBlock.Find(hello.Extensions, ExtensionType.KeyShare)!.Data);
+        Assert.Equal([(ushort)NamedGroup.X25519MLKEM768, (ushort)NamedGroup.X25519], shares.Select(s => s.Group));
+
+        // A server without post-quantum groups takes the X25519 share: no HelloRetryRequest.
+        using var classical = new Loopback(TestCerts.ClientOptions(), TestCerts.ServerOptions(configure: o => o.Groups = [NamedGroup.X25519, NamedGroup.Secp256r1]));
+        classical.Handshake();
+        Assert.Equal(NamedGroup.X25519, classical.Client.NegotiatedGroup);
+        Assert.False(classical.Client.WasHelloRetryRequest);
+    }
+
+    [Fact]
+    public void TlsTwelveNeverUsesAHybridGroup()
+    {
+        using var loop = new Loopback(TestCerts.ClientOptions(o => o.MaxProtocolVersion = TlsProtocolVersion.Tls12), TestCerts.ServerOptions());
+        loop.Handshake();
+        Assert.Equal(TlsProtocolVersion.Tls12, loop.Client.NegotiatedProtocol);
+        Assert.Equal(NamedGroup.X25519, loop.Client.NegotiatedGroup);
     }
 
     [Theory]

@@ -19,7 +19,7 @@ public sealed class RandomizedTests
     {
         var random = new Random(seed);
         var suite = CipherSuites.Tls13Defaults[random.Next(3)];
-        var group = NamedGroups.Defaults[random.Next(3)];
+        var group = NamedGroups.Defaults[random.Next(NamedGroups.Defaults.Count)];
         using var loop = new Loopback(
             TestCerts.ClientOptions(o =>
             {
