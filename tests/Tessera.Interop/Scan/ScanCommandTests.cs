@@ -194,6 +194,8 @@ public sealed class ScanCommandTests(PemFixture pem) : IDisposable
             var (_, r, _) = Scan(server.WaitForAcceptPort(Bound), "-CAfile", pem.CaFile);
             Assert.Equal(["TLS 1.2", "TLS 1.3"], Protocols(r));
             Assert.Equal("A", r.GetProperty("grade").GetString());
+            Assert.Equal(["X25519MLKEM768", "x25519", "secp256r1", "secp384r1"], r.GetProperty("groups").GetProperty("tls13").EnumerateArray().Select(g => g.GetString()));
+            Assert.True(r.GetProperty("groups").GetProperty("tls13ServerOrder").GetBoolean());
             Assert.All(r.GetProperty("cipherSuites").EnumerateArray().SelectMany(l => l.GetProperty("suites").EnumerateArray()), s => Assert.Equal("strong", s.GetProperty("strength").GetString()));
             Assert.False(Feature(r, "clientRenegotiation"));
             Assert.False(Feature(r, "insecureRenegotiation"));
