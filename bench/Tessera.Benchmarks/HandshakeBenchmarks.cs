@@ -7,8 +7,9 @@ namespace Tessera.Benchmarks;
 
 /// <summary>
 /// Whole handshakes in memory (client and server engines wired together, ECDSA P-256, X25519): a full TLS 1.3
-/// handshake against a resumed one (psk_dhe_ke), with and without 0-RTT, and TLS 1.2 full against resumed by
-/// ticket. Both sides' work is counted; certificate validation included where the handshake does it.
+/// handshake against a resumed one (psk_dhe_ke), with and without 0-RTT, against the default post-quantum hybrid
+/// X25519MLKEM768 (with its companion X25519 share), and TLS 1.2 full against resumed by ticket. Both sides' work is
+/// counted; certificate validation included where the handshake does it.
 /// </summary>
 [MemoryDiagnoser]
 public class HandshakeBenchmarks
@@ -25,14 +26,14 @@ public class HandshakeBenchmarks
         var ca = TestCertificateAuthority.Create(CertificateKeyType.EcdsaP256);
         _server = new TlsServerOptions { MaxEarlyDataSize = 1024, SessionTicketCount = 1, AntiReplay = new InMemoryAntiReplayStore(capacity: 10_000_000), EarlyDataFreshnessWindow = TimeSpan.FromDays(1) };
         _server.Certificates.Add(ca.IssueServerCertificate(["localhost"], CertificateKeyType.EcdsaP256));
-        _client = new TlsClientOptions { ServerName = "localhost", CertificateVerifier = new X509CertificateVerifier([ca.RootCertificateDer]) };
+        _client = new TlsClientOptions { ServerName = "localhost", CertificateVerifier = new X509CertificateVerifier([ca.RootCertificateDer]), Groups = [NamedGroup.X25519, NamedGroup.Secp256r1] };
         _ticket13 = Run(_client).Session!;
         _session12 = Run(With(o => o.MaxProtocolVersion = TlsProtocolVersion.Tls12)).Session!;
     }
 
     private TlsClientOptions With(Action<TlsClientOptions> change)
     {
-        var options = new TlsClientOptions { ServerName = _client.ServerName, CertificateVerifier = _client.CertificateVerifier };
+        var options = new TlsClientOptions { ServerName = _client.ServerName, CertificateVerifier = _client.CertificateVerifier, Groups = _client.Groups };
         change(options);
         return options;
     }
@@ -53,6 +54,9 @@ public class HandshakeBenchmarks
 
     [Benchmark(Baseline = true)]
     public bool FullTls13() => Run(_client).IsHandshakeComplete;
+
+    [Benchmark]
+    public bool FullTls13HybridX25519MlKem768() => Run(With(o => o.Groups = NamedGroups.Defaults)).NegotiatedGroup == NamedGroup.X25519MLKEM768;
 
     [Benchmark]
     public bool ResumedTls13() => Run(With(o => o.ResumeSession = _ticket13)).IsResumed;
