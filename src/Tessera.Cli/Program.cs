@@ -19,6 +19,7 @@ internal static class Program
             LoadCommand.Create(),
             ScanCommand.Create(),
             TraceCommand.Create(),
+            EchCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

@@ -312,4 +312,25 @@ public sealed class CliTests(PemFixture pem)
         Assert.Contains("Peer signature: rsa_pss_pss_sha256", output, StringComparison.Ordinal);
         Assert.Contains("HelloRetryRequest: yes", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void EchKeygenWritesAKeyFileAndPrintsItsConfigList()
+    {
+        var file = Path.Combine(pem.Directory, $"ech-{Guid.NewGuid():N}.pem");
+        using (var keygen = PeerProcess.StartTessera("ech", "keygen", "--public-name", "public.example", "--config-id", "9", "--out", file))
+        {
+            Assert.Equal(0, keygen.WaitForExit(Timeout));
+            using var key = Tessera.Ech.EchServerKey.Load(file);
+            Assert.Equal(9, key.Config.ConfigId);
+            Assert.Equal(key.ConfigList, Convert.FromBase64String(keygen.Stdout.Trim()));
+            if (!OperatingSystem.IsWindows())
+            {
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+            }
+        }
+
+        using var bad = PeerProcess.StartTessera("ech", "keygen", "--public-name", "two words");
+        Assert.Equal(1, bad.WaitForExit(Timeout));
+        Assert.Equal("tessera: --public-name: printable ASCII, 1 to 255 characters", bad.Stderr.Trim());
+    }
 }
