@@ -61,6 +61,10 @@ public enum ExtensionType : ushort
     KeyShare = 51,
     /// <summary>renegotiation_info (65281).</summary>
     RenegotiationInfo = 0xFF01,
+    /// <summary>ech_outer_extensions (0xfd00, TLS ECH): outer extensions the inner ClientHello refers to.</summary>
+    EchOuterExtensions = 0xFD00,
+    /// <summary>encrypted_client_hello (0xfe0d, TLS ECH).</summary>
+    EncryptedClientHello = 0xFE0D,
 }
 
 /// <summary>Names of extensions.</summary>
@@ -98,6 +102,8 @@ public static class ExtensionTypeNames
         ExtensionType.SignatureAlgorithmsCert => "signature_algorithms_cert",
         ExtensionType.KeyShare => "key_share",
         ExtensionType.RenegotiationInfo => "renegotiation_info",
+        ExtensionType.EchOuterExtensions => "ech_outer_extensions",
+        ExtensionType.EncryptedClientHello => "encrypted_client_hello",
         _ => $"unknown({code})",
     };
 }

@@ -245,6 +245,18 @@ internal static class HandshakeMessageDescriber
                 return status.StatusType == StatusRequestExtension.Ocsp
                     ? $"ocsp, {status.ResponderIds.Count} responder ids, {status.RequestExtensions.Length} bytes of request extensions"
                     : $"status_type {status.StatusType} (unknown)";
+            case ExtensionType.EncryptedClientHello when context == HandshakeType.ClientHello:
+                var ech = EncryptedClientHelloExtension.ParseClientHello(data);
+                return ech.IsOuter
+                    ? $"outer, config_id {ech.ConfigId}, {ech.CipherSuite.Kdf}/{ech.CipherSuite.Aead}, enc {ech.Enc.Length} bytes, payload {ech.Payload.Length} bytes (the encrypted inner ClientHello)"
+                    : "inner";
+            case ExtensionType.EncryptedClientHello when context == HandshakeType.EncryptedExtensions:
+                var retry = Tessera.Ech.EchConfigList.Parse(data);
+                return $"retry_configs: {retry.Count} ECHConfig(s), public names {string.Join(", ", retry.Select(c => c.PublicName))}";
+            case ExtensionType.EncryptedClientHello when context == HandshakeType.HelloRequest:
+                return $"acceptance confirmation, {data.Length} bytes";
+            case ExtensionType.EchOuterExtensions:
+                return string.Join(", ", EncryptedClientHelloExtension.ParseOuterExtensions(data).Select(ExtensionTypeNames.NameOf));
             case ExtensionType.PskKeyExchangeModes:
                 return string.Join(", ", PskKeyExchangeModesExtension.Parse(data).Select(m => m switch { 0 => "psk_ke", 1 => "psk_dhe_ke", _ => m.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
             default:
