@@ -2,15 +2,20 @@ using System.Net;
 
 namespace Tessera.Cli.Trace;
 
-/// <summary>One direction of a TCP connection put back in order: bytes are handed on once every byte before them is there.</summary>
+/// <summary>
+/// One direction of a TCP connection put back in order: bytes are handed on once every byte before them is there.
+/// Sequence numbers compare with 32-bit wraparound; out-of-order segments wait, bounded in count and bytes.
+/// </summary>
 internal sealed class TcpDirection
 {
     private const int MaxPendingBytes = 8 * 1024 * 1024;
-    private readonly SortedDictionary<long, byte[]> _pending = [];
+    private const int MaxPendingSegments = 4096;
+    private readonly List<(uint Sequence, byte[] Data)> _pending = [];
     private int _pendingBytes;
     private uint? _next;
 
-    public void Syn(uint sequence) => _next = sequence + 1;
+    /// <summary>The SYN fixes where data starts; a later (retransmitted or forged) SYN changes nothing.</summary>
+    public void Syn(uint sequence) => _next ??= sequence + 1;
 
     /// <summary>Adds a segment; returns the bytes that became contiguous (possibly none).</summary>
     public byte[] Add(uint sequence, byte[] payload)
@@ -22,68 +27,74 @@ internal sealed class TcpDirection
 
         _next ??= sequence;     // the capture started after the SYN
         var output = new MemoryStream();
-        Place(sequence, payload, output);
+        if (!Place(sequence, payload, output))
+        {
+            Hold(sequence, payload);
+        }
+
         bool progressed = true;
         while (progressed && _pending.Count > 0)
         {
             progressed = false;
-            foreach (var (offset, data) in _pending)
+            for (int i = 0; i < _pending.Count; i++)
             {
-                if (offset <= 0)
+                var (pendingSequence, data) = _pending[i];
+                if (Distance(pendingSequence) <= 0)
                 {
-                    _pending.Remove(offset);
+                    _pending.RemoveAt(i);
                     _pendingBytes -= data.Length;
-                    Place(_next!.Value + (uint)(int)offset, data, output);
+                    Place(pendingSequence, data, output);
                     progressed = true;
                     break;
                 }
-
-                break;
             }
         }
 
         return output.ToArray();
     }
 
-    private void Place(uint sequence, byte[] payload, MemoryStream output)
+    /// <summary>How far <paramref name="sequence"/> lies ahead of the next expected byte (negative: behind), with wraparound.</summary>
+    private long Distance(uint sequence) => (int)(sequence - _next!.Value);
+
+    /// <summary>Writes what is new in a segment that starts at or before the next expected byte; false when it starts ahead.</summary>
+    private bool Place(uint sequence, byte[] payload, MemoryStream output)
     {
-        int ahead = (int)(sequence - _next!.Value);
+        long ahead = Distance(sequence);
         if (ahead > 0)
         {
-            if (_pendingBytes + payload.Length <= MaxPendingBytes && _pending.TryAdd(ahead, payload))
-            {
-                _pendingBytes += payload.Length;
-            }
-
-            RebasePending(0);
-            return;
+            return false;
         }
 
-        int skip = -ahead;
+        long skip = -ahead;
         if (skip >= payload.Length)
         {
-            return;     // a retransmission of what was delivered already
+            return true;    // a retransmission of what was delivered already
         }
 
-        output.Write(payload, skip, payload.Length - skip);
-        uint advance = (uint)(payload.Length - skip);
-        _next += advance;
-        RebasePending(advance);
+        output.Write(payload, (int)skip, payload.Length - (int)skip);
+        _next += (uint)(payload.Length - skip);
+        return true;
     }
 
-    /// <summary>Pending segments are keyed by their distance from the next expected byte; moving on shifts them.</summary>
-    private void RebasePending(uint advance)
+    /// <summary>Keeps a segment that starts ahead; at the same start the longer one wins; beyond the bounds it is dropped.</summary>
+    private void Hold(uint sequence, byte[] payload)
     {
-        if (advance == 0 || _pending.Count == 0)
+        int existing = _pending.FindIndex(p => p.Sequence == sequence);
+        if (existing >= 0)
         {
-            return;
+            if (_pending[existing].Data.Length >= payload.Length)
+            {
+                return;
+            }
+
+            _pendingBytes -= _pending[existing].Data.Length;
+            _pending.RemoveAt(existing);
         }
 
-        var moved = _pending.Select(p => (p.Key - advance, p.Value)).ToList();
-        _pending.Clear();
-        foreach (var (key, value) in moved)
+        if (_pending.Count < MaxPendingSegments && _pendingBytes + payload.Length <= MaxPendingBytes)
         {
-            _pending[key] = value;
+            _pending.Add((sequence, payload));
+            _pendingBytes += payload.Length;
         }
     }
 }

@@ -256,9 +256,12 @@ internal sealed class TlsCaptureDecoder(TextWriter output, KeyLogFile? keyLog, b
             Handshake(side, (HandshakeType)message[0], message.AsSpan(4));
         }
 
-        if (side.HandshakeRead == side.Handshake.Length)
+        if (side.HandshakeRead > 0)
         {
+            // Keep only what is not yet a whole message, so the buffer never grows past one message.
+            var rest = side.Handshake.GetBuffer().AsSpan(side.HandshakeRead, (int)side.Handshake.Length - side.HandshakeRead).ToArray();
             side.Handshake.SetLength(0);
+            side.Handshake.Write(rest);
             side.HandshakeRead = 0;
         }
     }
@@ -283,8 +286,19 @@ internal sealed class TlsCaptureDecoder(TextWriter output, KeyLogFile? keyLog, b
                 case HandshakeType.KeyUpdate when _tls13 && _suite is not null && side.Current >= 0 && side.Keys[side.Current].Secret is { } secret:
                 {
                     var next = Tls13KeySchedule.NextApplicationTrafficSecret(Crypto, _suite, secret);
+                    // The keys before it are never used again: dispose them, so a flood of KeyUpdates holds one set.
+                    foreach (var (_, old, oldSecret) in side.Keys)
+                    {
+                        old.Dispose();
+                        if (oldSecret is not null)
+                        {
+                            System.Security.Cryptography.CryptographicOperations.ZeroMemory(oldSecret);
+                        }
+                    }
+
+                    side.Keys.Clear();
                     side.Keys.Add(("updated application traffic", new Tls13RecordProtection(Crypto, _suite, next), next));
-                    side.Current = side.Keys.Count - 1;
+                    side.Current = 0;
                     _analyzer.OnKeyChange(Direction(side), $"{side.Name} updated application traffic keys (KeyUpdate)");
                     break;
                 }
@@ -303,6 +317,8 @@ internal sealed class TlsCaptureDecoder(TextWriter output, KeyLogFile? keyLog, b
     {
         if (hello.IsHelloRetryRequest)
         {
+            // TLS 1.3 only: the ChangeCipherSpec records that follow (middlebox compatibility) switch nothing.
+            _tls13 = true;
             _earlyDataOffered = false;
             return;
         }

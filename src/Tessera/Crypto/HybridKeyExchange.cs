@@ -85,14 +85,17 @@ internal sealed class HybridKeyExchange(NamedGroup group, IKeyExchangeAlgorithm 
 
             var ciphertext = owner.MlKemFirst ? serverShare[..owner.CiphertextLength] : serverShare[classicalServerLength..];
             var classicalShare = owner.MlKemFirst ? serverShare[owner.CiphertextLength..] : serverShare[..classicalServerLength];
-            var mlKemSecret = key.Decapsulate(ciphertext);
-            var classicalSecret = classical.Decapsulate(classicalShare);
+            byte[]? mlKemSecret = null;
+            byte[]? classicalSecret = null;
             try
             {
+                mlKemSecret = key.Decapsulate(ciphertext);
+                classicalSecret = classical.Decapsulate(classicalShare);
                 return owner.MlKemFirst ? [.. mlKemSecret, .. classicalSecret] : [.. classicalSecret, .. mlKemSecret];
             }
             finally
             {
+                // Also when the (EC)DH part is refused: the ML-KEM secret never outlives the call.
                 CryptographicOperations.ZeroMemory(mlKemSecret);
                 CryptographicOperations.ZeroMemory(classicalSecret);
             }

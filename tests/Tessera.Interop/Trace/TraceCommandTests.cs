@@ -74,6 +74,33 @@ public sealed partial class TraceCommandTests(PemFixture pem)
     }
 
     [Fact]
+    public async Task AHelloRetryRequestWithMiddleboxChangeCipherSpecsStillDecrypts()
+    {
+        var keys = Temp("keys");
+        var serverOptions = new TlsServerOptions { Groups = [NamedGroup.Secp384r1] };
+        serverOptions.Certificates.Add(pem.Certificates[CertificateKeyType.EcdsaP256]);
+        await using var host = new TesseraServerHost(serverOptions);
+        var file = Temp("capture") + ".pcapng";
+        using (var capture = LoopbackCapture.Start(host.Port, file))
+        {
+            await using (var client = await TesseraClient.ConnectAsync(host.Port, new TlsClientOptions { ServerName = "localhost", CertificateVerifier = pem.Verifier(), KeyLog = new FileKeyLogWriter(keys) }))
+            {
+                Assert.True(client.Connection.WasHelloRetryRequest);
+                await client.WriteAsync("after a retry\n"u8.ToArray());
+                await TesseraClient.ReadAllAsync(client);
+            }
+
+            capture.Stop();
+        }
+
+        var clear = Trace("--pcap", file, "--keylog", keys);
+        Assert.Contains("] HelloRetryRequest (", clear, StringComparison.Ordinal);
+        Assert.Equal(2, Regex.Matches(clear, @"\[client → server\] ClientHello \(").Count);
+        Assert.Contains("application data (14 bytes): \"after a retry\\n\"", clear, StringComparison.Ordinal);
+        Assert.Matches(@"protected records decrypted, 0 not", clear);
+    }
+
+    [Fact]
     public async Task ZeroRttEarlyDataOpensWithTheEarlyTrafficSecret()
     {
         var keys = Temp("keys");

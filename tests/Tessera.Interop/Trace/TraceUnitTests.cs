@@ -60,6 +60,33 @@ public sealed class TraceUnitTests
     }
 
     [Fact]
+    public void HostileSequenceNumbersAndFloodsAreBounded()
+    {
+        var direction = new TcpDirection();
+        direction.Syn(0);
+        Assert.Equal("ab"u8.ToArray(), direction.Add(1, "ab"u8.ToArray()));
+        Assert.Empty(direction.Add(3 + 0x8000_0000u, "x"u8.ToArray()));        // exactly 2^31 away: neither a crash nor data
+        direction.Syn(12345);                                                   // a late SYN moves nothing
+        Assert.Equal("c"u8.ToArray(), direction.Add(3, "c"u8.ToArray()));
+        for (uint i = 0; i < 20_000; i++)
+        {
+            direction.Add(100 + (2 * i), [1]);                                  // a flood of 1-byte holes: held up to a bound
+        }
+
+        Assert.Empty(direction.Add(4, "d"u8.ToArray()).Skip(1));
+    }
+
+    [Fact]
+    public void ALongerRetransmissionAtTheSameOffsetWins()
+    {
+        var direction = new TcpDirection();
+        direction.Syn(0);
+        Assert.Empty(direction.Add(5, "ef"u8.ToArray()));
+        Assert.Empty(direction.Add(5, "efgh"u8.ToArray()));
+        Assert.Equal("abcdefgh"u8.ToArray(), direction.Add(1, "abcd"u8.ToArray()));
+    }
+
+    [Fact]
     public void SequenceNumbersWrapAround()
     {
         var direction = new TcpDirection();

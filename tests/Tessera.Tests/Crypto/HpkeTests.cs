@@ -142,6 +142,16 @@ public sealed class HpkeTests
     }
 
     [Fact]
+    public void ADisposedContextRefusesToWork()
+    {
+        using var recipient = Hpke.GenerateKeyPair(HpkeKem.DhkemX25519HkdfSha256);
+        var (_, sender) = Hpke.SetupBaseSender(HpkeSuite.X25519Sha256Aes128Gcm, recipient.PublicKey, []);
+        sender.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => sender.Export([], 32));
+        Assert.Throws<ObjectDisposedException>(() => sender.Seal([], "x"u8));
+    }
+
+    [Fact]
     public void UnsupportedSuitesAreRefusedByName() =>
         Assert.Throws<NotSupportedException>(() => Hpke.SetupBaseSender(new HpkeSuite((HpkeKem)0x0010, HpkeKdf.HkdfSha256, HpkeAead.Aes128Gcm), new byte[65], []));
 }

@@ -16,6 +16,7 @@ public sealed class HpkeContext : IDisposable
     private readonly ICryptoProvider _crypto;
     private readonly bool _isSender;
     private ulong _sequence;
+    private bool _disposed;
 
     internal HpkeContext(ICryptoProvider crypto, HpkeSuite suite, byte[] key, byte[] baseNonce, byte[] exporterSecret, bool isSender)
     {
@@ -34,6 +35,7 @@ public sealed class HpkeContext : IDisposable
     /// <summary>Encrypts the next message (sender only).</summary>
     public byte[] Seal(ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> plaintext)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (!_isSender)
         {
             throw new InvalidOperationException("a recipient context opens; only the sender's seals");
@@ -49,6 +51,7 @@ public sealed class HpkeContext : IDisposable
     /// <summary>Decrypts the next message (recipient only); a message that does not authenticate throws and does not advance the sequence.</summary>
     public byte[] Open(ReadOnlySpan<byte> associatedData, ReadOnlySpan<byte> ciphertext)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (_isSender)
         {
             throw new InvalidOperationException("a sender context seals; only the recipient's opens");
@@ -74,6 +77,7 @@ public sealed class HpkeContext : IDisposable
     /// <summary>Export(exporter_context, L) (RFC 9180 §5.3): a secret both sides derive alike.</summary>
     public byte[] Export(ReadOnlySpan<byte> exporterContext, int length)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (length is < 0 or > 255 * 32)
         {
             throw new ArgumentOutOfRangeException(nameof(length), "HKDF-SHA256 exports at most 8160 bytes");
@@ -104,6 +108,7 @@ public sealed class HpkeContext : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        _disposed = true;
         _aead?.Dispose();
         CryptographicOperations.ZeroMemory(_baseNonce);
         CryptographicOperations.ZeroMemory(_exporterSecret);
