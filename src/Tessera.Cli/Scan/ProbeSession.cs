@@ -46,8 +46,7 @@ internal sealed class ProbeSession : IAsyncDisposable
     private NetworkStream? _stream;
     private readonly byte[] _buffer = new byte[16384 + 2048 + 5];
     private int _buffered;
-    private readonly MemoryStream _handshake = new();
-    private int _handshakeRead;
+    private readonly Tessera.Handshake.HandshakeReassembler _handshake = new(MaxHandshakeBytes);
 
     private ProbeSession(ScanTarget target)
     {
@@ -232,9 +231,9 @@ internal sealed class ProbeSession : IAsyncDisposable
     {
         while (true)
         {
-            if (TryTakeHandshake(out var message))
+            if (_handshake.TryTakeMessage(out var type, out var message))
             {
-                return message;
+                return (type, message[4..]);
             }
 
             var (record, failure) = await ReadRecordAsync(deadline, cancellationToken);
@@ -250,35 +249,17 @@ internal sealed class ProbeSession : IAsyncDisposable
                 return null;
             }
 
-            if (_handshake.Length + r.Fragment.Length > MaxHandshakeBytes)
+            try
             {
+                _handshake.AddRecordPayload(r.Fragment);
+            }
+            catch (TlsException)
+            {
+                // An empty handshake record, or a message over the limit: not a server worth reading on.
                 wait.Failure = ProbeOutcome.NotTls;
                 return null;
             }
-
-            _handshake.Position = _handshake.Length;
-            _handshake.Write(r.Fragment);
         }
-    }
-
-    private bool TryTakeHandshake(out (HandshakeType, byte[]) message)
-    {
-        message = default;
-        var data = _handshake.GetBuffer().AsSpan(_handshakeRead, (int)_handshake.Length - _handshakeRead);
-        if (data.Length < 4)
-        {
-            return false;
-        }
-
-        int length = (data[1] << 16) | (data[2] << 8) | data[3];
-        if (data.Length < 4 + length)
-        {
-            return false;
-        }
-
-        message = ((HandshakeType)data[0], data.Slice(4, length).ToArray());
-        _handshakeRead += 4 + length;
-        return true;
     }
 
     public async ValueTask DisposeAsync()

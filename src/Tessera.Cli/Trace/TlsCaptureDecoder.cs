@@ -50,9 +50,7 @@ internal sealed class TlsCaptureDecoder(TextWriter output, KeyLogFile? keyLog, b
 
         public MemoryStream Records { get; } = new();
 
-        public MemoryStream Handshake { get; } = new();
-
-        public int HandshakeRead { get; set; }
+        public Tessera.Handshake.HandshakeReassembler Handshake { get; set; } = new(MaxHandshakeBytes);
 
         /// <summary>TLS 1.3: the keys this side may be using now and later, in order; TLS 1.2: the one in use.</summary>
         public List<(string Name, IRecordProtection Protection, byte[]? Secret)> Keys { get; } = [];
@@ -199,15 +197,19 @@ internal sealed class TlsCaptureDecoder(TextWriter output, KeyLogFile? keyLog, b
         switch (type)
         {
             case ContentType.Handshake:
-                if (side.Handshake.Length - side.HandshakeRead + content.Length > MaxHandshakeBytes)
+                try
                 {
-                    Fail(side, "handshake data beyond 256 KiB without a whole message; skipped");
-                    return;
+                    side.Handshake.AddRecordPayload(content);
+                    DrainHandshake(side);
+                }
+                catch (TlsException ex)
+                {
+                    // An empty handshake record or a message over 256 KiB: what was buffered is dropped.
+                    Fail(side, $"{ex.Reason}; skipped");
+                    side.Handshake.Dispose();
+                    side.Handshake = new(MaxHandshakeBytes);
                 }
 
-                side.Handshake.Position = side.Handshake.Length;
-                side.Handshake.Write(content);
-                DrainHandshake(side);
                 break;
             case ContentType.Alert when content.Length >= 2:
                 _analyzer.OnAlert(direction, (AlertDescription)content[1]);
@@ -236,33 +238,10 @@ internal sealed class TlsCaptureDecoder(TextWriter output, KeyLogFile? keyLog, b
 
     private void DrainHandshake(Side side)
     {
-        while (true)
+        while (side.Handshake.TryTakeMessage(out var type, out var message))
         {
-            var data = side.Handshake.GetBuffer().AsSpan(side.HandshakeRead, (int)side.Handshake.Length - side.HandshakeRead);
-            if (data.Length < 4)
-            {
-                break;
-            }
-
-            int length = (data[1] << 16) | (data[2] << 8) | data[3];
-            if (data.Length < 4 + length)
-            {
-                break;
-            }
-
-            var message = data[..(4 + length)].ToArray();
-            side.HandshakeRead += 4 + length;
-            _analyzer.OnHandshakeMessage(Direction(side), (HandshakeType)message[0], message);
-            Handshake(side, (HandshakeType)message[0], message.AsSpan(4));
-        }
-
-        if (side.HandshakeRead > 0)
-        {
-            // Keep only what is not yet a whole message, so the buffer never grows past one message.
-            var rest = side.Handshake.GetBuffer().AsSpan(side.HandshakeRead, (int)side.Handshake.Length - side.HandshakeRead).ToArray();
-            side.Handshake.SetLength(0);
-            side.Handshake.Write(rest);
-            side.HandshakeRead = 0;
+            _analyzer.OnHandshakeMessage(Direction(side), type, message);
+            Handshake(side, type, message.AsSpan(4));
         }
     }
 
