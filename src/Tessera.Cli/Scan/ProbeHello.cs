@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using Tessera.Messages;
 
 namespace Tessera.Cli.Scan;
@@ -120,131 +119,81 @@ internal sealed class ProbeHello
         }
     }
 
+    /// <summary>The extensions asked for, encoded by the same codecs the engine uses.</summary>
     private void WriteExtensions(TlsWriter w)
     {
+        var extensions = new List<(ExtensionType Type, byte[] Data)>();
         if (ServerName is not null)
         {
-            Extension(w, ExtensionType.ServerName, x =>
-            {
-                int list = x.BeginVector(2);
-                x.WriteUInt8(0);
-                x.WriteVector16(Encoding.ASCII.GetBytes(ServerName));
-                x.EndVector(list);
-            });
+            extensions.Add((ExtensionType.ServerName, ServerNameExtension.Encode(ServerName)));
         }
 
         if (SupportedGroups is { Count: > 0 })
         {
-            Extension(w, ExtensionType.SupportedGroups, x => List16(x, SupportedGroups));
+            extensions.Add((ExtensionType.SupportedGroups, SupportedGroupsExtension.Encode(SupportedGroups)));
         }
 
         if (EcPointFormats)
         {
-            Extension(w, ExtensionType.EcPointFormats, x => x.WriteVector8([0]));
+            extensions.Add((ExtensionType.EcPointFormats, EcPointFormatsExtension.Encode()));
         }
 
         if (SignatureAlgorithms is { Count: > 0 })
         {
-            Extension(w, ExtensionType.SignatureAlgorithms, x => List16(x, SignatureAlgorithms));
+            extensions.Add((ExtensionType.SignatureAlgorithms, SignatureAlgorithmsExtension.Encode(SignatureAlgorithms)));
         }
 
         if (StatusRequest)
         {
-            Extension(w, ExtensionType.StatusRequest, x =>
-            {
-                x.WriteUInt8(1);        // ocsp
-                x.WriteUInt16(0);       // responder_id_list
-                x.WriteUInt16(0);       // request_extensions
-            });
+            extensions.Add((ExtensionType.StatusRequest, StatusRequestExtension.EncodeOcsp()));
         }
 
         if (Alpn is { Count: > 0 })
         {
-            Extension(w, ExtensionType.ApplicationLayerProtocolNegotiation, x =>
-            {
-                int list = x.BeginVector(2);
-                foreach (var p in Alpn)
-                {
-                    x.WriteVector8(Encoding.ASCII.GetBytes(p));
-                }
-
-                x.EndVector(list);
-            });
+            extensions.Add((ExtensionType.ApplicationLayerProtocolNegotiation, AlpnExtension.Encode(Alpn)));
         }
 
         if (ExtendedMasterSecret)
         {
-            Extension(w, ExtensionType.ExtendedMasterSecret, _ => { });
+            extensions.Add((ExtensionType.ExtendedMasterSecret, []));
         }
 
         if (EncryptThenMac)
         {
-            Extension(w, ExtensionType.EncryptThenMac, _ => { });
+            extensions.Add((ExtensionType.EncryptThenMac, []));
         }
 
         if (SessionTicket)
         {
-            Extension(w, ExtensionType.SessionTicket, _ => { });
+            extensions.Add((ExtensionType.SessionTicket, []));
         }
 
         if (Heartbeat)
         {
-            Extension(w, ExtensionType.Heartbeat, x => x.WriteUInt8(1));   // peer_allowed_to_send (RFC 6520)
+            extensions.Add((ExtensionType.Heartbeat, [1]));   // peer_allowed_to_send (RFC 6520)
         }
 
         if (SupportedVersions is { Count: > 0 })
         {
-            Extension(w, ExtensionType.SupportedVersions, x =>
-            {
-                int list = x.BeginVector(1);
-                foreach (var v in SupportedVersions)
-                {
-                    x.WriteUInt16(v);
-                }
-
-                x.EndVector(list);
-            });
-            Extension(w, ExtensionType.PskKeyExchangeModes, x => x.WriteVector8([1]));
+            extensions.Add((ExtensionType.SupportedVersions, SupportedVersionsExtension.EncodeClientHello(SupportedVersions)));
+            extensions.Add((ExtensionType.PskKeyExchangeModes, PskKeyExchangeModesExtension.Encode([1])));
         }
 
         if (KeyShares is not null)
         {
-            Extension(w, ExtensionType.KeyShare, x =>
-            {
-                int list = x.BeginVector(2);
-                foreach (var (group, key) in KeyShares)
-                {
-                    x.WriteUInt16(group);
-                    x.WriteVector16(key);
-                }
-
-                x.EndVector(list);
-            });
+            extensions.Add((ExtensionType.KeyShare, KeyShareExtension.EncodeClientHello(KeyShares.Select(k => new KeyShareEntry(k.Group, k.KeyExchange)))));
         }
 
         if (RenegotiationInfo)
         {
-            Extension(w, ExtensionType.RenegotiationInfo, x => x.WriteVector8([]));
+            extensions.Add((ExtensionType.RenegotiationInfo, RenegotiationInfoExtension.Encode([])));
         }
-    }
 
-    private static void List16(TlsWriter x, List<ushort> values)
-    {
-        int list = x.BeginVector(2);
-        foreach (var v in values)
+        foreach (var (type, data) in extensions)
         {
-            x.WriteUInt16(v);
+            w.WriteUInt16((ushort)type);
+            w.WriteVector16(data);
         }
-
-        x.EndVector(list);
-    }
-
-    private static void Extension(TlsWriter w, ExtensionType type, Action<TlsWriter> write)
-    {
-        w.WriteUInt16((ushort)type);
-        int data = w.BeginVector(2);
-        write(w);
-        w.EndVector(data);
     }
 
     /// <summary>
