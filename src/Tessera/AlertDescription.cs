@@ -59,6 +59,8 @@ public enum AlertDescription : byte
     CertificateRequired = 116,
     /// <summary>no_application_protocol (120).</summary>
     NoApplicationProtocol = 120,
+    /// <summary>ech_required (121, RFC 9849): the server did not accept Encrypted Client Hello; the client stops after authenticating the public name.</summary>
+    EchRequired = 121,
 }
 
 /// <summary>Names of alerts as the RFC spells them.</summary>
@@ -95,6 +97,7 @@ public static class AlertDescriptionNames
         AlertDescription.UnknownPskIdentity => "unknown_psk_identity",
         AlertDescription.CertificateRequired => "certificate_required",
         AlertDescription.NoApplicationProtocol => "no_application_protocol",
+        AlertDescription.EchRequired => "ech_required",
         _ => $"alert({(byte)alert})",
     };
 }

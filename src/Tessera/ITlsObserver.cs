@@ -40,4 +40,12 @@ public interface ITlsObserver
 
     /// <summary>An alert was sent or received.</summary>
     void OnAlert(TrafficDirection direction, AlertDescription alert);
+
+    /// <summary>
+    /// The inner ClientHello of Encrypted Client Hello (header included): the one the client encrypted into the outer
+    /// hello it sent, or the one the server decrypted from the outer hello it received. Never on the wire in the clear.
+    /// </summary>
+    void OnEchInnerClientHello(TrafficDirection direction, ReadOnlySpan<byte> message)
+    {
+    }
 }

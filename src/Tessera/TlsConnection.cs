@@ -168,6 +168,9 @@ public sealed class TlsConnection : IDisposable
     /// <summary>True when the server answered the first ClientHello with a HelloRetryRequest.</summary>
     public bool WasHelloRetryRequest { get; internal set; }
 
+    /// <summary>Whether Encrypted Client Hello was offered, and whether the server used the inner ClientHello.</summary>
+    public TlsEchStatus EchStatus { get; internal set; }
+
     /// <summary>How many KeyUpdate messages were sent and received after the handshake.</summary>
     public (int Sent, int Received) KeyUpdateCount => (_keyUpdatesSent, _keyUpdatesReceived);
 

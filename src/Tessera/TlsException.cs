@@ -43,6 +43,13 @@ public sealed class TlsException : Exception
     /// <summary>The alert that ended (or would end) the connection.</summary>
     public AlertDescription Alert { get; }
 
+    /// <summary>
+    /// With ech_required raised by this client: the ECHConfigList the server sent as retry_configs, authenticated by
+    /// a handshake for the configuration's public name. Connect again with it as
+    /// <see cref="TlsClientOptions.EchConfigList"/>. Null when the server sent none (ECH is then off at this server).
+    /// </summary>
+    public byte[]? EchRetryConfigs { get; init; }
+
     /// <summary>Whether this endpoint sent the alert or received it from the peer.</summary>
     public AlertSource AlertSource { get; }
 

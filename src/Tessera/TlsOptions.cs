@@ -193,6 +193,21 @@ public sealed class TlsClientOptions : TlsOptions
     public bool AllowRenegotiation { get; set; }
 
     /// <summary>
+    /// An ECHConfigList (RFC 9849 §4; from a DNS HTTPS record, a file, or a server's retry configurations): the client
+    /// encrypts its real ClientHello (server name, ALPN, PSKs) to the first usable configuration and shows only the
+    /// configuration's public name. The connection then speaks TLS 1.3 only. If the server does not use the
+    /// encrypted hello, the handshake is authenticated for the public name and fails with ech_required, carrying the
+    /// server's retry configurations in <see cref="TlsException.EchRetryConfigs"/>.
+    /// </summary>
+    public byte[]? EchConfigList { get; set; }
+
+    /// <summary>
+    /// Without <see cref="EchConfigList"/>: send a GREASE encrypted_client_hello extension (RFC 9849 §6.2), so that
+    /// connections with and without ECH look alike on the wire. Off by default.
+    /// </summary>
+    public bool EchGrease { get; set; }
+
+    /// <summary>
     /// For the scanner only: offer no renegotiation_info and renegotiate without it (the insecure renegotiation RFC
     /// 5746 replaced), to learn whether a server still allows that. Not reachable from the public API.
     /// </summary>
@@ -271,6 +286,14 @@ public sealed class TlsServerOptions : TlsOptions
 
     /// <summary>Let TLS 1.2 clients renegotiate (RFC 5746 secure renegotiation only, at most <see cref="TlsLimits.MaxRenegotiationsPerMinute"/> a minute). Off by default: refused with no_renegotiation.</summary>
     public bool AllowClientRenegotiation { get; set; }
+
+    /// <summary>
+    /// Encrypted Client Hello keys (RFC 9849, shared mode): a ClientHello encrypted to any of them is decrypted and the
+    /// handshake uses its inner ClientHello. The first key is the current one: when a client's ECH cannot be
+    /// decrypted, its configuration goes back as retry_configs. Keep retired keys after it while clients may still
+    /// hold their configurations.
+    /// </summary>
+    public IList<Ech.EchServerKey> EchKeys { get; } = [];
 
     /// <summary>
     /// How long <see cref="TlsStream.AuthenticateAsServerAsync"/> lets a handshake take before it closes the transport

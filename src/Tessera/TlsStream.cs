@@ -52,8 +52,11 @@ public sealed class TlsStream : Stream
     /// <summary>The ALPN protocol agreed on, or null.</summary>
     public string? NegotiatedApplicationProtocol => Connection.NegotiatedApplicationProtocol;
 
-    /// <summary>The SNI host name sent or received.</summary>
+    /// <summary>The SNI host name sent or received (with Encrypted Client Hello accepted, the inner, encrypted one).</summary>
     public string? ServerName => Connection.ServerName;
+
+    /// <summary>Whether Encrypted Client Hello was offered, and whether the server used the inner ClientHello.</summary>
+    public TlsEchStatus EchStatus => Connection.EchStatus;
 
     /// <summary>The peer's certificate chain (DER, end-entity first).</summary>
     public IReadOnlyList<byte[]> PeerCertificateChain => Connection.PeerCertificateChain;

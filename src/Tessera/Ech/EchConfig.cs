@@ -80,10 +80,38 @@ public sealed class EchConfig
         return bytes;
     }
 
-    /// <summary>Whether a client here can use this configuration: a KEM and one suite Tessera implements, no unknown mandatory extension.</summary>
-    public bool IsUsable => Kem == HpkeKem.DhkemX25519HkdfSha256 && PublicKey.Length == 32 && PublicName.Length > 0
+    /// <summary>
+    /// Whether a client here can use this configuration: a KEM and one suite Tessera implements, no unknown mandatory
+    /// extension, and a public name that is a DNS host name and cannot be read as an IPv4 address (RFC 9849 §6.1.7).
+    /// </summary>
+    public bool IsUsable => Kem == HpkeKem.DhkemX25519HkdfSha256 && PublicKey.Length == 32 && IsValidPublicName(PublicName)
         && CipherSuites.Any(s => new HpkeSuite(Kem, s.Kdf, s.Aead) is { IsSupported: true, Aead: not HpkeAead.ExportOnly })
         && !Extensions.Any(e => e.IsMandatory);
+
+    /// <summary>
+    /// A dot-separated sequence of LDH labels of at most 63 octets, not starting or ending with a dot, whose last label
+    /// is neither all digits nor "0x" and hexadecimal digits (RFC 9849 §6.1.7).
+    /// </summary>
+    public static bool IsValidPublicName(string name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > 253)
+        {
+            return false;
+        }
+
+        var labels = name.Split('.');
+        foreach (var label in labels)
+        {
+            if (label.Length is 0 or > 63 || label[0] == '-' || label[^1] == '-' || !label.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+            {
+                return false;
+            }
+        }
+
+        var last = labels[^1];
+        return !last.All(char.IsAsciiDigit) &&
+            !(last.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && last[2..].All(char.IsAsciiHexDigit));
+    }
 
     /// <summary>The first suite of the server's list that Tessera implements.</summary>
     public HpkeSuite? PreferredSuite => CipherSuites.Select(s => new HpkeSuite(Kem, s.Kdf, s.Aead)).FirstOrDefault(s => s.IsSupported && s.Aead != HpkeAead.ExportOnly);

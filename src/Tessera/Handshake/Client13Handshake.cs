@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using Tessera.Crypto;
+using Tessera.Ech;
 using Tessera.KeySchedule;
 using Tessera.Messages;
 using Tessera.Pki;
@@ -32,6 +33,7 @@ internal sealed class Client13Handshake : Tls13Handshake
     private bool _pskAccepted;
     private bool _earlyDataOffered;          // the first ClientHello carried early_data and 0-RTT data followed it
     private bool _earlyDataAccepted;
+    private EchClientContext? _ech;          // Encrypted Client Hello offered (or GREASE)
 
     private enum State { Start, WaitServerHello, WaitEncryptedExtensions, WaitCertificateOrRequest, WaitCertificate, WaitCertificateVerify, WaitFinished, Complete }
 
@@ -57,6 +59,21 @@ internal sealed class Client13Handshake : Tls13Handshake
 
         ClientRandom = new byte[32];
         Crypto.GetRandomBytes(ClientRandom);
+        if (RenegotiationContext is null && _options.EchConfigList is { } echConfigs)
+        {
+            if (!_options.Allows(TlsProtocolVersion.Tls13))
+            {
+                throw new TlsException(AlertDescription.InternalError, "Encrypted Client Hello needs TLS 1.3, which is not enabled");
+            }
+
+            _ech = EchClientContext.Offer(echConfigs, Crypto);
+        }
+        else if (RenegotiationContext is null && _options.EchGrease && _options.Allows(TlsProtocolVersion.Tls13))
+        {
+            _ech = EchClientContext.Grease(Crypto);
+            Connection.EchStatus = TlsEchStatus.Grease;
+        }
+
         _offered = RenegotiationContext is null
             ? _options.ResumeSession ?? _options.SessionCache?.Take(_options.ServerName, Options.TimeProvider.GetUtcNow())
             : null;
@@ -97,8 +114,7 @@ internal sealed class Client13Handshake : Tls13Handshake
 
         _earlyDataOffered = EarlyDataFits;
         _clientHello = BuildClientHello(cookie: null);
-        _clientHelloMessage = Serialize(_clientHello);
-        Send(_clientHelloMessage);
+        _clientHelloMessage = SendClientHello(_clientHello, afterHelloRetryRequest: false);
         if (_earlyDataOffered)
         {
             SendEarlyData();
@@ -140,6 +156,7 @@ internal sealed class Client13Handshake : Tls13Handshake
             share.Dispose();
         }
 
+        _ech?.Dispose();
         base.Dispose();
     }
 
@@ -168,7 +185,13 @@ internal sealed class Client13Handshake : Tls13Handshake
     /// <summary>A renegotiation keeps the connection's version; otherwise the options decide.</summary>
     private bool Offers(TlsProtocolVersion version) => RenegotiationContext is not null
         ? version == Connection.NegotiatedProtocol
-        : _options.Allows(version);
+        : _options.Allows(version) && (version == TlsProtocolVersion.Tls13 || !OffersEch);
+
+    /// <summary>A real Encrypted Client Hello is offered: then TLS 1.3 only, in both hellos (RFC 9849 §6.1 requires it of the inner one).</summary>
+    private bool OffersEch => _ech is { IsGrease: false };
+
+    /// <summary>The server used the outer ClientHello: authenticate the public name, then fail with ech_required.</summary>
+    private bool EchRejected => _ech is { IsGrease: false, Accepted: false };
 
     private static readonly TlsProtocolVersion[] Tls12Family = [TlsProtocolVersion.Tls12, TlsProtocolVersion.Tls11, TlsProtocolVersion.Tls10];
 
@@ -281,7 +304,15 @@ internal sealed class Client13Handshake : Tls13Handshake
             _pskOffered = true;   // last, as §4.2.11 requires; the binder is filled in by Serialize
         }
 
-        return new ClientHello
+        if (OffersEch)
+        {
+            // RFC 9849 §5, §6.1: the inner hello carries the inner marker. Everything between it and pre_shared_key is
+            // repeated in the outer hello and compressed away, so it follows server_name and the marker contiguously.
+            extensions.Insert(SniHostName is null ? 0 : 1, new TlsExtension((ushort)ExtensionType.EncryptedClientHello, EncryptedClientHelloExtension.InnerMarker.Encode()));
+            _offeredExtensions.Add((ushort)ExtensionType.EncryptedClientHello);
+        }
+
+        var hello = new ClientHello
         {
             // RFC 8446 §4.1.2: 0x0303 when offering TLS 1.2 or 1.3; otherwise (legacy) the highest version offered.
             LegacyVersion = (ushort)(Offers13 || Offers12 ? TlsProtocolVersion.Tls12 : Tls12Family.First(Offers)),
@@ -291,6 +322,44 @@ internal sealed class Client13Handshake : Tls13Handshake
             LegacyCompressionMethods = [0],
             Extensions = extensions,
         };
+
+        if (_ech is { IsGrease: true } grease)
+        {
+            // RFC 9849 §6.2.1: before pre_shared_key, which stays last.
+            extensions.Insert(_pskOffered ? extensions.Count - 1 : extensions.Count, grease.GreaseExtension(hello));
+            _offeredExtensions.Add((ushort)ExtensionType.EncryptedClientHello);
+        }
+
+        return hello;
+    }
+
+    /// <summary>
+    /// Sends a ClientHello. With Encrypted Client Hello, <paramref name="hello"/> is the inner one: it goes into the
+    /// transcript (until the server says otherwise) and out sealed inside the ClientHelloOuter that is sent instead.
+    /// Returns the hello's bytes.
+    /// </summary>
+    private byte[] SendClientHello(ClientHello hello, bool afterHelloRetryRequest)
+    {
+        var bytes = Serialize(hello);
+        if (_ech is not { IsGrease: false } ech)
+        {
+            Send(bytes);
+            return bytes;
+        }
+
+        var outer = ech.SealOuter(ClientHello.Parse(bytes.AsSpan(4)), afterHelloRetryRequest);
+        Options.Observer?.OnEchInnerClientHello(TrafficDirection.Sent, bytes);
+        if (ech.Accepted == false)
+        {
+            Send(outer);   // rejected at the HelloRetryRequest: the outer hello is the ClientHello now
+        }
+        else
+        {
+            Transcript.Add(bytes);
+            Connection.SendHandshakeMessage(outer);
+        }
+
+        return bytes;
     }
 
     private const byte PskKe = 0;
@@ -425,6 +494,16 @@ internal sealed class Client13Handshake : Tls13Handshake
             throw new TlsException(AlertDescription.IllegalParameter, "ServerHello cipher suite differs from the HelloRetryRequest's");
         }
 
+        if (_ech is { IsGrease: false, Accepted: not false } ech)
+        {
+            DecideEch(ech, hello, suiteInfo, message);
+        }
+        else if (_ech is { IsGrease: true } && hello.IsHelloRetryRequest &&
+            ExtensionBlock.Find(hello.Extensions, ExtensionType.EncryptedClientHello) is { Data.Length: not EchAcceptance.Length })
+        {
+            throw new TlsException(AlertDescription.DecodeError, "HelloRetryRequest's encrypted_client_hello is not 8 bytes");
+        }
+
         if (hello.IsHelloRetryRequest)
         {
             HandleHelloRetryRequest(hello, suiteInfo, message);
@@ -493,6 +572,60 @@ internal sealed class Client13Handshake : Tls13Handshake
         _state = State.WaitEncryptedExtensions;
     }
 
+    /// <summary>
+    /// RFC 9849 §6.1.4: did the server use the inner ClientHello? A ServerHello says so in the last 8 bytes of its
+    /// random, a HelloRetryRequest in its encrypted_client_hello extension; both are keyed by the inner random and
+    /// hash the inner transcript with the confirmation zeroed. Without the signal the outer hello is the ClientHello.
+    /// </summary>
+    private void DecideEch(EchClientContext ech, ServerHello hello, CipherSuiteInfo suite, byte[] message)
+    {
+        bool accepted;
+        if (hello.IsHelloRetryRequest)
+        {
+            accepted = false;
+            if (ExtensionBlock.Find(hello.Extensions, ExtensionType.EncryptedClientHello) is { } ext)
+            {
+                if (ext.Data.Length != EchAcceptance.Length)
+                {
+                    throw new TlsException(AlertDescription.DecodeError, "HelloRetryRequest's encrypted_client_hello is not 8 bytes");
+                }
+
+                // §7.2.1: message_hash(ClientHelloInner1) then the HelloRetryRequest with its confirmation zeroed.
+                var zeroed = hello.WithExtensions([.. hello.Extensions.Select(e =>
+                    e.Type == (ushort)ExtensionType.EncryptedClientHello ? new TlsExtension(e.Type, new byte[EchAcceptance.Length]) : e)]).ToMessageBytes();
+                using var transcript = new Transcript(Crypto);
+                transcript.Add(_clientHelloMessage);
+                transcript.ReplaceWithMessageHash(suite.Hash);
+                var expected = EchAcceptance.Compute(Crypto, suite.Hash, ClientRandom, transcript.HashWith(suite.Hash, zeroed), helloRetryRequest: true);
+                accepted = CryptographicOperations.FixedTimeEquals(expected, ext.Data);
+            }
+
+            ech.AcceptedByHelloRetryRequest = accepted;
+        }
+        else
+        {
+            var zeroed = (byte[])message.Clone();
+            zeroed.AsSpan(EchAcceptance.ServerHelloOffset, EchAcceptance.Length).Clear();
+            var expected = EchAcceptance.Compute(Crypto, suite.Hash, ClientRandom, Transcript.HashWith(suite.Hash, zeroed), helloRetryRequest: false);
+            accepted = CryptographicOperations.FixedTimeEquals(expected, message.AsSpan(EchAcceptance.ServerHelloOffset, EchAcceptance.Length));
+            if (ech.AcceptedByHelloRetryRequest && !accepted)
+            {
+                throw new TlsException(AlertDescription.IllegalParameter, "the ServerHello does not confirm the Encrypted Client Hello its HelloRetryRequest accepted");
+            }
+        }
+
+        ech.Accepted = accepted;
+        Connection.EchStatus = accepted ? TlsEchStatus.Accepted : TlsEchStatus.Rejected;
+        if (!accepted)
+        {
+            // §6.1.6: on with the outer hello, which offered no PSK (a GREASE one at most) and names the public name.
+            Transcript.ReplacePending(ech.OuterMessage);
+            ClientRandom = ech.OuterRandom;
+            _psk = null;
+            _pskOffered = false;
+        }
+    }
+
     private void HandleHelloRetryRequest(ServerHello hrr, CipherSuiteInfo suiteInfo, byte[] message)
     {
         if (_retried)
@@ -503,7 +636,7 @@ internal sealed class Client13Handshake : Tls13Handshake
         _retried = true;
         foreach (var ext in hrr.Extensions)
         {
-            CheckServerExtension(ext.Type, allowed: [ExtensionType.KeyShare, ExtensionType.SupportedVersions, ExtensionType.Cookie], "HelloRetryRequest");
+            CheckServerExtension(ext.Type, allowed: [ExtensionType.KeyShare, ExtensionType.SupportedVersions, ExtensionType.Cookie, ExtensionType.EncryptedClientHello], "HelloRetryRequest");
         }
 
         var keyShareExt = ExtensionBlock.Find(hrr.Extensions, ExtensionType.KeyShare);
@@ -552,7 +685,7 @@ internal sealed class Client13Handshake : Tls13Handshake
         }
 
         _clientHello = BuildClientHello(cookie);
-        Send(Serialize(_clientHello));
+        SendClientHello(_clientHello, afterHelloRetryRequest: true);
     }
 
     private void CheckServerExtension(ushort type, ExtensionType[] allowed, string where)
@@ -577,10 +710,25 @@ internal sealed class Client13Handshake : Tls13Handshake
             CheckServerExtension(ext.Type,
                 allowed: [ExtensionType.ServerName, ExtensionType.SupportedGroups, ExtensionType.ApplicationLayerProtocolNegotiation,
                           ExtensionType.RecordSizeLimit, ExtensionType.MaxFragmentLength, ExtensionType.UseSrtp, ExtensionType.Heartbeat,
-                          ExtensionType.ClientCertificateType, ExtensionType.ServerCertificateType, ExtensionType.EarlyData],
+                          ExtensionType.ClientCertificateType, ExtensionType.ServerCertificateType, ExtensionType.EarlyData,
+                          ExtensionType.EncryptedClientHello],
                 "EncryptedExtensions");
             switch ((ExtensionType)ext.Type)
             {
+                case ExtensionType.EncryptedClientHello:
+                    if (_ech is { IsGrease: false, Accepted: true })
+                    {
+                        // RFC 9849 §5: retry_configs answer only an outer hello.
+                        throw new TlsException(AlertDescription.UnsupportedExtension, "retry_configs sent although the server used the inner ClientHello");
+                    }
+
+                    _ = EchConfigList.Parse(ext.Data);   // decode_error if malformed
+                    if (EchRejected)
+                    {
+                        _ech!.RetryConfigs = ext.Data;   // a GREASE client checks them and forgets them (§6.2.1)
+                    }
+
+                    break;
                 case ExtensionType.ServerName when ext.Data.Length != 0:
                     throw new TlsException(AlertDescription.DecodeError, "server_name acknowledgement must be empty");
                 case ExtensionType.ApplicationLayerProtocolNegotiation:
@@ -710,7 +858,8 @@ internal sealed class Client13Handshake : Tls13Handshake
         }
 
         var verifier = _options.CertificateVerifier ?? new X509CertificateVerifier();
-        var hostName = string.IsNullOrEmpty(_options.ServerName) ? null : _options.ServerName;
+        // RFC 9849 §6.1.7: after a rejected ECH the certificate must be valid for the configuration's public name.
+        var hostName = EchRejected ? _ech!.Config!.PublicName : string.IsNullOrEmpty(_options.ServerName) ? null : _options.ServerName;
         VerifyPeerChain(verifier, _serverChain, hostName, peerIsServer: true, next: () => { }, staple);
     }
 
@@ -726,6 +875,18 @@ internal sealed class Client13Handshake : Tls13Handshake
     {
         VerifyFinished(message, ServerHandshakeSecret!);
         Transcript.Add(message);
+        if (EchRejected)
+        {
+            // RFC 9849 §6.1.6: the public name is authenticated, which proves the retry configurations are the server's;
+            // the connection itself never reaches the application.
+            throw new TlsException(AlertDescription.EchRequired, _ech!.RetryConfigs is null
+                ? $"the server did not accept Encrypted Client Hello and sent no retry configurations (authenticated as {_ech.Config!.PublicName}): ECH is off there"
+                : $"the server did not accept Encrypted Client Hello; it sent retry configurations (authenticated as {_ech.Config!.PublicName}) to connect again with")
+            {
+                EchRetryConfigs = _ech.RetryConfigs,
+            };
+        }
+
         var (clientApp, serverApp) = DeriveApplicationSecrets();
         Connection.InstallReadKeys(Suite!, serverApp, "server application traffic keys");
 
@@ -753,7 +914,8 @@ internal sealed class Client13Handshake : Tls13Handshake
             .Select(s => (SignatureScheme)s).ToList();
         var authorities = ExtensionBlock.Find(_certificateRequest.Extensions, ExtensionType.CertificateAuthorities) is { } cas
             ? CertificateAuthoritiesExtension.Parse(cas.Data) : [];
-        if (ClientCertificateSelector.Choose(_options, OfferedSignatureSchemes, offered, authorities) is not { } choice)
+        // RFC 9849 §6.1.7: no client certificate for a handshake that only authenticates the public name.
+        if (EchRejected || ClientCertificateSelector.Choose(_options, OfferedSignatureSchemes, offered, authorities) is not { } choice)
         {
             Send(BuildCertificate(_certificateRequest.RequestContext, []));
             next();

@@ -1,5 +1,7 @@
 using System.Security.Cryptography;
 using Tessera.Crypto;
+using Tessera.Crypto.Hpke;
+using Tessera.Ech;
 using Tessera.KeySchedule;
 using Tessera.Messages;
 using Tessera.Pki;
@@ -36,6 +38,10 @@ internal sealed class Server13Handshake : Tls13Handshake
     private const int StatefulTicketIdLength = 48;
     private bool _clientAcceptsTickets;
     private bool _acceptedEarlyData;
+    private bool _echOffered;                // the first ClientHello carried an outer encrypted_client_hello
+    private bool _echAccepted;               // ... and it decrypted: the handshake runs on the inner hellos
+    private HpkeContext? _echContext;
+    private EncryptedClientHelloExtension? _echFirst;
 
     private const byte PskKe = 0;
     private const byte PskDheKe = 1;
@@ -80,12 +86,140 @@ internal sealed class Server13Handshake : Tls13Handshake
 
     public override void Dispose()
     {
+        _echContext?.Dispose();
         Zero(_clientApp);
         Zero(_serverApp);
         base.Dispose();
     }
 
-    private void HandleClientHello(byte[] message) => HandleClientHello(message, _state == State.WaitSecondClientHello, statefulLookupDone: false);
+    private void HandleClientHello(byte[] message)
+    {
+        bool second = _state == State.WaitSecondClientHello;
+        HandleClientHello(OpenEncryptedClientHello(message, second), second, statefulLookupDone: false);
+    }
+
+    /// <summary>
+    /// RFC 9849 §7.1 (shared mode): a ClientHelloOuter that decrypts with one of the ECH keys gives way to its
+    /// ClientHelloInner, which the rest of the handshake uses; otherwise the outer hello is the ClientHello and
+    /// EncryptedExtensions carries retry_configs. After a HelloRetryRequest that accepted ECH, the second outer hello
+    /// must decrypt with the same HPKE context. Returns the ClientHello message to go on with.
+    /// </summary>
+    private byte[] OpenEncryptedClientHello(byte[] message, bool second)
+    {
+        if (second && !_echAccepted)
+        {
+            return message;   // §7.1.1: a rejected ECH is not looked at again
+        }
+
+        var outer = ClientHello.Parse(Body(message));
+        var ext = ExtensionBlock.Find(outer.Extensions, ExtensionType.EncryptedClientHello);
+        if (ext is null)
+        {
+            return second
+                ? throw new TlsException(AlertDescription.MissingExtension, "the second ClientHelloOuter has no encrypted_client_hello")
+                : message;
+        }
+
+        var ech = EncryptedClientHelloExtension.ParseClientHello(ext.Data);
+        if (!ech.IsOuter)
+        {
+            // §7: an inner hello never comes straight from the network to a shared-mode server.
+            throw new TlsException(AlertDescription.IllegalParameter, "ClientHello carries an inner encrypted_client_hello");
+        }
+
+        // §5.2: the AAD is the outer hello with the payload zeroed (it is the extension's last field).
+        var aad = ClientHelloOuterAad(outer, ext, ech.Payload.Length);
+        if (second)
+        {
+            if (ech.CipherSuite != _echFirst!.CipherSuite || ech.ConfigId != _echFirst.ConfigId || ech.Enc.Length != 0)
+            {
+                throw new TlsException(AlertDescription.IllegalParameter, "the second ClientHelloOuter changes the ECH suite or config_id, or repeats enc");
+            }
+
+            byte[] plaintext;
+            try
+            {
+                plaintext = _echContext!.Open(aad, ech.Payload);
+            }
+            catch (CryptographicException)
+            {
+                throw new TlsException(AlertDescription.DecryptError, "the second ClientHelloOuter's encrypted_client_hello does not decrypt");
+            }
+
+            return AcceptInner(plaintext, outer);
+        }
+
+        _echOffered = true;
+        _echFirst = ech;
+        Connection.EchStatus = TlsEchStatus.Rejected;
+        foreach (var key in _options.EchKeys)
+        {
+            // §7.1: candidates by config_id, then the suite must be one the configuration lists.
+            var config = key.Config;
+            var suite = new HpkeSuite(config.Kem, ech.CipherSuite.Kdf, ech.CipherSuite.Aead);
+            if (config.ConfigId != ech.ConfigId || !config.CipherSuites.Contains(ech.CipherSuite) || !suite.IsSupported || suite.Aead == HpkeAead.ExportOnly)
+            {
+                continue;
+            }
+
+            HpkeContext? context = null;
+            byte[] plaintext;
+            try
+            {
+                byte[] info = [.. "tls ech"u8, 0, .. config.Encode()];
+                context = Hpke.SetupBaseRecipient(suite, ech.Enc, key.KeyPair, info, Crypto);
+                plaintext = context.Open(aad, ech.Payload);
+            }
+            catch (CryptographicException)
+            {
+                context?.Dispose();
+                continue;   // not this key (or a GREASE extension): try the next, then go on with the outer hello
+            }
+
+            _echContext = context;
+            return AcceptInner(plaintext, outer);
+        }
+
+        return message;
+    }
+
+    private static byte[] ClientHelloOuterAad(ClientHello outer, TlsExtension ext, int payloadLength)
+    {
+        var zeroed = (byte[])ext.Data.Clone();
+        zeroed.AsSpan(zeroed.Length - payloadLength).Clear();
+        return outer.With([.. outer.Extensions.Select(e => ReferenceEquals(e, ext) ? new TlsExtension(e.Type, zeroed) : e)]).ToMessageBytes()[4..];
+    }
+
+    /// <summary>Rebuilds ClientHelloInner (§5.1) and checks it (§7.1): the inner marker, and TLS 1.3 or above only.</summary>
+    private byte[] AcceptInner(byte[] plaintext, ClientHello outer)
+    {
+        byte[] bytes;
+        try
+        {
+            bytes = EncodedClientHelloInner.Decode(plaintext, outer).ToMessageBytes();
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(plaintext);
+        }
+
+        var inner = ClientHello.Parse(Body(bytes));   // the usual ClientHello rules: no repeated extension, pre_shared_key last
+        if (ExtensionBlock.Find(inner.Extensions, ExtensionType.EncryptedClientHello) is not { } marker || EncryptedClientHelloExtension.ParseClientHello(marker.Data).IsOuter)
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "ClientHelloInner has no inner encrypted_client_hello");
+        }
+
+        if (ExtensionBlock.Find(inner.Extensions, ExtensionType.SupportedVersions) is not { } versions ||
+            SupportedVersionsExtension.ParseClientHello(versions.Data).Any(v => v <= (ushort)TlsProtocolVersion.Tls12))
+        {
+            throw new TlsException(AlertDescription.IllegalParameter, "ClientHelloInner offers TLS 1.2 or below");
+        }
+
+        Options.Observer?.OnEchInnerClientHello(TrafficDirection.Received, bytes);
+        _echAccepted = true;
+        Connection.EchStatus = TlsEchStatus.Accepted;
+        return bytes;
+    }
 
     private void HandleClientHello(byte[] message, bool second, bool statefulLookupDone)
     {
@@ -553,7 +687,20 @@ internal sealed class Server13Handshake : Tls13Handshake
                 new TlsExtension((ushort)ExtensionType.Cookie, CookieExtension.Encode(_cookie)),
             ],
         };
-        Send(hrr.ToMessageBytes());
+        if (_echAccepted)
+        {
+            // RFC 9849 §7.2.1: last, eight zero bytes, then the confirmation over message_hash(ClientHelloInner1) and this HRR.
+            hrr.Extensions.Add(new TlsExtension((ushort)ExtensionType.EncryptedClientHello, new byte[EchAcceptance.Length]));
+        }
+
+        var hrrBytes = hrr.ToMessageBytes();
+        if (_echAccepted)
+        {
+            EchAcceptance.Compute(Crypto, suite.Hash, ClientRandom, Transcript.HashWith(suite.Hash, hrrBytes), helloRetryRequest: true)
+                .CopyTo(hrrBytes.AsSpan(hrrBytes.Length - EchAcceptance.Length));
+        }
+
+        Send(hrrBytes);
         Connection.WasHelloRetryRequest = true;
         if (hello.LegacySessionId.Length > 0)
         {
@@ -581,7 +728,7 @@ internal sealed class Server13Handshake : Tls13Handshake
             extensions.Add(new TlsExtension((ushort)ExtensionType.PreSharedKey, PreSharedKeyExtension.EncodeServerHello((ushort)index)));
         }
 
-        Send(new ServerHello
+        var bytes = new ServerHello
         {
             LegacyVersion = (ushort)TlsProtocolVersion.Tls12,
             Random = random,
@@ -589,7 +736,16 @@ internal sealed class Server13Handshake : Tls13Handshake
             CipherSuite = (ushort)suite.Suite,
             LegacyCompressionMethod = 0,
             Extensions = extensions,
-        }.ToMessageBytes());
+        }.ToMessageBytes();
+        if (_echAccepted)
+        {
+            // RFC 9849 §7.2: random[24..32] zeroed, the inner transcript through this ServerHello, the confirmation in their place.
+            var confirmation = bytes.AsSpan(EchAcceptance.ServerHelloOffset, EchAcceptance.Length);
+            confirmation.Clear();
+            EchAcceptance.Compute(Crypto, suite.Hash, ClientRandom, Transcript.HashWith(suite.Hash, bytes), helloRetryRequest: false).CopyTo(confirmation);
+        }
+
+        Send(bytes);
     }
 
     /// <summary>
@@ -788,6 +944,12 @@ internal sealed class Server13Handshake : Tls13Handshake
         {
             // RFC 8449 §4: a server answers only when the client sent one; without a configured limit, advertise the maximum.
             extensions.Add(new TlsExtension((ushort)ExtensionType.RecordSizeLimit, RecordSizeLimitExtension.Encode((ushort)(_options.RecordSizeLimit ?? 16385))));
+        }
+
+        if (_echOffered && !_echAccepted && _options.EchKeys.Count > 0)
+        {
+            // RFC 9849 §7.1: a client whose ECH did not decrypt gets the current configuration to retry with.
+            extensions.Add(new TlsExtension((ushort)ExtensionType.EncryptedClientHello, _options.EchKeys[0].ConfigList));
         }
 
         Send(new EncryptedExtensions { Extensions = extensions }.ToMessageBytes());

@@ -41,6 +41,21 @@ internal sealed class Transcript : IDisposable
         }
     }
 
+    /// <summary>
+    /// Before the hash is chosen: the one message kept so far (ClientHelloInner) gives way to another
+    /// (ClientHelloOuter, when the server did not accept Encrypted Client Hello).
+    /// </summary>
+    public void ReplacePending(ReadOnlySpan<byte> message)
+    {
+        if (_hash is not null || _messages is not null || _pending.Count != 1)
+        {
+            throw new InvalidOperationException("Only the first ClientHello, before the hash is chosen, can be replaced.");
+        }
+
+        _pending.Clear();
+        _pending.Add(message.ToArray());
+    }
+
     public void SetAlgorithm(TlsHashAlgorithm algorithm)
     {
         if (_hash is not null)

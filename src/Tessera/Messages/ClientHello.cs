@@ -15,9 +15,39 @@ internal sealed class ClientHello
 
     public List<TlsExtension> Extensions { get; set; } = [];
 
+    /// <summary>A copy with other extensions, and optionally another random and legacy_session_id (ECH's inner and outer hellos).</summary>
+    public ClientHello With(List<TlsExtension> extensions, byte[]? random = null, byte[]? legacySessionId = null) => new()
+    {
+        LegacyVersion = LegacyVersion,
+        Random = random ?? Random,
+        LegacySessionId = legacySessionId ?? LegacySessionId,
+        CipherSuites = CipherSuites,
+        LegacyCompressionMethods = LegacyCompressionMethods,
+        Extensions = extensions,
+    };
+
     public static ClientHello Parse(ReadOnlySpan<byte> body)
     {
         var reader = new TlsReader(body);
+        var hello = Read(ref reader, extensionsRequired: false);
+        reader.EnsureEmpty("ClientHello");
+        return hello;
+    }
+
+    /// <summary>
+    /// Reads a ClientHello (with extensions) from the start of <paramref name="data"/> and returns how many bytes it
+    /// took: an EncodedClientHelloInner is followed by its padding (RFC 9849 §5.1).
+    /// </summary>
+    public static ClientHello ParsePrefix(ReadOnlySpan<byte> data, out int length)
+    {
+        var reader = new TlsReader(data);
+        var hello = Read(ref reader, extensionsRequired: true);
+        length = data.Length - reader.Remaining;
+        return hello;
+    }
+
+    private static ClientHello Read(ref TlsReader reader, bool extensionsRequired)
+    {
         var hello = new ClientHello
         {
             LegacyVersion = reader.ReadUInt16(),
@@ -51,8 +81,7 @@ internal sealed class ClientHello
         hello.LegacyCompressionMethods = compression.ToArray();
 
         // A ClientHello from before extensions existed ends here (RFC 5246 §7.4.1.2).
-        hello.Extensions = reader.IsEmpty ? [] : ExtensionBlock.Read(ref reader);
-        reader.EnsureEmpty("ClientHello");
+        hello.Extensions = reader.IsEmpty && !extensionsRequired ? [] : ExtensionBlock.Read(ref reader);
 
         int psk = hello.Extensions.FindIndex(e => e.Type == (ushort)ExtensionType.PreSharedKey);
         if (psk >= 0 && psk != hello.Extensions.Count - 1)

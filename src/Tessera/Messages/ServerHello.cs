@@ -26,6 +26,17 @@ internal sealed class ServerHello
 
     public bool IsHelloRetryRequest => Random.AsSpan().SequenceEqual(HrrRandom);
 
+    /// <summary>A copy with other extensions (the HelloRetryRequest whose ECH confirmation is zeroed, RFC 9849 §7.2.1).</summary>
+    public ServerHello WithExtensions(List<TlsExtension> extensions) => new()
+    {
+        LegacyVersion = LegacyVersion,
+        Random = Random,
+        LegacySessionIdEcho = LegacySessionIdEcho,
+        CipherSuite = CipherSuite,
+        LegacyCompressionMethod = LegacyCompressionMethod,
+        Extensions = extensions,
+    };
+
     public static ServerHello Parse(ReadOnlySpan<byte> body)
     {
         var reader = new TlsReader(body);

@@ -517,4 +517,8 @@ internal sealed class RecordingObserver : ITlsObserver
     }
 
     public void OnAlert(TrafficDirection direction, AlertDescription alert) => Alerts.Add((direction, alert));
+
+    public List<(TrafficDirection Direction, byte[] Message)> EchInner { get; } = [];
+
+    public void OnEchInnerClientHello(TrafficDirection direction, ReadOnlySpan<byte> message) => EchInner.Add((direction, message.ToArray()));
 }
