@@ -19,6 +19,7 @@ public class HandshakeBenchmarks
     private TlsClientOptions _client = null!;
     private TlsSession _ticket13 = null!;
     private TlsSession _session12 = null!;
+    private byte[] _echConfigList = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -26,6 +27,9 @@ public class HandshakeBenchmarks
         var ca = TestCertificateAuthority.Create(CertificateKeyType.EcdsaP256);
         _server = new TlsServerOptions { MaxEarlyDataSize = 1024, SessionTicketCount = 1, AntiReplay = new InMemoryAntiReplayStore(capacity: 10_000_000), EarlyDataFreshnessWindow = TimeSpan.FromDays(1) };
         _server.Certificates.Add(ca.IssueServerCertificate(["localhost"], CertificateKeyType.EcdsaP256));
+        var echKey = Tessera.Ech.EchServerKey.Generate("public.localhost");
+        _server.EchKeys.Add(echKey);
+        _echConfigList = echKey.ConfigList;
         _client = new TlsClientOptions { ServerName = "localhost", CertificateVerifier = new X509CertificateVerifier([ca.RootCertificateDer]), Groups = [NamedGroup.X25519, NamedGroup.Secp256r1] };
         _ticket13 = Run(_client).Session!;
         _session12 = Run(With(o => o.MaxProtocolVersion = TlsProtocolVersion.Tls12)).Session!;
@@ -57,6 +61,10 @@ public class HandshakeBenchmarks
 
     [Benchmark]
     public bool FullTls13HybridX25519MlKem768() => Run(With(o => o.Groups = NamedGroups.Defaults)).NegotiatedGroup == NamedGroup.X25519MLKEM768;
+
+    /// <summary>Encrypted Client Hello accepted: HPKE seal and open, the inner hello encoded and rebuilt, the acceptance signal.</summary>
+    [Benchmark]
+    public bool FullTls13WithEch() => Run(With(o => o.EchConfigList = _echConfigList)).EchStatus == TlsEchStatus.Accepted;
 
     [Benchmark]
     public bool ResumedTls13() => Run(With(o => o.ResumeSession = _ticket13)).IsResumed;

@@ -44,6 +44,21 @@ internal sealed class AnalyzerObserver(TextWriter output, bool showRecords, stri
         }
     }
 
+    public void OnEchInnerClientHello(TrafficDirection direction, ReadOnlySpan<byte> message)
+    {
+        var lines = HandshakeMessageDescriber.Describe(HandshakeType.ClientHello, message[4..]);
+        lock (_gate)
+        {
+            output.WriteLine(direction == TrafficDirection.Sent
+                ? $"[{local}, encrypted into the next ClientHello's encrypted_client_hello] ClientHelloInner ({message.Length - 4} bytes)"
+                : $"[{local}, decrypted from the ClientHello above] ClientHelloInner ({message.Length - 4} bytes)");
+            foreach (var line in lines)
+            {
+                output.WriteLine("    " + line);
+            }
+        }
+    }
+
     public void OnSecretDerived(string label) => Write($"        secret derived: \"{label}\"");
 
     public void OnKeyChange(TrafficDirection direction, string description) =>

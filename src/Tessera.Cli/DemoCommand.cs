@@ -20,13 +20,15 @@ internal static class DemoCommand
         var groups = CliOptions.Create<string?>("groups", "colon-separated groups the client offers, e.g. P-384:X25519");
         var hrr = CliOptions.Flag("hrr", "let the server accept only P-256, so a client leading with X25519 gets a HelloRetryRequest");
         var tls12 = CliOptions.Flag("tls1_2", "show a TLS 1.2 handshake instead");
+        var ech = CliOptions.Flag("ech", "hide the server name with Encrypted Client Hello: the trace shows the outer and the inner ClientHello");
         var command = new Command("demo", "run a TLS 1.3 handshake on loopback and show every message");
         command.Options.Add(keyType);
         command.Options.Add(groups);
         command.Options.Add(hrr);
         command.Options.Add(tls12);
+        command.Options.Add(ech);
         command.SetAction((parse, cancellationToken) => Program.Guarded(() =>
-            RunAsync(ParseKeyType(parse.GetValue(keyType)!), parse.GetValue(groups), parse.GetValue(hrr), parse.GetValue(tls12), Console.Out, cancellationToken)));
+            RunAsync(ParseKeyType(parse.GetValue(keyType)!), parse.GetValue(groups), parse.GetValue(hrr), parse.GetValue(tls12), Console.Out, cancellationToken, parse.GetValue(ech))));
         return command;
     }
 
@@ -40,11 +42,11 @@ internal static class DemoCommand
         _ => throw new CliException($"--key-type: unknown key type '{text}' (ecdsa-p256, ecdsa-p384, rsa2048, rsa-pss, ed25519)"),
     };
 
-    internal static async Task<int> RunAsync(CertificateKeyType keyType, string? groups, bool helloRetry, bool tls12, TextWriter output, CancellationToken cancellationToken)
+    internal static async Task<int> RunAsync(CertificateKeyType keyType, string? groups, bool helloRetry, bool tls12, TextWriter output, CancellationToken cancellationToken, bool ech = false)
     {
-        if (tls12 && helloRetry)
+        if (tls12 && (helloRetry || ech))
         {
-            throw new CliException("--hrr is a TLS 1.3 feature; drop -tls1_2 to see it");
+            throw new CliException($"{(helloRetry ? "--hrr" : "--ech")} is a TLS 1.3 feature; drop -tls1_2 to see it");
         }
 
         output.WriteLine($"Tessera demo: a throwaway CA, a server certificate, and a TLS {(tls12 ? "1.2" : "1.3")} connection over 127.0.0.1");
@@ -59,12 +61,20 @@ internal static class DemoCommand
         }
 
         serverOptions.Certificates.Add(certificate);
+        using var echKey = ech ? Tessera.Ech.EchServerKey.Generate("public.tessera.test", maximumNameLength: 32) : null;
+        if (echKey is not null)
+        {
+            serverOptions.EchKeys.Add(echKey);
+            output.WriteLine("ECH: the server's key is for public name public.tessera.test; the client encrypts its real ClientHello (server name localhost) to it");
+        }
+
         var clientOptions = new TlsClientOptions
         {
             ServerName = "localhost",
             ApplicationProtocols = ["http/1.1"],
             CertificateVerifier = new X509CertificateVerifier([ca.RootCertificateDer]),
             Observer = new AnalyzerObserver(output, showRecords: true),
+            EchConfigList = echKey?.ConfigList,
         };
         if (tls12)
         {

@@ -22,9 +22,10 @@ internal static class EchCommand
         keygen.SetAction((parse, cancellationToken) => Program.Guarded(async () =>
         {
             var name = parse.GetValue(publicName)!;
-            if (name.Length is 0 or > 255 || name.Any(c => c is < '!' or > '~'))
+            if (!EchConfig.IsValidPublicName(name))
             {
-                throw new CliException("--public-name: printable ASCII, 1 to 255 characters");
+                // RFC 9849 §6.1.7: clients skip configurations whose public name is not a DNS name or reads as an IPv4 address.
+                throw new CliException("--public-name: a DNS host name (letters, digits and hyphens in dot-separated labels), not an IP address");
             }
 
             int? id = parse.GetValue(configId);
@@ -54,5 +55,60 @@ internal static class EchCommand
             return 0;
         }));
         return new Command("ech", "Encrypted Client Hello tools") { keygen };
+    }
+
+    /// <summary>
+    /// An ECHConfigList from s_client's -ech_config: base64 on the command line, or a file holding base64, the binary
+    /// list, or PEM with an ECHCONFIG block (an s_server key file). Checked here, so a bad one is one clear line.
+    /// </summary>
+    public static byte[] ReadConfigList(string value)
+    {
+        byte[] list;
+        if (File.Exists(value))
+        {
+            var bytes = File.ReadAllBytes(value);
+            var text = System.Text.Encoding.ASCII.GetString(bytes);
+            int begin = text.IndexOf("-----BEGIN ECHCONFIG-----", StringComparison.Ordinal);
+            if (begin >= 0)
+            {
+                int start = begin + "-----BEGIN ECHCONFIG-----".Length;
+                int end = text.IndexOf("-----END ECHCONFIG-----", start, StringComparison.Ordinal);
+                list = end < 0 ? throw new CliException($"-ech_config: {value}: the ECHCONFIG block has no END line") : FromBase64(text[start..end], value);
+            }
+            else
+            {
+                list = bytes.Length > 1 && bytes[0] == 0 ? bytes : FromBase64(text, value);
+            }
+        }
+        else
+        {
+            list = FromBase64(value, "the argument (neither a file nor base64)");
+        }
+
+        IReadOnlyList<EchConfig> configs;
+        try
+        {
+            configs = EchConfigList.Parse(list);
+        }
+        catch (TlsException ex)
+        {
+            throw new CliException($"-ech_config: not an ECHConfigList: {ex.Reason}");
+        }
+
+        return configs.Any(c => c.IsUsable)
+            ? list
+            : throw new CliException("-ech_config: no configuration in the list is usable here (Tessera needs DHKEM(X25519) with AES-GCM or ChaCha20-Poly1305, and a DNS public name)");
+    }
+
+    private static byte[] FromBase64(string text, string source)
+    {
+        try
+        {
+            return Convert.FromBase64String(string.Concat(text.Where(c => !char.IsWhiteSpace(c))));
+        }
+        catch (FormatException)
+        {
+            throw new CliException($"-ech_config: {source}: not base64");
+        }
     }
 }

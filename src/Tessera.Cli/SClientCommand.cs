@@ -32,9 +32,11 @@ internal static class SClientCommand
         crlFiles.AllowMultipleArgumentsPerToken = false;
         var crlDownload = CliOptions.Flag("crl_download", "fetch revocation data the certificates point to: OCSP from authorityInfoAccess, else the CRL distribution point (5 s timeout)");
         var earlyData = CliOptions.Create<string?>("early_data", "send this file as TLS 1.3 0-RTT early data (with -sess_in, when the ticket allows it)");
+        var echConfig = CliOptions.Create<string?>("ech_config", "Encrypted Client Hello: an ECHConfigList in base64, or a file (base64, binary, or PEM with ECHCONFIG); the server name travels encrypted");
+        var echGrease = CliOptions.Flag("ech_grease", "send a GREASE encrypted_client_hello extension (looks like ECH, hides nothing)");
         var command = new Command("s_client", "connect to a TLS server (OpenSSL-style options)");
         common.AddTo(command);
-        foreach (var option in new Option[] { connect, serverName, noServerName, insecure, verifyReturnError, ignEof, sessOut, sessIn, reconnect, noTicket, noCommands, status, enablePha, crlCheck, crlCheckAll, crlFiles, crlDownload, earlyData })
+        foreach (var option in new Option[] { connect, serverName, noServerName, insecure, verifyReturnError, ignEof, sessOut, sessIn, reconnect, noTicket, noCommands, status, enablePha, crlCheck, crlCheckAll, crlFiles, crlDownload, earlyData, echConfig, echGrease })
         {
             command.Options.Add(option);
         }
@@ -65,6 +67,13 @@ internal static class SClientCommand
                 options.ClientCertificate = PemFiles.LoadTlsCertificate(cert, parse.GetValue(common.Key) ?? cert);
             }
 
+            options.EchConfigList = parse.GetValue(echConfig) is { } ech ? EchCommand.ReadConfigList(ech) : null;
+            options.EchGrease = parse.GetValue(echGrease);
+            if (options.EchConfigList is not null && options.ServerName is null)
+            {
+                throw new CliException("-ech_config with -noservername: there is no server name to hide");
+            }
+
             options.EnableSessionTickets = !parse.GetValue(noTicket);
             options.AllowRenegotiation = true;   // as openssl: R on a line renegotiates (RFC 5746 only)
             options.EnablePostHandshakeAuthentication = parse.GetValue(enablePha);
@@ -87,37 +96,9 @@ internal static class SClientCommand
                 await ReconnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
             }
 
-            using var tcp = new TcpClient { NoDelay = true };   // one flight, one segment: no Nagle delay on the handshake
-            using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-            {
-                connectTimeout.CancelAfter(TimeSpan.FromSeconds(15));
-                try
-                {
-                    await tcp.ConnectAsync(host, port, connectTimeout.Token).ConfigureAwait(false);
-                }
-                catch (SocketException ex)
-                {
-                    throw new CliException($"cannot connect to {host}:{port}: {ex.Message}");
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    throw new CliException($"cannot connect to {host}:{port}: timed out");
-                }
-            }
-
-            await using var stream = new TlsStream(tcp.GetStream());
-            using (var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
-            {
-                handshakeTimeout.CancelAfter(TimeSpan.FromSeconds(30));
-                try
-                {
-                    await stream.AuthenticateAsClientAsync(options, handshakeTimeout.Token).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    throw new CliException("handshake timed out");
-                }
-            }
+            var (tcp, stream) = await ConnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
+            using var tcpOwner = tcp;
+            await using var streamOwner = stream;
 
             if (parse.GetValue(sessOut) is { } sessionOut)
             {
@@ -173,6 +154,73 @@ internal static class SClientCommand
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Connects and runs the handshake. When the server turns Encrypted Client Hello down but sends retry
+    /// configurations (authenticated for the public name), connects once more with them (RFC 9849 §6.1.6).
+    /// </summary>
+    private static async Task<(TcpClient Tcp, TlsStream Stream)> ConnectAsync(string host, int port, TlsClientOptions options, CancellationToken cancellationToken)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            var tcp = new TcpClient { NoDelay = true };   // one flight, one segment: no Nagle delay on the handshake
+            TlsStream? stream = null;
+            try
+            {
+                using (var connectTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+                {
+                    connectTimeout.CancelAfter(TimeSpan.FromSeconds(15));
+                    try
+                    {
+                        await tcp.ConnectAsync(host, port, connectTimeout.Token).ConfigureAwait(false);
+                    }
+                    catch (SocketException ex)
+                    {
+                        throw new CliException($"cannot connect to {host}:{port}: {ex.Message}");
+                    }
+                    catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                    {
+                        throw new CliException($"cannot connect to {host}:{port}: timed out");
+                    }
+                }
+
+                stream = new TlsStream(tcp.GetStream());
+                using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                handshakeTimeout.CancelAfter(TimeSpan.FromSeconds(30));
+                try
+                {
+                    await stream.AuthenticateAsClientAsync(options, handshakeTimeout.Token).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+                {
+                    throw new CliException("handshake timed out");
+                }
+
+                return (tcp, stream);
+            }
+            catch (TlsException ex) when (ex is { Alert: AlertDescription.EchRequired, AlertSource: AlertSource.Local, EchRetryConfigs: { } retry } && attempt == 0)
+            {
+                await Console.Error.WriteLineAsync("tessera s_client: the server did not accept Encrypted Client Hello and sent retry configurations; connecting again with them").ConfigureAwait(false);
+                options.EchConfigList = retry;
+                if (stream is not null)
+                {
+                    await stream.DisposeAsync().ConfigureAwait(false);
+                }
+
+                tcp.Dispose();
+            }
+            catch
+            {
+                if (stream is not null)
+                {
+                    await stream.DisposeAsync().ConfigureAwait(false);
+                }
+
+                tcp.Dispose();
+                throw;
+            }
+        }
     }
 
     /// <summary>As openssl's -reconnect: a full handshake, then five more that resume its session, one line each.</summary>

@@ -29,9 +29,11 @@ internal static class SServerCommand
         var noCert = CliOptions.Flag("nocert", "present no certificate (with -psk: clients authenticate with the PSK)");
         var redis = CliOptions.Create<string?>("redis", "share ticket keys, TLS 1.2 sessions and 0-RTT anti-replay with a fleet through the Redis at host:port");
         var ticketKeys = CliOptions.Create<string?>("ticket_keys", "seal tickets with the keys in this file (one per line: 96 hex digits, name + AES-256 key; the first seals), shared by a fleet");
+        var echKeys = CliOptions.Create<string[]>("ech_key", "Encrypted Client Hello key file from 'tessera ech keygen' (PEM); repeat to keep retired keys: the first is current and goes out as retry_configs");
+        echKeys.AllowMultipleArgumentsPerToken = false;
         var command = new Command("s_server", "run a TLS server (OpenSSL-style options)");
         common.AddTo(command);
-        foreach (var option in new Option[] { accept, www, naccept, verify, requireClient, noTicket, clientRenegotiation, statusFile, status, earlyData, numTickets, ticketKeys, redis, noCert })
+        foreach (var option in new Option[] { accept, www, naccept, verify, requireClient, noTicket, clientRenegotiation, statusFile, status, earlyData, numTickets, ticketKeys, redis, noCert, echKeys })
         {
             command.Options.Add(option);
         }
@@ -82,6 +84,15 @@ internal static class SServerCommand
 
             var endpoint = ParseEndpoint(parse.GetValue(accept)!);
             common.Apply(parse, options, Console.Out);
+            foreach (var echKeyFile in parse.GetValue(echKeys) ?? [])
+            {
+                options.EchKeys.Add(Tessera.Ech.EchServerKey.Load(echKeyFile));
+            }
+
+            if (options.EchKeys.Count > 0 && !options.Allows(TlsProtocolVersion.Tls13))
+            {
+                throw new CliException("-ech_key needs TLS 1.3 (Encrypted Client Hello exists only there)");
+            }
             if (common.ExternalPsk(parse) is { } psk)
             {
                 options.ExternalPsks = [psk];

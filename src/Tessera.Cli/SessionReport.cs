@@ -53,6 +53,16 @@ internal static class SessionReport
             yield return "HelloRetryRequest: yes";
         }
 
+        if (c.EchStatus != TlsEchStatus.NotOffered)
+        {
+            yield return "ECH: " + c.EchStatus switch
+            {
+                TlsEchStatus.Accepted => "accepted (the server name and the rest of the ClientHello travelled encrypted)",
+                TlsEchStatus.Grease => "GREASE (an extension that looks like ECH; nothing hidden)",
+                _ => c.IsClient ? "rejected" : "not decrypted (the outer ClientHello was used; retry configurations sent if this server has ECH keys)",
+            };
+        }
+
         if (c.EarlyDataStatus != TlsEarlyDataStatus.NotOffered)
         {
             yield return $"Early data was {(c.EarlyDataStatus == TlsEarlyDataStatus.Accepted ? "accepted" : "rejected")}";

@@ -300,6 +300,25 @@ public sealed class CliTests(PemFixture pem)
     }
 
     [Fact]
+    public void DemoWithEchShowsTheInnerAndTheOuterClientHello()
+    {
+        using var demo = PeerProcess.StartTessera("demo", "--ech");
+        Assert.True(demo.WaitForExit(Timeout) == 0, demo.Stdout + demo.Stderr);
+        var output = demo.Stdout;
+        int inner = output.IndexOf("encrypted into the next ClientHello's encrypted_client_hello] ClientHelloInner", StringComparison.Ordinal);
+        int outer = output.IndexOf("[client → server] ClientHello (", StringComparison.Ordinal);
+        Assert.True(inner >= 0 && outer > inner, output);
+        Assert.Contains("host_name \"localhost\"", output[inner..outer], StringComparison.Ordinal);
+        Assert.Contains("encrypted_client_hello (65037): inner", output[inner..outer], StringComparison.Ordinal);
+        Assert.Contains("host_name \"public.tessera.test\"", output[outer..], StringComparison.Ordinal);
+        Assert.Contains("ECH: accepted", output, StringComparison.Ordinal);
+
+        using var tls12 = PeerProcess.StartTessera("demo", "--ech", "-tls1_2");
+        Assert.Equal(1, tls12.WaitForExit(Timeout));
+        Assert.Equal("tessera: --ech is a TLS 1.3 feature; drop -tls1_2 to see it", tls12.Stderr.Trim());
+    }
+
+    [Fact]
     public void DemoWithHelloRetryRequestShowsBothClientHellosAndTheCookie()
     {
         using var demo = PeerProcess.StartTessera("demo", "--hrr", "--key-type", "rsa-pss");
@@ -331,6 +350,6 @@ public sealed class CliTests(PemFixture pem)
 
         using var bad = PeerProcess.StartTessera("ech", "keygen", "--public-name", "two words");
         Assert.Equal(1, bad.WaitForExit(Timeout));
-        Assert.Equal("tessera: --public-name: printable ASCII, 1 to 255 characters", bad.Stderr.Trim());
+        Assert.Equal("tessera: --public-name: a DNS host name (letters, digits and hyphens in dot-separated labels), not an IP address", bad.Stderr.Trim());
     }
 }

@@ -539,7 +539,7 @@ internal sealed class Server13Handshake : Tls13Handshake
         }
 
         var cookieExt = ExtensionBlock.Find(hello.Extensions, ExtensionType.Cookie);
-        if (cookieExt is null || !CryptographicOperations.FixedTimeEquals(CookieExtension.Parse(cookieExt.Data), _cookie))
+        if (_cookie is not null && (cookieExt is null || !CryptographicOperations.FixedTimeEquals(CookieExtension.Parse(cookieExt.Data), _cookie)))
         {
             throw new TlsException(AlertDescription.IllegalParameter, "second ClientHello does not echo the cookie");
         }
@@ -668,8 +668,15 @@ internal sealed class Server13Handshake : Tls13Handshake
         _firstHello = hello;
         _retryGroup = group;
         _retrySuite = suite;
-        _cookie = new byte[32];
-        Crypto.GetRandomBytes(_cookie);
+        // RFC 9849 §10.8: behind ECH a stateful server sends no cookie (nothing that could tell backends apart). It
+        // also keeps Go 1.23's ECH client working: it compresses the cookie out of its second inner hello but does not
+        // copy it into the outer one.
+        _cookie = _echAccepted ? null : new byte[32];
+        if (_cookie is not null)
+        {
+            Crypto.GetRandomBytes(_cookie);
+        }
+
         Suite = suite;
         Transcript.Add(message);
         Transcript.ReplaceWithMessageHash(suite.Hash);
@@ -684,9 +691,13 @@ internal sealed class Server13Handshake : Tls13Handshake
             [
                 new TlsExtension((ushort)ExtensionType.SupportedVersions, SupportedVersionsExtension.EncodeServerHello((ushort)TlsProtocolVersion.Tls13)),
                 new TlsExtension((ushort)ExtensionType.KeyShare, KeyShareExtension.EncodeHelloRetryRequest((ushort)group)),
-                new TlsExtension((ushort)ExtensionType.Cookie, CookieExtension.Encode(_cookie)),
             ],
         };
+        if (_cookie is not null)
+        {
+            hrr.Extensions.Add(new TlsExtension((ushort)ExtensionType.Cookie, CookieExtension.Encode(_cookie)));
+        }
+
         if (_echAccepted)
         {
             // RFC 9849 §7.2.1: last, eight zero bytes, then the confirmation over message_hash(ClientHelloInner1) and this HRR.

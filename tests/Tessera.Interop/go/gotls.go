@@ -1,6 +1,7 @@
 // gotls: Go's crypto/tls as an interop peer for Tessera's tests (standard library only).
 //
-//	gotls client ADDR SNI CAFILE [ECHCONFIGLIST_BASE64]   GET / over TLS; prints "ok <version> <body>" or "error <message>"
+//	gotls client ADDR SNI CAFILE [ECHCONFIGLIST_BASE64]   GET / over TLS; prints "ok <version> ech=<bool> <body>" or "error <message>"
+//	                                                       (after a rejected ECH: "error <message> retry=<base64 retry configs>")
 //	gotls server CERT KEY                                  prints "ACCEPT 127.0.0.1:PORT", answers each connection with its state
 package main
 
@@ -9,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -47,6 +49,11 @@ func client(addr, sni, caFile string, rest []string) {
 	dialer := &net.Dialer{Timeout: 10 * time.Second}
 	conn, err := tls.DialWithDialer(dialer, "tcp", addr, config)
 	if err != nil {
+		var rejection *tls.ECHRejectionError
+		if errors.As(err, &rejection) && len(rejection.RetryConfigList) > 0 {
+			fmt.Println("error", err, "retry="+base64.StdEncoding.EncodeToString(rejection.RetryConfigList))
+			return
+		}
 		fmt.Println("error", err)
 		return
 	}

@@ -86,10 +86,14 @@ public sealed class EchHandshakeTests
     public void HelloRetryRequestConfirmsAcceptanceAndTheSecondHelloIsSealedWithTheSameContext()
     {
         using var key = EchServerKey.Generate(PublicName);
-        using var loop = new Loopback(Client(key.ConfigList, o => o.Groups = [NamedGroup.X25519, NamedGroup.Secp384r1]),
+        var observer = new RecordingObserver();
+        using var loop = new Loopback(Client(key.ConfigList, o => { o.Groups = [NamedGroup.X25519, NamedGroup.Secp384r1]; o.Observer = observer; }),
             Server([key], o => o.Groups = [NamedGroup.Secp384r1]));
         loop.Handshake();
         Assert.True(loop.Client.WasHelloRetryRequest);
+        var hrr = ServerHello.Parse(observer.Received.First(m => m.Type == HandshakeType.ServerHello).Message.AsSpan(4));
+        Assert.Equal(EchAcceptance.Length, ExtensionBlock.Find(hrr.Extensions, ExtensionType.EncryptedClientHello)!.Data.Length);
+        Assert.Null(ExtensionBlock.Find(hrr.Extensions, ExtensionType.Cookie));   // stateful behind ECH: no cookie (RFC 9849 §10.8)
         Assert.Equal(NamedGroup.Secp384r1, loop.Client.NegotiatedGroup);
         Assert.Equal(TlsEchStatus.Accepted, loop.Client.EchStatus);
         Assert.Equal(TlsEchStatus.Accepted, loop.Server.EchStatus);
