@@ -18,6 +18,7 @@ public static class FuzzTargets
         new OcspTarget(),
         new PemTarget(),
         new SessionTarget(),
+        new EchTarget(),
     ];
 
     /// <summary>The target called <paramref name="name"/>, or null.</summary>

@@ -33,6 +33,11 @@ public static class Seeds
         }
 
         AddPki(Add);
+        foreach (var seed in EchTarget.Seeds())
+        {
+            Add("ech", seed);
+        }
+
         AddForeign(Add, output);
         foreach (var target in FuzzTargets.All)
         {
