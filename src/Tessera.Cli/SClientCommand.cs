@@ -199,7 +199,8 @@ internal static class SClientCommand
 
                 return (tcp, stream);
             }
-            catch (TlsException ex) when (ex is { Alert: AlertDescription.EchRequired, AlertSource: AlertSource.Local, EchRetryConfigs: { } retry } && attempt == 0)
+            catch (TlsException ex) when (ex is { Alert: AlertDescription.EchRequired, AlertSource: AlertSource.Local, EchRetryConfigs: { } retry } && attempt == 0 &&
+                Tessera.Ech.EchConfigList.Parse(retry).Any(c => c.IsUsable))
             {
                 await Console.Error.WriteLineAsync("tessera s_client: the server did not accept Encrypted Client Hello and sent retry configurations; connecting again with them").ConfigureAwait(false);
                 options.EchConfigList = retry;

@@ -15,7 +15,7 @@ internal sealed class EchClientContext : IDisposable
     private const int TagLength = 16;   // every HPKE AEAD offered here (AES-GCM, ChaCha20-Poly1305) has a 16-byte tag
 
     private readonly ICryptoProvider _crypto;
-    private readonly HpkeContext? _hpke;
+    private HpkeContext? _hpke;
     private readonly byte[] _enc = [];
     private byte[]? _greaseExtension;
 
@@ -55,26 +55,49 @@ internal sealed class EchClientContext : IDisposable
     /// <summary>Chooses the first configuration of <paramref name="configList"/> this client can use (§6.1) and sets up HPKE for it.</summary>
     public static EchClientContext Offer(ReadOnlySpan<byte> configList, ICryptoProvider crypto)
     {
-        var configs = EchConfigList.Parse(configList);
-        var config = configs.FirstOrDefault(c => c.IsUsable)
-            ?? throw new TlsException(AlertDescription.InternalError,
-                "no configuration in the ECHConfigList is usable (Tessera offers ECH with DHKEM(X25519) and AES-GCM or ChaCha20-Poly1305, and a valid public name)");
-        var suite = config.PreferredSuite!;
-        byte[] info = [.. "tls ech"u8, 0, .. config.Encode()];
-        var (enc, context) = Hpke.SetupBaseSender(suite, config.PublicKey, info, crypto);
-        return new EchClientContext(crypto, config, suite, context, enc);
+        // §6.1: the first configuration this client supports. Without one the connection fails rather than show the
+        // server name in the clear (RFC 9849 would send GREASE; the application asked for ECH).
+        foreach (var config in EchConfigList.Parse(configList).Where(c => c.IsUsable))
+        {
+            var suite = config.PreferredSuite!;
+            byte[] info = [.. "tls ech"u8, 0, .. config.Encode()];
+            try
+            {
+                var (enc, context) = Hpke.SetupBaseSender(suite, config.PublicKey, info, crypto);
+                return new EchClientContext(crypto, config, suite, context, enc);
+            }
+            catch (CryptographicException)
+            {
+                // A public key X25519 refuses (a low-order point): skip this configuration.
+            }
+        }
+
+        throw new TlsException(AlertDescription.InternalError,
+            "no configuration in the ECHConfigList is usable (Tessera offers ECH with DHKEM(X25519) and AES-GCM or ChaCha20-Poly1305, and a DNS public name)");
     }
 
     /// <summary>A GREASE ECH: random config_id, enc and payload in the form a real one would have (§6.2.1).</summary>
-    public static EchClientContext Grease(ICryptoProvider crypto) =>
-        new(crypto, null, HpkeSuite.X25519Sha256Aes128Gcm, null, []);
+    public static EchClientContext Grease(ICryptoProvider crypto)
+    {
+        // §6.2.1: the suite varies over those a real offer could use.
+        Span<byte> pick = stackalloc byte[1];
+        crypto.GetRandomBytes(pick);
+        var suite = (pick[0] % 3) switch
+        {
+            0 => HpkeSuite.X25519Sha256Aes128Gcm,
+            1 => HpkeSuite.X25519Sha256ChaCha20Poly1305,
+            _ => new HpkeSuite(HpkeKem.DhkemX25519HkdfSha256, HpkeKdf.HkdfSha256, HpkeAead.Aes256Gcm),
+        };
+        return new EchClientContext(crypto, null, suite, null, []);
+    }
 
-    /// <summary>
-    /// The types the inner and outer hellos share byte for byte, compressed out of the inner one: all but server_name,
-    /// encrypted_client_hello and pre_shared_key.
-    /// </summary>
-    private static HashSet<ushort> Compressible(ClientHello inner) =>
-        [.. inner.Extensions.Select(e => e.Type).Where(t => t is not ((ushort)ExtensionType.ServerName or (ushort)ExtensionType.EncryptedClientHello or (ushort)ExtensionType.PreSharedKey))];
+    /// <summary>Extensions that stay in the inner hello only: the real name, the marker, the PSK, and ALPN (it can tell the service apart, §10.5).</summary>
+    private static bool InnerOnly(ushort type) =>
+        type is (ushort)ExtensionType.ServerName or (ushort)ExtensionType.EncryptedClientHello or (ushort)ExtensionType.PreSharedKey
+            or (ushort)ExtensionType.ApplicationLayerProtocolNegotiation;
+
+    /// <summary>The types the inner and outer hellos share byte for byte, compressed out of the inner one.</summary>
+    private static HashSet<ushort> Compressible(ClientHello inner) => [.. inner.Extensions.Select(e => e.Type).Where(t => !InnerOnly(t))];
 
     /// <summary>
     /// Builds and seals ClientHelloOuter for <paramref name="inner"/> (complete, binders filled in): the public name in
@@ -95,7 +118,7 @@ internal sealed class EchClientContext : IDisposable
                 case ExtensionType.ServerName:
                     extensions.Add(new TlsExtension(ext.Type, ServerNameExtension.Encode(config.PublicName)));
                     break;
-                case ExtensionType.EncryptedClientHello:
+                case ExtensionType.EncryptedClientHello or ExtensionType.ApplicationLayerProtocolNegotiation:
                     break;
                 case ExtensionType.PreSharedKey:
                     psk = GreasePsk(ext.Data);
@@ -177,5 +200,12 @@ internal sealed class EchClientContext : IDisposable
         return new TlsExtension((ushort)ExtensionType.PreSharedKey, data);
     }
 
-    public void Dispose() => _hpke?.Dispose();
+    /// <summary>Disposes the HPKE context (and its keys) once no hello is left to seal.</summary>
+    public void ReleaseHpke()
+    {
+        _hpke?.Dispose();
+        _hpke = null;
+    }
+
+    public void Dispose() => ReleaseHpke();
 }

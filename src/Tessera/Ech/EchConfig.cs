@@ -65,7 +65,7 @@ public sealed class EchConfig
 
         w.EndVector(suites);
         w.WriteUInt8(MaximumNameLength);
-        w.WriteVector8(System.Text.Encoding.ASCII.GetBytes(PublicName));
+        w.WriteVector8(System.Text.Encoding.Latin1.GetBytes(PublicName));
         int extensions = w.BeginVector(2);
         foreach (var extension in Extensions)
         {
@@ -82,11 +82,12 @@ public sealed class EchConfig
 
     /// <summary>
     /// Whether a client here can use this configuration: a KEM and one suite Tessera implements, no unknown mandatory
-    /// extension, and a public name that is a DNS host name and cannot be read as an IPv4 address (RFC 9849 §6.1.7).
+    /// extension nor one listed twice (§4.2), and a public name that is a DNS host name and cannot be read as an IPv4
+    /// address (RFC 9849 §6.1.7).
     /// </summary>
     public bool IsUsable => Kem == HpkeKem.DhkemX25519HkdfSha256 && PublicKey.Length == 32 && IsValidPublicName(PublicName)
         && CipherSuites.Any(s => new HpkeSuite(Kem, s.Kdf, s.Aead) is { IsSupported: true, Aead: not HpkeAead.ExportOnly })
-        && !Extensions.Any(e => e.IsMandatory);
+        && !Extensions.Any(e => e.IsMandatory) && Extensions.Select(e => e.Type).Distinct().Count() == Extensions.Count;
 
     /// <summary>
     /// A dot-separated sequence of LDH labels of at most 63 octets, not starting or ending with a dot, whose last label
@@ -142,9 +143,9 @@ public sealed class EchConfig
 
         byte maximumNameLength = r.ReadUInt8();
         var publicName = r.ReadVector8();
-        if (publicName.IsEmpty || publicName.ContainsAnyExceptInRange((byte)0x21, (byte)0x7E))
+        if (publicName.IsEmpty)
         {
-            throw new TlsException(AlertDescription.DecodeError, "ECHConfig public_name must be a non-empty printable ASCII name");
+            throw new TlsException(AlertDescription.DecodeError, "ECHConfig with an empty public_name");
         }
 
         var extensions = new List<EchConfigExtension>();
@@ -163,7 +164,7 @@ public sealed class EchConfig
             PublicKey = publicKey.ToArray(),
             CipherSuites = suites,
             MaximumNameLength = maximumNameLength,
-            PublicName = System.Text.Encoding.ASCII.GetString(publicName),
+            PublicName = System.Text.Encoding.Latin1.GetString(publicName),   // opaque: kept byte for byte; IsUsable judges it (§6.1.7)
             Extensions = extensions,
         };
     }

@@ -69,10 +69,14 @@ public sealed class EchServerKey : IDisposable
 
             var inner = new AsnWriter(AsnEncodingRules.DER);
             inner.WriteOctetString(KeyPair.PrivateKey);
-            writer.WriteOctetString(inner.Encode());
+            var curvePrivateKey = inner.Encode();
+            writer.WriteOctetString(curvePrivateKey);
+            CryptographicOperations.ZeroMemory(curvePrivateKey);
+            inner.Reset();
         }
 
         var pkcs8 = writer.Encode();
+        writer.Reset();
         try
         {
             return new string(PemEncoding.Write("PRIVATE KEY", pkcs8)) + "\n" + new string(PemEncoding.Write("ECHCONFIG", ConfigList)) + "\n";
@@ -109,11 +113,22 @@ public sealed class EchServerKey : IDisposable
         while (PemEncoding.TryFind(rest, out var fields))
         {
             var label = rest[fields.Label].ToString();
-            var der = Convert.FromBase64String(rest[fields.Base64Data].ToString());
+            byte[] der;
+            try
+            {
+                der = Convert.FromBase64String(rest[fields.Base64Data].ToString());
+            }
+            catch (FormatException ex)
+            {
+                Wipe(privateKey);
+                throw new PkiLoadException($"{source}: the {label} block is not base64", ex);
+            }
+
             try
             {
                 if (label == "PRIVATE KEY")
                 {
+                    Wipe(privateKey);   // a second key replaces the first, which is wiped
                     privateKey = X25519PrivateKey(der, source);
                 }
                 else if (label == "ECHCONFIG")
@@ -123,7 +138,13 @@ public sealed class EchServerKey : IDisposable
             }
             catch (TlsException ex)
             {
+                Wipe(privateKey);
                 throw new PkiLoadException($"{source}: malformed ECHCONFIG: {ex.Message}", ex);
+            }
+            catch (PkiLoadException)
+            {
+                Wipe(privateKey);
+                throw;
             }
             finally
             {
@@ -138,6 +159,7 @@ public sealed class EchServerKey : IDisposable
 
         if (privateKey is null || configs is not { Count: > 0 })
         {
+            Wipe(privateKey);
             throw new PkiLoadException($"{source}: an ECH key file needs a PRIVATE KEY (X25519) and an ECHCONFIG block");
         }
 
@@ -165,12 +187,28 @@ public sealed class EchServerKey : IDisposable
                 throw new PkiLoadException($"{source}: the ECH private key is not an X25519 key");
             }
 
-            var key = new AsnReader(sequence.ReadOctetString(), AsnEncodingRules.DER).ReadOctetString();
-            return key.Length == 32 ? key : throw new PkiLoadException($"{source}: an X25519 private key is 32 bytes");
+            var curvePrivateKey = sequence.ReadOctetString();
+            var key = new AsnReader(curvePrivateKey, AsnEncodingRules.DER).ReadOctetString();
+            CryptographicOperations.ZeroMemory(curvePrivateKey);
+            if (key.Length != 32)
+            {
+                CryptographicOperations.ZeroMemory(key);
+                throw new PkiLoadException($"{source}: an X25519 private key is 32 bytes");
+            }
+
+            return key;
         }
         catch (AsnContentException ex)
         {
             throw new PkiLoadException($"{source}: malformed PKCS #8 private key", ex);
+        }
+    }
+
+    private static void Wipe(byte[]? secret)
+    {
+        if (secret is not null)
+        {
+            CryptographicOperations.ZeroMemory(secret);
         }
     }
 

@@ -306,10 +306,19 @@ internal sealed class Client13Handshake : Tls13Handshake
 
         if (OffersEch)
         {
-            // RFC 9849 §5, §6.1: the inner hello carries the inner marker. Everything between it and pre_shared_key is
-            // repeated in the outer hello and compressed away, so it follows server_name and the marker contiguously.
-            extensions.Insert(SniHostName is null ? 0 : 1, new TlsExtension((ushort)ExtensionType.EncryptedClientHello, EncryptedClientHelloExtension.InnerMarker.Encode()));
+            // RFC 9849 §5, §6.1: the inner hello carries the inner marker. The inner-only extensions (server_name, the
+            // marker, ALPN) come first and pre_shared_key last; everything between is repeated in the outer hello and
+            // compressed away, so it must be contiguous (§5.1).
+            int first = SniHostName is null ? 0 : 1;
+            extensions.Insert(first, new TlsExtension((ushort)ExtensionType.EncryptedClientHello, EncryptedClientHelloExtension.InnerMarker.Encode()));
             _offeredExtensions.Add((ushort)ExtensionType.EncryptedClientHello);
+            int alpn = extensions.FindIndex(e => e.Type == (ushort)ExtensionType.ApplicationLayerProtocolNegotiation);
+            if (alpn > first + 1)
+            {
+                var moved = extensions[alpn];
+                extensions.RemoveAt(alpn);
+                extensions.Insert(first + 1, moved);
+            }
         }
 
         var hello = new ClientHello
@@ -494,6 +503,11 @@ internal sealed class Client13Handshake : Tls13Handshake
             throw new TlsException(AlertDescription.IllegalParameter, "ServerHello cipher suite differs from the HelloRetryRequest's");
         }
 
+        if (hello.IsHelloRetryRequest && _retried)
+        {
+            throw new TlsException(AlertDescription.UnexpectedMessage, "a second HelloRetryRequest");
+        }
+
         if (_ech is { IsGrease: false, Accepted: not false } ech)
         {
             DecideEch(ech, hello, suiteInfo, message);
@@ -616,6 +630,11 @@ internal sealed class Client13Handshake : Tls13Handshake
 
         ech.Accepted = accepted;
         Connection.EchStatus = accepted ? TlsEchStatus.Accepted : TlsEchStatus.Rejected;
+        if (!hello.IsHelloRetryRequest)
+        {
+            ech.ReleaseHpke();   // nothing more to seal
+        }
+
         if (!accepted)
         {
             // §6.1.6: on with the outer hello, which offered no PSK (a GREASE one at most) and names the public name.
@@ -722,10 +741,12 @@ internal sealed class Client13Handshake : Tls13Handshake
                         throw new TlsException(AlertDescription.UnsupportedExtension, "retry_configs sent although the server used the inner ClientHello");
                     }
 
-                    _ = EchConfigList.Parse(ext.Data);   // decode_error if malformed
-                    if (EchRejected)
+                    var retryConfigs = EchConfigList.Parse(ext.Data);   // decode_error if malformed
+                    if (EchRejected && retryConfigs.Count > 0)
                     {
-                        _ech!.RetryConfigs = ext.Data;   // a GREASE client checks them and forgets them (§6.2.1)
+                        // §6.1.6: none of a version this client knows means ECH is off there, as if none were sent.
+                        // A GREASE client checks them and forgets them (§6.2.1).
+                        _ech!.RetryConfigs = ext.Data;
                     }
 
                     break;
@@ -757,7 +778,11 @@ internal sealed class Client13Handshake : Tls13Handshake
             }
         }
 
-        if (SniHostName is not null)
+        if (EchRejected)
+        {
+            Connection.ServerName = _ech!.Config!.PublicName;   // the only name this connection is authenticated for
+        }
+        else if (SniHostName is not null)
         {
             Connection.ServerName = SniHostName;
         }
@@ -879,6 +904,13 @@ internal sealed class Client13Handshake : Tls13Handshake
         {
             // RFC 9849 §6.1.6: the public name is authenticated, which proves the retry configurations are the server's;
             // the connection itself never reaches the application.
+            // §6.1.6: retry configurations count only from a server authenticated for the public name.
+            if (_options.SkipCertificateVerification)
+            {
+                throw new TlsException(AlertDescription.EchRequired,
+                    $"the server did not accept Encrypted Client Hello; its retry configurations are not used, since certificate verification is off and nothing proves it is {_ech!.Config!.PublicName}");
+            }
+
             throw new TlsException(AlertDescription.EchRequired, _ech!.RetryConfigs is null
                 ? $"the server did not accept Encrypted Client Hello and sent no retry configurations (authenticated as {_ech.Config!.PublicName}): ECH is off there"
                 : $"the server did not accept Encrypted Client Hello; it sent retry configurations (authenticated as {_ech.Config!.PublicName}) to connect again with")

@@ -106,9 +106,9 @@ internal sealed class Server13Handshake : Tls13Handshake
     /// </summary>
     private byte[] OpenEncryptedClientHello(byte[] message, bool second)
     {
-        if (second && !_echAccepted)
+        if ((second && !_echAccepted) || _options.EchKeys.Count == 0)
         {
-            return message;   // §7.1.1: a rejected ECH is not looked at again
+            return message;   // §7.1.1: a rejected ECH is not looked at again; a server without ECH keys ignores the extension
         }
 
         var outer = ClientHello.Parse(Body(message));
@@ -204,9 +204,9 @@ internal sealed class Server13Handshake : Tls13Handshake
         }
 
         var inner = ClientHello.Parse(Body(bytes));   // the usual ClientHello rules: no repeated extension, pre_shared_key last
-        if (ExtensionBlock.Find(inner.Extensions, ExtensionType.EncryptedClientHello) is not { } marker || EncryptedClientHelloExtension.ParseClientHello(marker.Data).IsOuter)
+        if (ExtensionBlock.Find(inner.Extensions, ExtensionType.EncryptedClientHello) is not { Data: [EncryptedClientHelloExtension.Inner] })
         {
-            throw new TlsException(AlertDescription.IllegalParameter, "ClientHelloInner has no inner encrypted_client_hello");
+            throw new TlsException(AlertDescription.IllegalParameter, "ClientHelloInner has no well-formed inner encrypted_client_hello");
         }
 
         if (ExtensionBlock.Find(inner.Extensions, ExtensionType.SupportedVersions) is not { } versions ||
@@ -436,7 +436,9 @@ internal sealed class Server13Handshake : Tls13Handshake
         PskOffer? resumption,
         TlsCertificate certificate, SignatureScheme scheme, string? serverName, string? alpn, ushort? peerRecordLimit, bool acceptEarlyData)
     {
-        // Everything is decided; from here on the server speaks.
+        // Everything is decided; from here on the server speaks. No ClientHello is left to decrypt.
+        _echContext?.Dispose();
+        _echContext = null;
         if (!second)
         {
             Suite = suite;
@@ -668,10 +670,10 @@ internal sealed class Server13Handshake : Tls13Handshake
         _firstHello = hello;
         _retryGroup = group;
         _retrySuite = suite;
-        // RFC 9849 §10.8: behind ECH a stateful server sends no cookie (nothing that could tell backends apart). It
-        // also keeps Go 1.23's ECH client working: it compresses the cookie out of its second inner hello but does not
-        // copy it into the outer one.
-        _cookie = _echAccepted ? null : new byte[32];
+        // RFC 9849 §10.8: to a client offering ECH a stateful server sends no cookie (nothing that could tell backends
+        // apart), whether it accepted ECH or not, so both HelloRetryRequests look alike. It also keeps Go 1.23's ECH
+        // client working: it compresses the cookie out of its second inner hello but does not copy it into the outer one.
+        _cookie = _echOffered ? null : new byte[32];
         if (_cookie is not null)
         {
             Crypto.GetRandomBytes(_cookie);
@@ -698,10 +700,17 @@ internal sealed class Server13Handshake : Tls13Handshake
             hrr.Extensions.Add(new TlsExtension((ushort)ExtensionType.Cookie, CookieExtension.Encode(_cookie)));
         }
 
-        if (_echAccepted)
+        if (_echOffered)
         {
-            // RFC 9849 §7.2.1: last, eight zero bytes, then the confirmation over message_hash(ClientHelloInner1) and this HRR.
-            hrr.Extensions.Add(new TlsExtension((ushort)ExtensionType.EncryptedClientHello, new byte[EchAcceptance.Length]));
+            // RFC 9849 §7.2.1: last, eight zero bytes, then the confirmation over message_hash(ClientHelloInner1) and this
+            // HRR; when rejecting, eight random bytes (§7.1, §10.10.4), so that an observer cannot tell the two apart.
+            var confirmation = new byte[EchAcceptance.Length];
+            if (!_echAccepted)
+            {
+                Crypto.GetRandomBytes(confirmation);
+            }
+
+            hrr.Extensions.Add(new TlsExtension((ushort)ExtensionType.EncryptedClientHello, confirmation));
         }
 
         var hrrBytes = hrr.ToMessageBytes();

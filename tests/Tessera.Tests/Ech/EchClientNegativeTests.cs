@@ -55,6 +55,26 @@ public sealed class EchClientNegativeTests
     }
 
     [Fact]
+    public void ASecondHelloRetryRequestIsUnexpectedMessage()
+    {
+        using var key = EchServerKey.Generate(EchHandshakeTests.PublicName);
+        using var client = TlsConnection.CreateClient(EchHandshakeTests.Client(key.ConfigList, o => o.Groups = [NamedGroup.X25519, NamedGroup.Secp256r1]));
+        using var server = TlsConnection.CreateServer(EchHandshakeTests.Server([key], o => o.Groups = [NamedGroup.Secp256r1]));
+        client.Start();
+        server.ReceiveBytes(Wire.TakeOutput(client));
+        var hrr = Wire.Split(Wire.TakeOutput(server)).First(r => r.Type == ContentType.Handshake);
+        client.ReceiveBytes(hrr.Bytes);
+        Assert.Equal(TlsEchStatus.Accepted, client.EchStatus);
+        _ = Wire.TakeOutput(client);
+        // The same HelloRetryRequest again, without its ECH extension (which would otherwise read as a rejection).
+        var again = ServerHello.Parse(hrr.Payload.AsSpan(4));
+        again = again.WithExtensions([.. again.Extensions.Where(e => e.Type != (ushort)ExtensionType.EncryptedClientHello)]);
+        var error = Assert.Throws<TlsException>(() => client.ReceiveBytes(Wire.PlaintextRecord(ContentType.Handshake, again.ToMessageBytes())));
+        Assert.Equal(AlertDescription.UnexpectedMessage, error.Alert);
+        Assert.Equal(TlsConnectionState.Failed, client.State);
+    }
+
+    [Fact]
     public void AHelloRetryRequestConfirmationOfTheWrongLengthIsDecodeError()
     {
         var error = Tampered(helloRetryRequest: true, hrr => hrr.IsHelloRetryRequest

@@ -100,5 +100,38 @@ public sealed class EchConfigTests
         Assert.Contains("does not belong", Assert.Throws<PkiLoadException>(() => EchServerKey.Parse(mismatched)).Message, StringComparison.Ordinal);
         Assert.Throws<PkiLoadException>(() => EchServerKey.Load("/nonexistent/ech.pem"));
         Assert.Throws<ArgumentException>(() => EchServerKey.Generate("has space"));
+        var badBase64 = pem.Replace("-----BEGIN ECHCONFIG-----\n", "-----BEGIN ECHCONFIG-----\n*", StringComparison.Ordinal);
+        Assert.Throws<PkiLoadException>(() => EchServerKey.Parse(badBase64));   // a block PEM cannot read is a missing block
+    }
+
+    [Theory]
+    [InlineData("public.example", true)]
+    [InlineData("a-b.c1.example", true)]
+    [InlineData("localhost", true)]
+    [InlineData("public.example.", false)]      // ends with a dot
+    [InlineData(".public.example", false)]
+    [InlineData("192.0.2.1", false)]            // reads as IPv4
+    [InlineData("example.123", false)]          // last label all digits
+    [InlineData("example.0x1f", false)]         // last label hexadecimal
+    [InlineData("example.0x", false)]
+    [InlineData("under_score.example", false)]
+    [InlineData("-lead.example", false)]
+    [InlineData("caf\u00e9.example", false)]
+    public void PublicNamesMustBeDnsNamesAndNotIpv4(string name, bool valid)
+    {
+        Assert.Equal(valid, EchConfig.IsValidPublicName(name));
+        Assert.False(EchConfig.IsValidPublicName(new string('a', 64) + ".example"));   // a label over 63 octets
+    }
+
+    [Fact]
+    public void AnOddPublicNameOrARepeatedExtensionParsesButIsNotUsable()
+    {
+        // §6.1.7 and §4.2: such a configuration is ignored, not a decode_error that would end a handshake.
+        using var key = EchServerKey.Generate("public.example");
+        var odd = new EchConfig { PublicKey = key.Config.PublicKey, CipherSuites = key.Config.CipherSuites, PublicName = "10.0.0.1" };
+        var twice = new EchConfig { PublicKey = key.Config.PublicKey, CipherSuites = key.Config.CipherSuites, PublicName = "public.example", Extensions = [new(1, []), new(1, [])] };
+        var parsed = EchConfigList.Parse(EchConfigList.Encode([odd, twice, key.Config]));
+        Assert.Equal([false, false, true], parsed.Select(c => c.IsUsable));
+        Assert.Equal(EchConfigList.Encode([odd, twice, key.Config]), EchConfigList.Encode(parsed));
     }
 }

@@ -57,17 +57,18 @@ public sealed class EchHandshakeTests
     {
         using var key = EchServerKey.Generate(PublicName, maximumNameLength: 32);
         var observer = new RecordingObserver();
-        using var loop = new Loopback(Client(key.ConfigList, o => { o.Observer = observer; o.ApplicationProtocols = ["h2"]; }),
-            Server([key], o => o.ApplicationProtocols = ["h2"]));
+        using var loop = new Loopback(Client(key.ConfigList, o => { o.Observer = observer; o.ApplicationProtocols = ["secret-protocol"]; }),
+            Server([key], o => o.ApplicationProtocols = ["secret-protocol"]));
         loop.Handshake();
 
         Assert.Equal(TlsEchStatus.Accepted, loop.Client.EchStatus);
         Assert.Equal(TlsEchStatus.Accepted, loop.Server.EchStatus);
         Assert.Equal(SecretName, loop.Server.ServerName);
         Assert.Equal(SecretName, loop.Client.ServerName);
-        Assert.Equal("h2", loop.Client.NegotiatedApplicationProtocol);
+        Assert.Equal("secret-protocol", loop.Client.NegotiatedApplicationProtocol);
         Assert.Equal(TlsProtocolVersion.Tls13, loop.Client.NegotiatedProtocol);
         Assert.False(WireMentions(loop.ClientToServer, SecretName));
+        Assert.False(WireMentions(loop.ClientToServer, "secret-protocol"));   // ALPN stays in the inner hello (§10.5)
         Assert.True(WireMentions(loop.ClientToServer, PublicName));
 
         var outer = SentOuterHello(observer);
@@ -155,7 +156,8 @@ public sealed class EchHandshakeTests
         Assert.Equal(AlertDescription.EchRequired, error.Alert);
         Assert.Null(error.EchRetryConfigs);
         Assert.Equal(PublicName, loop.Server.ServerName);
-        Assert.Equal(TlsEchStatus.Rejected, loop.Server.EchStatus);   // it saw the extension and could not use it
+        Assert.Equal(PublicName, loop.Client.ServerName);   // the only name the connection was authenticated for
+        Assert.Equal(TlsEchStatus.NotOffered, loop.Server.EchStatus);   // without ECH keys the extension is ignored
     }
 
     [Fact]
@@ -168,6 +170,51 @@ public sealed class EchHandshakeTests
         Assert.True(loop.Client.WasHelloRetryRequest);
         Assert.Equal(AlertDescription.EchRequired, error.Alert);
         Assert.Equal(PublicName, loop.Server.ServerName);
+    }
+
+    [Fact]
+    public void RejectionAtTheHelloRetryRequestByAnEchServerLooksLikeAcceptanceAndSendsRetryConfigs()
+    {
+        using var stale = EchServerKey.Generate(PublicName, configId: 1);
+        using var current = EchServerKey.Generate(PublicName, configId: 2);
+        var observer = new RecordingObserver();
+        using var loop = new Loopback(Client(stale.ConfigList, o => { o.Groups = [NamedGroup.X25519, NamedGroup.Secp256r1]; o.Observer = observer; }),
+            Server([current], o => o.Groups = [NamedGroup.Secp256r1]));
+        var error = Assert.Throws<TlsException>(() => loop.Pump());
+        Assert.Equal(AlertDescription.EchRequired, error.Alert);
+        Assert.Equal(current.ConfigList, error.EchRetryConfigs);
+        // §7.1, §10.8: eight random bytes and no cookie, as when accepting.
+        var hrr = ServerHello.Parse(observer.Received.First(m => m.Type == HandshakeType.ServerHello).Message.AsSpan(4));
+        Assert.True(hrr.IsHelloRetryRequest);
+        Assert.Equal(EchAcceptance.Length, ExtensionBlock.Find(hrr.Extensions, ExtensionType.EncryptedClientHello)!.Data.Length);
+        Assert.Null(ExtensionBlock.Find(hrr.Extensions, ExtensionType.Cookie));
+    }
+
+    [Fact]
+    public void WithoutCertificateVerificationRetryConfigsAreNotTrusted()
+    {
+        using var stale = EchServerKey.Generate(PublicName, configId: 1);
+        using var current = EchServerKey.Generate(PublicName, configId: 2);
+        using var loop = new Loopback(Client(stale.ConfigList, o => o.SkipCertificateVerification = true), Server(current));
+        var error = Assert.Throws<TlsException>(() => loop.Pump());
+        Assert.Equal(AlertDescription.EchRequired, error.Alert);
+        Assert.Null(error.EchRetryConfigs);
+        Assert.Contains("certificate verification is off", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AConfigurationWhoseKeyX25519RefusesIsSkippedForTheNext()
+    {
+        using var key = EchServerKey.Generate(PublicName, configId: 4);
+        var lowOrder = new EchConfig { ConfigId = 3, PublicKey = new byte[32], CipherSuites = key.Config.CipherSuites, PublicName = PublicName };
+        using var loop = new Loopback(Client(EchConfigList.Encode([lowOrder, key.Config])), Server(key));
+        loop.Handshake();
+        Assert.Equal(TlsEchStatus.Accepted, loop.Server.EchStatus);
+
+        using var none = new Loopback(Client(EchConfigList.Encode([lowOrder])), Server(key));
+        var error = Assert.Throws<TlsException>(() => none.Pump());
+        Assert.Contains("no configuration in the ECHConfigList is usable", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(none.ClientToServer, bytes => bytes[0] == (byte)ContentType.Handshake);   // no hello: the name never went out in the clear
     }
 
     [Fact]
@@ -223,7 +270,7 @@ public sealed class EchHandshakeTests
             Assert.Equal(2, hellos.Count);
             Assert.Equal(ExtensionBlock.Find(hellos[0].Extensions, ExtensionType.EncryptedClientHello)!.Data,
                 ExtensionBlock.Find(hellos[1].Extensions, ExtensionType.EncryptedClientHello)!.Data);
-            Assert.Equal(TlsEchStatus.Rejected, loop.Server.EchStatus);   // the server saw an outer extension it could not use
+            Assert.Equal(TlsEchStatus.NotOffered, loop.Server.EchStatus);   // a server without ECH keys ignores the extension
         }
 
         using (var loop = new Loopback(TestCerts.ClientOptions(o => o.EchGrease = true), TestCerts.ServerOptions(configure: o => o.MaxProtocolVersion = TlsProtocolVersion.Tls12)))

@@ -127,6 +127,7 @@ public sealed class EchServerNegativeTests
     [Theory]
     [InlineData(new ushort[] { 0x0033, 0x0033 })]   // key_share twice
     [InlineData(new ushort[] { 0xFE0D })]           // encrypted_client_hello itself
+    [InlineData(new ushort[] { 0xFD00 })]           // ech_outer_extensions itself (it may not appear in either hello)
     public void BadOuterExtensionsListsAreIllegalParameter(ushort[] references)
     {
         using var key = EchServerKey.Generate(EchHandshakeTests.PublicName);
@@ -147,6 +148,40 @@ public sealed class EchServerNegativeTests
         var error = Refused(key, Outer(key, inner, Encode(unmarked)));
         Assert.Equal(AlertDescription.IllegalParameter, error.Alert);
         Assert.Contains("inner encrypted_client_hello", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMalformedInnerMarkerIsIllegalParameter()
+    {
+        using var key = EchServerKey.Generate(EchHandshakeTests.PublicName);
+        var inner = InnerHello();
+        var bad = inner.With([.. inner.Extensions.Select(e => e.Type == (ushort)ExtensionType.EncryptedClientHello ? new TlsExtension(e.Type, [1, 0]) : e)]);
+        Assert.Equal(AlertDescription.IllegalParameter, Refused(key, Outer(key, inner, Encode(bad))).Alert);
+    }
+
+    [Fact]
+    public void AnEncOfTheWrongSizeIsOnlyARejection()
+    {
+        using var key = EchServerKey.Generate(EchHandshakeTests.PublicName);
+        var inner = InnerHello();
+        var message = Outer(key, inner, Encode(inner));
+        var hello = ClientHello.Parse(message.AsSpan(4));
+        var ech = EncryptedClientHelloExtension.ParseClientHello(ExtensionBlock.Find(hello.Extensions, ExtensionType.EncryptedClientHello)!.Data);
+        var shortEnc = hello.With([.. hello.Extensions.Select(e => e.Type == (ushort)ExtensionType.EncryptedClientHello ? new TlsExtension(e.Type, (ech with { Enc = ech.Enc[..31] }).Encode()) : e)]);
+        using var server = TlsConnection.CreateServer(EchHandshakeTests.Server(key));
+        server.ReceiveBytes(Wire.PlaintextRecord(ContentType.Handshake, shortEnc.ToMessageBytes()));
+        Assert.Equal(TlsEchStatus.Rejected, server.EchStatus);
+    }
+
+    [Fact]
+    public void AServerWithoutEchKeysIgnoresEvenAMalformedExtension()
+    {
+        var inner = InnerHello();
+        var odd = inner.With([.. inner.Extensions.Select(e => e.Type == (ushort)ExtensionType.EncryptedClientHello ? new TlsExtension(e.Type, [9, 9]) : e)]);
+        using var server = TlsConnection.CreateServer(EchHandshakeTests.Server());
+        server.ReceiveBytes(Wire.PlaintextRecord(ContentType.Handshake, odd.ToMessageBytes()));
+        Assert.Equal(TlsEchStatus.NotOffered, server.EchStatus);
+        Assert.True(server.PendingOutputLength > 0);
     }
 
     [Fact]

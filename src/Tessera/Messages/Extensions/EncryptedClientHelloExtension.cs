@@ -78,9 +78,9 @@ internal sealed record EncryptedClientHelloExtension(bool IsOuter, EchCipherSuit
         while (!list.IsEmpty)
         {
             ushort type = list.ReadUInt16();
-            if (type == (ushort)ExtensionType.EncryptedClientHello)
+            if (type is (ushort)ExtensionType.EncryptedClientHello or (ushort)ExtensionType.EchOuterExtensions)
             {
-                throw new TlsException(AlertDescription.IllegalParameter, "ech_outer_extensions may not refer to encrypted_client_hello");
+                throw new TlsException(AlertDescription.IllegalParameter, $"ech_outer_extensions may not refer to {ExtensionTypeNames.NameOf(type)}");
             }
 
             types.Add(type);
