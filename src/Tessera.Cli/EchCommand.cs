@@ -85,6 +85,12 @@ internal static class EchCommand
             list = FromBase64(value, "the argument (neither a file nor base64)");
         }
 
+        return CheckConfigList(list);
+    }
+
+    /// <summary>An ECHConfigList that parses and holds a usable configuration, or one clear line.</summary>
+    public static byte[] CheckConfigList(byte[] list)
+    {
         IReadOnlyList<EchConfig> configs;
         try
         {

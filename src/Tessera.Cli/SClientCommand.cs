@@ -32,7 +32,7 @@ internal static class SClientCommand
         crlFiles.AllowMultipleArgumentsPerToken = false;
         var crlDownload = CliOptions.Flag("crl_download", "fetch revocation data the certificates point to: OCSP from authorityInfoAccess, else the CRL distribution point (5 s timeout)");
         var earlyData = CliOptions.Create<string?>("early_data", "send this file as TLS 1.3 0-RTT early data (with -sess_in, when the ticket allows it)");
-        var echConfig = CliOptions.Create<string?>("ech_config", "Encrypted Client Hello: an ECHConfigList in base64, or a file (base64, binary, or PEM with ECHCONFIG); the server name travels encrypted");
+        var echConfig = CliOptions.Create<string?>("ech_config", "Encrypted Client Hello: an ECHConfigList in base64, a file (base64, binary, or PEM with ECHCONFIG), or dns[:SERVER[:PORT]] for the -servername's DNS HTTPS record; the server name travels encrypted");
         var echGrease = CliOptions.Flag("ech_grease", "send a GREASE encrypted_client_hello extension (looks like ECH, hides nothing)");
         var command = new Command("s_client", "connect to a TLS server (OpenSSL-style options)");
         common.AddTo(command);
@@ -67,7 +67,10 @@ internal static class SClientCommand
                 options.ClientCertificate = PemFiles.LoadTlsCertificate(cert, parse.GetValue(common.Key) ?? cert);
             }
 
-            options.EchConfigList = parse.GetValue(echConfig) is { } ech ? EchCommand.ReadConfigList(ech) : null;
+            options.EchConfigList = parse.GetValue(echConfig) is not { } ech ? null
+                : HttpsRecordLookup.ServerOf(ech) is { } dnsServer
+                    ? EchCommand.CheckConfigList(await HttpsRecordLookup.LookupAsync(sni ?? throw new CliException("-ech_config dns needs a server name"), port, dnsServer, cancellationToken).ConfigureAwait(false))
+                    : EchCommand.ReadConfigList(ech);
             options.EchGrease = parse.GetValue(echGrease);
             if (options.EchConfigList is not null && options.ServerName is null)
             {
