@@ -43,6 +43,7 @@ public sealed class EngineScenario
         var verifier = new X509CertificateVerifier([ca.RootCertificateDer]);
         var ticketKeys = new TicketKeyRing();
         var psk = new TlsExternalPsk("fuzz psk"u8, [.. Enumerable.Range(0, 32).Select(i => (byte)i)]);
+        var echKey = Tessera.Ech.EchServerKey.Generate("public.fuzz.test", configId: 1, maximumNameLength: 16);
 
         TlsClientOptions Client(TlsProtocolVersion version, Action<TlsClientOptions>? configure = null)
         {
@@ -113,6 +114,9 @@ public sealed class EngineScenario
                     o.CipherSuites = [CipherSuite.TLS_CHACHA20_POLY1305_SHA256, CipherSuite.TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256];
                 }),
                 () => Server(TlsProtocolVersion.Tls12, o => { o.MaxProtocolVersion = TlsProtocolVersion.Tls13; o.ApplicationProtocols = ["http/1.1"]; })),
+            new("TLS 1.3, Encrypted Client Hello through a HelloRetryRequest",
+                () => Client(TlsProtocolVersion.Tls13, o => { o.EchConfigList = echKey.ConfigList; o.Groups = [NamedGroup.X25519, NamedGroup.Secp256r1]; }),
+                () => Server(TlsProtocolVersion.Tls13, o => { o.EchKeys.Add(echKey); o.Groups = [NamedGroup.Secp256r1]; })),
         ];
     }
 
