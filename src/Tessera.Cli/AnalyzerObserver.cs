@@ -44,14 +44,18 @@ internal sealed class AnalyzerObserver(TextWriter output, bool showRecords, stri
         }
     }
 
-    public void OnEchInnerClientHello(TrafficDirection direction, ReadOnlySpan<byte> message)
+    public void OnEchInnerClientHello(TrafficDirection direction, ReadOnlySpan<byte> message) =>
+        InnerClientHello(direction == TrafficDirection.Sent
+            ? $"{local}, encrypted into the next ClientHello's encrypted_client_hello"
+            : $"{local}, decrypted from the ClientHello above", message);
+
+    /// <summary>Prints an inner ClientHello under <paramref name="origin"/> (who sealed or opened it).</summary>
+    public void InnerClientHello(string origin, ReadOnlySpan<byte> message)
     {
         var lines = HandshakeMessageDescriber.Describe(HandshakeType.ClientHello, message[4..]);
         lock (_gate)
         {
-            output.WriteLine(direction == TrafficDirection.Sent
-                ? $"[{local}, encrypted into the next ClientHello's encrypted_client_hello] ClientHelloInner ({message.Length - 4} bytes)"
-                : $"[{local}, decrypted from the ClientHello above] ClientHelloInner ({message.Length - 4} bytes)");
+            output.WriteLine($"[{origin}] ClientHelloInner ({message.Length - 4} bytes)");
             foreach (var line in lines)
             {
                 output.WriteLine("    " + line);

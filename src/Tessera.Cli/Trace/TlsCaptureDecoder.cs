@@ -23,6 +23,7 @@ internal sealed class TlsCaptureDecoder(TextWriter output, KeyLogFile? keyLog, b
     private readonly Side _client = new("client");
     private readonly Side _server = new("server");
     private byte[]? _clientRandom;
+    private Tessera.Crypto.Hpke.HpkeContext? _echContext;
     private byte[]? _serverRandom;
     private bool _tls13;
     private bool _earlyDataOffered;
@@ -254,7 +255,18 @@ internal sealed class TlsCaptureDecoder(TextWriter output, KeyLogFile? keyLog, b
                 case HandshakeType.ClientHello when side == _client:
                 {
                     var hello = ClientHello.Parse(body);
-                    _clientRandom ??= hello.Random;
+                    var random = hello.Random;
+                    if (OpenEncryptedClientHello(hello) is { } inner)
+                    {
+                        _analyzer.InnerClientHello("decrypted from the ClientHello above with the key log's ECH_SECRET", inner);
+                        var innerRandom = inner.AsSpan(4 + 2, 32).ToArray();
+                        if (keyLog!.Find(KeyLogLabels.ClientHandshakeTrafficSecret, innerRandom) is not null)
+                        {
+                            random = innerRandom;   // RFC 9850: with ECH accepted, the secrets are logged under the inner random
+                        }
+                    }
+
+                    _clientRandom ??= random;
                     _earlyDataOffered = ExtensionBlock.Find(hello.Extensions, ExtensionType.EarlyData) is not null && _serverRandom is null;
                     break;
                 }
@@ -292,8 +304,59 @@ internal sealed class TlsCaptureDecoder(TextWriter output, KeyLogFile? keyLog, b
         }
     }
 
+    /// <summary>
+    /// Encrypted Client Hello with the key log's ECH_SECRET and ECH_CONFIG for the outer random (RFC 9850): the HPKE
+    /// context opens the first hello's payload and, after a HelloRetryRequest, the second's. Null when nothing opens.
+    /// </summary>
+    private byte[]? OpenEncryptedClientHello(ClientHello outer)
+    {
+        if (keyLog is null || ExtensionBlock.Find(outer.Extensions, ExtensionType.EncryptedClientHello) is not { } ext)
+        {
+            return null;
+        }
+
+        var ech = EncryptedClientHelloExtension.ParseClientHello(ext.Data);
+        if (!ech.IsOuter)
+        {
+            return null;
+        }
+
+        if (_echContext is null)
+        {
+            if (keyLog.Find(KeyLogLabels.EchSecret, outer.Random) is not { } secret || keyLog.Find(KeyLogLabels.EchConfig, outer.Random) is not { } config)
+            {
+                return null;
+            }
+
+            var suite = new Tessera.Crypto.Hpke.HpkeSuite(Tessera.Crypto.Hpke.HpkeKem.DhkemX25519HkdfSha256, ech.CipherSuite.Kdf, ech.CipherSuite.Aead);
+            if (!suite.IsSupported || suite.Aead == Tessera.Crypto.Hpke.HpkeAead.ExportOnly)
+            {
+                return null;
+            }
+
+            _echContext = Tessera.Crypto.Hpke.Hpke.RecipientFromSharedSecret(Crypto, suite, secret, [.. "tls ech"u8, 0, .. config]);
+        }
+
+        try
+        {
+            var plaintext = _echContext.Open(Tessera.Ech.EncodedClientHelloInner.OuterAad(outer, ext, ech.Payload.Length), ech.Payload);
+            return Tessera.Ech.EncodedClientHelloInner.Decode(plaintext, outer).ToMessageBytes();
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            output.WriteLine("    (the key log's ECH_SECRET does not open this ClientHello's encrypted_client_hello)");
+            return null;
+        }
+    }
+
     private void ServerHelloSeen(ServerHello hello)
     {
+        if (!hello.IsHelloRetryRequest)
+        {
+            _echContext?.Dispose();   // no ClientHello is left to open
+            _echContext = null;
+        }
+
         if (hello.IsHelloRetryRequest)
         {
             // TLS 1.3 only: the ChangeCipherSpec records that follow (middlebox compatibility) switch nothing.

@@ -49,11 +49,14 @@ internal sealed class EchClientContext : IDisposable
     /// <summary>The ClientHelloOuter last sent (handshake message bytes), for the transcript if the server rejects ECH.</summary>
     public byte[] OuterMessage { get; private set; } = [];
 
+    /// <summary>With a key log: the HPKE shared secret (RFC 9850's ECH_SECRET), to be logged and wiped.</summary>
+    public byte[]? KeyLogSecret { get; private set; }
+
     /// <summary>retry_configs from EncryptedExtensions after a rejection.</summary>
     public byte[]? RetryConfigs { get; set; }
 
     /// <summary>Chooses the first configuration of <paramref name="configList"/> this client can use (§6.1) and sets up HPKE for it.</summary>
-    public static EchClientContext Offer(ReadOnlySpan<byte> configList, ICryptoProvider crypto)
+    public static EchClientContext Offer(ReadOnlySpan<byte> configList, ICryptoProvider crypto, bool forKeyLog = false)
     {
         // §6.1: the first configuration this client supports. Without one the connection fails rather than show the
         // server name in the clear (RFC 9849 would send GREASE; the application asked for ECH).
@@ -61,10 +64,11 @@ internal sealed class EchClientContext : IDisposable
         {
             var suite = config.PreferredSuite!;
             byte[] info = [.. "tls ech"u8, 0, .. config.Encode()];
+            var secret = forKeyLog ? new byte[32] : null;
             try
             {
-                var (enc, context) = Hpke.SetupBaseSender(suite, config.PublicKey, info, crypto);
-                return new EchClientContext(crypto, config, suite, context, enc);
+                var (enc, context) = Hpke.SetupBaseSender(suite, config.PublicKey, info, crypto, secret);
+                return new EchClientContext(crypto, config, suite, context, enc) { KeyLogSecret = secret };
             }
             catch (CryptographicException)
             {

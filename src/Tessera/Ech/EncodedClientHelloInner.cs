@@ -106,6 +106,14 @@ internal static class EncodedClientHelloInner
         return hello;
     }
 
+    /// <summary>ClientHelloOuterAAD (§5.2): the outer hello without its handshake header, the ECH payload (the extension's last field) zeroed.</summary>
+    public static byte[] OuterAad(ClientHello outer, TlsExtension ext, int payloadLength)
+    {
+        var zeroed = (byte[])ext.Data.Clone();
+        zeroed.AsSpan(zeroed.Length - payloadLength).Clear();
+        return outer.With([.. outer.Extensions.Select(e => ReferenceEquals(e, ext) ? new TlsExtension(e.Type, zeroed) : e)]).ToMessageBytes()[4..];
+    }
+
     public static byte[] EncodeOuterExtensions(IReadOnlyList<ushort> types)
     {
         var w = new TlsWriter(1 + 2 * types.Count);

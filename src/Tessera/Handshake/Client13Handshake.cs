@@ -66,7 +66,14 @@ internal sealed class Client13Handshake : Tls13Handshake
                 throw new TlsException(AlertDescription.InternalError, "Encrypted Client Hello needs TLS 1.3, which is not enabled");
             }
 
-            _ech = EchClientContext.Offer(echConfigs, Crypto);
+            _ech = EchClientContext.Offer(echConfigs, Crypto, forKeyLog: Options.KeyLog is not null);
+            if (_ech.KeyLogSecret is { } echSecret)
+            {
+                // RFC 9850: what a capture tool needs to open the outer hello, under its random.
+                KeyLogLabels.Log(Options.KeyLog, KeyLogLabels.EchSecret, _ech.OuterRandom, echSecret);
+                KeyLogLabels.Log(Options.KeyLog, KeyLogLabels.EchConfig, _ech.OuterRandom, _ech.Config!.Encode());
+                CryptographicOperations.ZeroMemory(echSecret);
+            }
         }
         else if (RenegotiationContext is null && _options.EchGrease && _options.Allows(TlsProtocolVersion.Tls13))
         {

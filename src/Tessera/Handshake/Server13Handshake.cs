@@ -128,7 +128,7 @@ internal sealed class Server13Handshake : Tls13Handshake
         }
 
         // §5.2: the AAD is the outer hello with the payload zeroed (it is the extension's last field).
-        var aad = ClientHelloOuterAad(outer, ext, ech.Payload.Length);
+        var aad = EncodedClientHelloInner.OuterAad(outer, ext, ech.Payload.Length);
         if (second)
         {
             if (ech.CipherSuite != _echFirst!.CipherSuite || ech.ConfigId != _echFirst.ConfigId || ech.Enc.Length != 0)
@@ -164,16 +164,26 @@ internal sealed class Server13Handshake : Tls13Handshake
 
             HpkeContext? context = null;
             byte[] plaintext;
+            var secret = Options.KeyLog is null ? null : new byte[32];
             try
             {
                 byte[] info = [.. "tls ech"u8, 0, .. config.Encode()];
-                context = Hpke.SetupBaseRecipient(suite, ech.Enc, key.KeyPair, info, Crypto);
+                context = Hpke.SetupBaseRecipient(suite, ech.Enc, key.KeyPair, info, Crypto, secret);
                 plaintext = context.Open(aad, ech.Payload);
             }
             catch (CryptographicException)
             {
                 context?.Dispose();
+                Zero(secret);
                 continue;   // not this key (or a GREASE extension): try the next, then go on with the outer hello
+            }
+
+            if (secret is not null)
+            {
+                // RFC 9850: ECH_SECRET and ECH_CONFIG under ClientHelloOuter.random.
+                KeyLogLabels.Log(Options.KeyLog, KeyLogLabels.EchSecret, outer.Random, secret);
+                KeyLogLabels.Log(Options.KeyLog, KeyLogLabels.EchConfig, outer.Random, config.Encode());
+                Zero(secret);
             }
 
             _echContext = context;
@@ -181,13 +191,6 @@ internal sealed class Server13Handshake : Tls13Handshake
         }
 
         return message;
-    }
-
-    private static byte[] ClientHelloOuterAad(ClientHello outer, TlsExtension ext, int payloadLength)
-    {
-        var zeroed = (byte[])ext.Data.Clone();
-        zeroed.AsSpan(zeroed.Length - payloadLength).Clear();
-        return outer.With([.. outer.Extensions.Select(e => ReferenceEquals(e, ext) ? new TlsExtension(e.Type, zeroed) : e)]).ToMessageBytes()[4..];
     }
 
     /// <summary>Rebuilds ClientHelloInner (§5.1) and checks it (§7.1): the inner marker, and TLS 1.3 or above only.</summary>

@@ -21,6 +21,12 @@ internal static class KeyLogLabels
     public const string ExporterSecret = "EXPORTER_SECRET";
     public const string ClientRandom = "CLIENT_RANDOM";
 
+    /// <summary>RFC 9850: the HPKE shared secret of Encrypted Client Hello, under ClientHelloOuter.random.</summary>
+    public const string EchSecret = "ECH_SECRET";
+
+    /// <summary>RFC 9850: the ECHConfig the ClientHelloOuter was sealed to, under ClientHelloOuter.random.</summary>
+    public const string EchConfig = "ECH_CONFIG";
+
     public static void Log(IKeyLogWriter? writer, string label, ReadOnlySpan<byte> clientRandom, ReadOnlySpan<byte> secret)
     {
         writer?.WriteLine($"{label} {Convert.ToHexStringLower(clientRandom)} {Convert.ToHexStringLower(secret)}");

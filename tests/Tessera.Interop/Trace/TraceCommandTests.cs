@@ -100,6 +100,52 @@ public sealed partial class TraceCommandTests(PemFixture pem)
         Assert.Matches(@"protected records decrypted, 0 not", clear);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task EncryptedClientHelloOpensWithTheKeyLogsEchSecret(bool helloRetryRequest)
+    {
+        // RFC 9850: ECH_SECRET and ECH_CONFIG under the outer random open the inner hello(s); the traffic secrets are
+        // under the inner random, as the client logs them.
+        var keys = Temp("keys");
+        using var echKey = Tessera.Ech.EchServerKey.Generate("public.example");
+        var serverOptions = new TlsServerOptions { Groups = helloRetryRequest ? [NamedGroup.Secp384r1] : NamedGroups.Defaults };
+        serverOptions.Certificates.Add(pem.Certificates[CertificateKeyType.EcdsaP256]);
+        serverOptions.EchKeys.Add(echKey);
+        await using var host = new TesseraServerHost(serverOptions);
+        var file = Temp("capture") + ".pcapng";
+        using (var capture = LoopbackCapture.Start(host.Port, file))
+        {
+            await using (var client = await TesseraClient.ConnectAsync(host.Port, new TlsClientOptions
+            {
+                ServerName = "localhost", CertificateVerifier = pem.Verifier(), KeyLog = new FileKeyLogWriter(keys), EchConfigList = echKey.ConfigList,
+            }))
+            {
+                Assert.Equal(TlsEchStatus.Accepted, client.Connection.EchStatus);
+                Assert.Equal(helloRetryRequest, client.Connection.WasHelloRetryRequest);
+                await client.WriteAsync("behind ech\n"u8.ToArray());
+                await TesseraClient.ReadAllAsync(client);
+            }
+
+            capture.Stop();
+        }
+
+        Assert.Contains(File.ReadAllLines(keys), line => line.StartsWith("ECH_SECRET ", StringComparison.Ordinal));
+        var clear = Trace("--pcap", file, "--keylog", keys);
+        var inner = Regex.Matches(clear, @"\[decrypted from the ClientHello above with the key log's ECH_SECRET\] ClientHelloInner");
+        Assert.Equal(helloRetryRequest ? 2 : 1, inner.Count);
+        Assert.Contains("host_name \"localhost\"", clear[inner[0].Index..], StringComparison.Ordinal);
+        Assert.Contains("host_name \"public.example\"", clear[..inner[0].Index], StringComparison.Ordinal);
+        Assert.Contains("application data (11 bytes): \"behind ech\\n\"", clear, StringComparison.Ordinal);
+        Assert.Matches(@"protected records decrypted, 0 not", clear);
+
+        // Without the ECH lines the inner hello stays sealed (and, as the traffic secrets name the inner random, which the
+        // trace then never learns, nothing else opens either).
+        var withoutEch = Temp("keys");
+        File.WriteAllLines(withoutEch, File.ReadAllLines(keys).Where(l => !l.StartsWith("ECH_", StringComparison.Ordinal)));
+        Assert.DoesNotContain("ClientHelloInner", Trace("--pcap", file, "--keylog", withoutEch), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ZeroRttEarlyDataOpensWithTheEarlyTrafficSecret()
     {

@@ -127,6 +127,32 @@ public sealed class EchHandshakeTests
     }
 
     [Fact]
+    public void BothSidesLogTheEchSecretUnderTheOuterRandomAndTrafficSecretsUnderTheInnerOne()
+    {
+        // RFC 9850: ECH_SECRET and ECH_CONFIG name ClientHelloOuter.random; with ECH accepted the rest name the inner random.
+        using var key = EchServerKey.Generate(PublicName);
+        var clientLog = new MemoryKeyLog();
+        var serverLog = new MemoryKeyLog();
+        var observer = new RecordingObserver();
+        using var loop = new Loopback(Client(key.ConfigList, o => { o.KeyLog = clientLog; o.Observer = observer; }), Server([key], o => o.KeyLog = serverLog));
+        loop.Handshake();
+        var outerRandom = Convert.ToHexString(SentOuterHello(observer).Random).ToLowerInvariant();
+        var innerRandom = Convert.ToHexString(observer.EchInner.Single().Message.AsSpan(6, 32)).ToLowerInvariant();
+        foreach (var log in new[] { clientLog, serverLog })
+        {
+            var secret = Assert.Single(log.Lines, l => l.StartsWith("ECH_SECRET ", StringComparison.Ordinal)).Split(' ');
+            Assert.Equal(outerRandom, secret[1]);
+            Assert.Equal(64, secret[2].Length);
+            var config = Assert.Single(log.Lines, l => l.StartsWith("ECH_CONFIG ", StringComparison.Ordinal)).Split(' ');
+            Assert.Equal(outerRandom, config[1]);
+            Assert.Equal(Convert.ToHexString(key.Config.Encode()).ToLowerInvariant(), config[2]);
+            Assert.Equal(innerRandom, Assert.Single(log.Lines, l => l.StartsWith("CLIENT_TRAFFIC_SECRET_0 ", StringComparison.Ordinal)).Split(' ')[1]);
+        }
+
+        Assert.Equal(clientLog.Lines.Single(l => l.StartsWith("ECH_SECRET", StringComparison.Ordinal)), serverLog.Lines.Single(l => l.StartsWith("ECH_SECRET", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void RotationKeepsOldKeysDecryptingWhileTheFirstKeyIsTheRetryConfig()
     {
         using var old = EchServerKey.Generate(PublicName, configId: 1);

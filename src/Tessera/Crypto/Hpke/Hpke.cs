@@ -44,18 +44,22 @@ public static class Hpke
     }
 
     /// <summary>SetupBaseS (RFC 9180 §5.1.1): encapsulates to <paramref name="recipientPublicKey"/>; send <c>Enc</c> with the ciphertexts.</summary>
-    public static (byte[] Enc, HpkeContext Context) SetupBaseSender(HpkeSuite suite, ReadOnlySpan<byte> recipientPublicKey, ReadOnlySpan<byte> info, ICryptoProvider? crypto = null)
+    public static (byte[] Enc, HpkeContext Context) SetupBaseSender(HpkeSuite suite, ReadOnlySpan<byte> recipientPublicKey, ReadOnlySpan<byte> info, ICryptoProvider? crypto = null) =>
+        SetupBaseSender(suite, recipientPublicKey, info, crypto ?? DefaultCryptoProvider.Instance, sharedSecretCopy: default);
+
+    /// <summary>SetupBaseS that also copies the KEM's shared secret into <paramref name="sharedSecretCopy"/> (32 bytes; for a key log only).</summary>
+    internal static (byte[] Enc, HpkeContext Context) SetupBaseSender(HpkeSuite suite, ReadOnlySpan<byte> recipientPublicKey, ReadOnlySpan<byte> info, ICryptoProvider crypto, Span<byte> sharedSecretCopy)
     {
-        crypto ??= DefaultCryptoProvider.Instance;
         using var ephemeral = GenerateKeyPair(suite.Kem, crypto);
-        return SetupBaseSender(suite, recipientPublicKey, info, ephemeral, crypto);
+        return SetupBaseSender(suite, recipientPublicKey, info, ephemeral, crypto, sharedSecretCopy);
     }
 
     /// <summary>
     /// SetupBaseS with a given ephemeral key pair: for known-answer tests only. An ephemeral key used twice gives away
     /// every message sealed under either context.
     /// </summary>
-    internal static (byte[] Enc, HpkeContext Context) SetupBaseSender(HpkeSuite suite, ReadOnlySpan<byte> recipientPublicKey, ReadOnlySpan<byte> info, HpkeKeyPair ephemeral, ICryptoProvider crypto)
+    internal static (byte[] Enc, HpkeContext Context) SetupBaseSender(HpkeSuite suite, ReadOnlySpan<byte> recipientPublicKey, ReadOnlySpan<byte> info, HpkeKeyPair ephemeral, ICryptoProvider crypto,
+        Span<byte> sharedSecretCopy = default)
     {
         Require(suite);
         if (recipientPublicKey.Length != 32)
@@ -65,6 +69,11 @@ public static class Hpke
 
         var enc = ephemeral.PublicKey.ToArray();
         var sharedSecret = Encapsulate(crypto, suite, recipientPublicKey, ephemeral);
+        if (!sharedSecretCopy.IsEmpty)
+        {
+            sharedSecret.CopyTo(sharedSecretCopy);
+        }
+
         return (enc, KeySchedule(crypto, suite, sharedSecret, info, isSender: true));
     }
 
@@ -88,10 +97,13 @@ public static class Hpke
     }
 
     /// <summary>SetupBaseR (RFC 9180 §5.1.1): decapsulates <paramref name="enc"/> with the recipient's key pair.</summary>
-    public static HpkeContext SetupBaseRecipient(HpkeSuite suite, ReadOnlySpan<byte> enc, HpkeKeyPair recipient, ReadOnlySpan<byte> info, ICryptoProvider? crypto = null)
+    public static HpkeContext SetupBaseRecipient(HpkeSuite suite, ReadOnlySpan<byte> enc, HpkeKeyPair recipient, ReadOnlySpan<byte> info, ICryptoProvider? crypto = null) =>
+        SetupBaseRecipient(suite, enc, recipient, info, crypto ?? DefaultCryptoProvider.Instance, sharedSecretCopy: default);
+
+    /// <summary>SetupBaseR that also copies the KEM's shared secret into <paramref name="sharedSecretCopy"/> (32 bytes; for a key log only).</summary>
+    internal static HpkeContext SetupBaseRecipient(HpkeSuite suite, ReadOnlySpan<byte> enc, HpkeKeyPair recipient, ReadOnlySpan<byte> info, ICryptoProvider crypto, Span<byte> sharedSecretCopy)
     {
         ArgumentNullException.ThrowIfNull(recipient);
-        crypto ??= DefaultCryptoProvider.Instance;
         Require(suite);
         if (enc.Length != 32)
         {
@@ -107,6 +119,11 @@ public static class Hpke
             }
 
             var sharedSecret = ExtractAndExpand(crypto, suite, dh, [.. enc, .. recipient.PublicKey]);
+            if (!sharedSecretCopy.IsEmpty)
+            {
+                sharedSecret.CopyTo(sharedSecretCopy);
+            }
+
             return KeySchedule(crypto, suite, sharedSecret, info, isSender: false);
         }
         finally
@@ -152,6 +169,13 @@ public static class Hpke
         {
             CryptographicOperations.ZeroMemory(prk);
         }
+    }
+
+    /// <summary>A recipient context from a known shared secret (a key log's ECH_SECRET, when a capture is decoded).</summary>
+    internal static HpkeContext RecipientFromSharedSecret(ICryptoProvider crypto, HpkeSuite suite, ReadOnlySpan<byte> sharedSecret, ReadOnlySpan<byte> info)
+    {
+        Require(suite);
+        return KeySchedule(crypto, suite, sharedSecret.ToArray(), info, isSender: false);
     }
 
     private static HpkeContext KeySchedule(ICryptoProvider crypto, HpkeSuite suite, byte[] sharedSecret, ReadOnlySpan<byte> info, bool isSender)
