@@ -315,6 +315,38 @@ internal sealed partial class TlsScanner
         });
     }
 
+    /// <summary>
+    /// Encrypted Client Hello (RFC 9849): a handshake with a configuration no server holds. A server with ECH keys turns
+    /// it down and, after a handshake authenticated for the public name (here: the scanned name), sends its own
+    /// configurations as retry_configs; a server without ECH sends none.
+    /// </summary>
+    private async Task ProbeEchAsync(CancellationToken cancellationToken)
+    {
+        if (!_versionAnswers.ContainsKey(ScanNames.Tls13) || target.StartTls != StartTlsProtocol.None)
+        {
+            return;
+        }
+
+        await Guard("Encrypted Client Hello", async () =>
+        {
+            var publicName = target.ServerName is { } name && Tessera.Ech.EchConfig.IsValidPublicName(name) ? name : "ech-probe.invalid";
+            using var probe = Tessera.Ech.EchServerKey.Generate(publicName);
+            var options = EngineOptions(TlsProtocolVersion.Tls13);
+            options.EchConfigList = probe.ConfigList;
+            try
+            {
+                await EngineAsync(options, _ => Task.FromResult(0), cancellationToken);
+            }
+            catch (TlsException ex) when (ex is { Alert: AlertDescription.EchRequired, AlertSource: AlertSource.Local })
+            {
+                _report.Features.Ech = ex.EchRetryConfigs is { } retry
+                    ? [.. Tessera.Ech.EchConfigList.Parse(retry).Select(c =>
+                        $"config_id {c.ConfigId}, public name {c.PublicName}, {c.Kem}, {string.Join(" / ", c.CipherSuites.Select(s => $"{s.Kdf} {s.Aead}"))}, pads names to {c.MaximumNameLength}")]
+                    : [];
+            }
+        });
+    }
+
     private async Task ProbeHttpAsync(CancellationToken cancellationToken)
     {
         if (!settings.Http || target.StartTls != StartTlsProtocol.None || !EngineCanTalk)

@@ -196,6 +196,9 @@ internal sealed class FeaturesReport
 
     public List<string> Alpn { get; set; } = [];
 
+    /// <summary>Encrypted Client Hello: the server's retry configurations, one line each; empty: no ECH; null: not known.</summary>
+    public List<string>? Ech { get; set; }
+
     public bool? FallbackScsv { get; set; }
 
     public bool? Compression { get; set; }

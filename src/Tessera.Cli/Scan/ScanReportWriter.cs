@@ -155,6 +155,7 @@ internal static class ScanReportWriter
         o.WriteLine($"  Resumption (TLS 1.3):             {YesNo(f.Tls13Resumption)}");
         o.WriteLine($"  0-RTT (early data):               {(f.ZeroRttMaxSize is { } z ? $"offered, up to {z} bytes" : "no")}");
         o.WriteLine($"  ALPN:                             {(f.Alpn.Count > 0 ? string.Join(", ", f.Alpn) : "none")}");
+        o.WriteLine($"  Encrypted Client Hello:           {f.Ech switch { null => "unknown", [] => "no", var configs => "yes: " + string.Join("; ", configs) }}");
         o.WriteLine($"  TLS_FALLBACK_SCSV:                {YesNo(f.FallbackScsv, unknown: "not applicable (one version)")}");
         o.WriteLine($"  Compression:                      {YesNo(f.Compression, "ON", "no")}");
         o.WriteLine($"  Heartbeat extension:              {YesNo(f.Heartbeat)}");

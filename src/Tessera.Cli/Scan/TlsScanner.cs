@@ -68,7 +68,8 @@ internal sealed partial class TlsScanner(ScanTarget target, ScanSettings setting
         Step(Steps[4]);
         await Task.WhenAll(ProbeResumptionAsync(cancellationToken), ProbeRenegotiationAsync(cancellationToken));
         Step(Steps[5]);
-        await Task.WhenAll(ProbeAlpnAsync(cancellationToken), ProbeHttpAsync(cancellationToken), ProbeFallbackScsvAsync(cancellationToken), ProbeCompressionAsync(cancellationToken));
+        await Task.WhenAll(ProbeAlpnAsync(cancellationToken), ProbeHttpAsync(cancellationToken), ProbeFallbackScsvAsync(cancellationToken), ProbeCompressionAsync(cancellationToken),
+            ProbeEchAsync(cancellationToken));
         Step(Steps[6]);
         if (settings.VulnerabilityProbes)
         {

@@ -201,6 +201,19 @@ public sealed class ScanCommandTests(PemFixture pem) : IDisposable
             Assert.False(Feature(r, "insecureRenegotiation"));
             Assert.True(Feature(r, "fallbackScsv"));
             Assert.True(Feature(r, "tls13Resumption"));
+            Assert.Equal(0, r.GetProperty("features").GetProperty("ech").GetArrayLength());   // no ECH keys: none sent
+        }
+
+        // With an ECH key: a configuration no server holds draws the server's own, as retry configurations.
+        using var echKey = Tessera.Ech.EchServerKey.Generate("public.example", configId: 42);
+        var echFile = Path.Combine(pem.Directory, $"scan-ech-{Guid.NewGuid():N}.pem");
+        File.WriteAllText(echFile, echKey.ToPem());
+        using (var server = PeerProcess.StartTessera("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256), "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-www", "-ech_key", echFile))
+        {
+            var (_, r, _) = Scan(server.WaitForAcceptPort(Bound), "-CAfile", pem.CaFile);
+            var ech = Assert.Single(r.GetProperty("features").GetProperty("ech").EnumerateArray()).GetString();
+            Assert.StartsWith("config_id 42, public name public.example, DhkemX25519HkdfSha256", ech, StringComparison.Ordinal);
+            Assert.Equal("A", r.GetProperty("grade").GetString());
         }
 
         using (var legacy = PeerProcess.StartTessera("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.Rsa2048), "-key", pem.KeyFile(CertificateKeyType.Rsa2048), "-www", "-legacy"))
