@@ -1,0 +1,85 @@
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.Extensions.Logging;
+
+namespace Tessera.AspNetCore;
+
+/// <summary>
+/// A Kestrel connection middleware: Tessera's server handshake over the accepted connection, then the rest of the
+/// pipeline (HTTP/1.1 or HTTP/2, as ALPN chose) over the decrypted stream, with the TLS features set.
+/// </summary>
+internal sealed partial class TesseraConnectionMiddleware(ConnectionDelegate next, TlsServerOptions options, ILogger logger)
+{
+    public async Task OnConnectionAsync(ConnectionContext context)
+    {
+        var transport = context.Transport;
+        var tls = new TlsStream(new DuplexPipeStream(transport), leaveInnerStreamOpen: false);
+        try
+        {
+            using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.ConnectionClosed))
+            {
+                timeout.CancelAfter(options.HandshakeTimeout);
+                try
+                {
+                    await tls.AuthenticateAsServerAsync(options, timeout.Token).ConfigureAwait(false);
+                }
+                catch (TlsException ex)
+                {
+                    HandshakeFailed(logger, context.ConnectionId, ex.Message);
+                    return;
+                }
+                catch (OperationCanceledException)
+                {
+                    HandshakeFailed(logger, context.ConnectionId, "the handshake did not complete in time, or the connection closed");
+                    return;
+                }
+                catch (IOException ex)
+                {
+                    HandshakeFailed(logger, context.ConnectionId, ex.Message);
+                    return;
+                }
+            }
+
+            var features = new TesseraTlsFeatures(tls);
+            context.Features.Set<ITlsConnectionFeature>(features);
+            context.Features.Set<ITlsHandshakeFeature>(features);
+            context.Features.Set<ITlsApplicationProtocolFeature>(features);
+            HandshakeCompleted(logger, context.ConnectionId, tls.NegotiatedProtocol.ToDisplayName(), tls.NegotiatedCipherSuite?.ToString() ?? "?",
+                tls.NegotiatedApplicationProtocol ?? "(none)", tls.Connection.IsResumed);
+
+            var reader = PipeReader.Create(tls, new StreamPipeReaderOptions(leaveOpen: true));
+            var writer = PipeWriter.Create(tls, new StreamPipeWriterOptions(leaveOpen: true));
+            context.Transport = new DuplexPipe(reader, writer);
+            try
+            {
+                await next(context).ConfigureAwait(false);
+            }
+            finally
+            {
+                await reader.CompleteAsync().ConfigureAwait(false);
+                await writer.CompleteAsync().ConfigureAwait(false);
+                context.Transport = transport;
+            }
+        }
+        finally
+        {
+            await tls.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Debug, Message = "Connection {ConnectionId}: TLS handshake failed: {Reason}")]
+    private static partial void HandshakeFailed(ILogger logger, string connectionId, string reason);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Debug, Message = "Connection {ConnectionId}: {Protocol}, {CipherSuite}, ALPN {Alpn}, resumed {Resumed}")]
+    private static partial void HandshakeCompleted(ILogger logger, string connectionId, string protocol, string cipherSuite, string alpn, bool resumed);
+}
