@@ -39,8 +39,9 @@ var app = builder.Build();
 app.MapGet("/", (HttpContext context) =>
 {
     var tls = context.Features.Get<ITlsHandshakeFeature>();
+    var group = context.Features.Get<ITesseraConnectionFeature>()?.Connection.NegotiatedGroup;
     return Results.Content(
-        $"<!doctype html><title>Tessera</title><h1>Served through Tessera</h1><p id=\"tls\">{context.Request.Protocol} over {tls?.Protocol} with {tls?.NegotiatedCipherSuite}</p>",
+        $"<!doctype html><title>Tessera</title><h1>Served through Tessera</h1><p id=\"tls\">{context.Request.Protocol} over {tls?.Protocol} with {tls?.NegotiatedCipherSuite}, key exchange {group}</p>",
         "text/html");
 });
 

@@ -47,6 +47,7 @@ internal sealed partial class TesseraConnectionMiddleware(ConnectionDelegate nex
             context.Features.Set<ITlsConnectionFeature>(features);
             context.Features.Set<ITlsHandshakeFeature>(features);
             context.Features.Set<ITlsApplicationProtocolFeature>(features);
+            context.Features.Set<ITesseraConnectionFeature>(features);
             HandshakeCompleted(logger, context.ConnectionId, tls.NegotiatedProtocol.ToDisplayName(), tls.NegotiatedCipherSuite?.ToString() ?? "?",
                 tls.NegotiatedApplicationProtocol ?? "(none)", tls.Connection.IsResumed);
 

@@ -12,7 +12,7 @@ namespace Tessera.AspNetCore;
 /// the client certificate (<c>HttpContext.Connection.ClientCertificate</c>), the protocol and suite, the SNI name, and
 /// the ALPN protocol (Kestrel picks HTTP/2 when it is "h2").
 /// </summary>
-internal sealed class TesseraTlsFeatures : ITlsConnectionFeature, ITlsHandshakeFeature, ITlsApplicationProtocolFeature
+internal sealed class TesseraTlsFeatures : ITlsConnectionFeature, ITlsHandshakeFeature, ITlsApplicationProtocolFeature, ITesseraConnectionFeature
 {
     private readonly TlsStream _tls;
     private X509Certificate2? _clientCertificate;
@@ -75,4 +75,6 @@ internal sealed class TesseraTlsFeatures : ITlsConnectionFeature, ITlsHandshakeF
 #pragma warning restore SYSLIB0058
 
     public ReadOnlyMemory<byte> ApplicationProtocol { get; }
+
+    public TlsConnection Connection => _tls.Connection;
 }

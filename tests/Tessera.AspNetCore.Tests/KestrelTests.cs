@@ -44,7 +44,8 @@ public sealed class KestrelTests(PemFixture pem)
         app.MapGet("/", (HttpContext context) =>
         {
             var tls = context.Features.Get<ITlsHandshakeFeature>();
-            return $"{context.Request.Protocol} {tls?.Protocol} {tls?.NegotiatedCipherSuite} sni={tls?.HostName} client={context.Connection.ClientCertificate?.Subject ?? "none"}";
+            var group = context.Features.Get<ITesseraConnectionFeature>()?.Connection.NegotiatedGroup;
+            return $"{context.Request.Protocol} {tls?.Protocol} {tls?.NegotiatedCipherSuite} sni={tls?.HostName} client={context.Connection.ClientCertificate?.Subject ?? "none"} group={group}";
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
@@ -93,7 +94,7 @@ public sealed class KestrelTests(PemFixture pem)
         using var response = await client.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
         Assert.Equal(major, response.Version.Major);
-        Assert.Equal($"HTTP/{(major == 1 ? "1.1" : "2")} Tls13 TLS_AES_128_GCM_SHA256 sni=localhost client=none", body);
+        Assert.StartsWith($"HTTP/{(major == 1 ? "1.1" : "2")} Tls13 TLS_AES_128_GCM_SHA256 sni=localhost client=none group=", body, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -112,6 +113,32 @@ public sealed class KestrelTests(PemFixture pem)
 
         using var without = Client();
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => without.GetStringAsync($"https://localhost:{port}/"));
+    }
+
+    [Fact]
+    public async Task ChromiumLoadsThePageOverHttp2AndX25519MLKEM768()
+    {
+        var (app, port) = await StartAsync();
+        await using var _ = app;
+        var spki = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(
+            X509CertificateLoader.LoadCertificate(pem.Certificates[CertificateKeyType.EcdsaP256].Chain[0]).PublicKey.ExportSubjectPublicKeyInfo()));
+        var profile = Directory.CreateTempSubdirectory("tessera-chromium-");
+        try
+        {
+            using var chromium = PeerProcess.Start("chromium",
+            [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-extensions", $"--user-data-dir={profile.FullName}",
+                $"--ignore-certificate-errors-spki-list={spki}", "--dump-dom", $"https://localhost:{port}/",
+            ]);
+            Assert.True(chromium.WaitForExit(TimeSpan.FromSeconds(90)) == 0, chromium.Stderr);
+            Assert.Contains("HTTP/2 Tls13", chromium.Stdout, StringComparison.Ordinal);
+            Assert.Contains("group=X25519MLKEM768", chromium.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            profile.Delete(recursive: true);
+        }
     }
 
     [Fact]
