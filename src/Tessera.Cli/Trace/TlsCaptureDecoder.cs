@@ -334,7 +334,7 @@ internal sealed class TlsCaptureDecoder(TextWriter output, KeyLogFile? keyLog, b
                 return null;
             }
 
-            _echContext = Tessera.Crypto.Hpke.Hpke.RecipientFromSharedSecret(Crypto, suite, secret, [.. "tls ech"u8, 0, .. config]);
+            _echContext = Tessera.Crypto.Hpke.Hpke.RecipientFromSharedSecret(Crypto, suite, secret, Tessera.Ech.EchConfig.HpkeInfo(config));
         }
 
         try

@@ -63,7 +63,7 @@ internal sealed class EchClientContext : IDisposable
         foreach (var config in EchConfigList.Parse(configList).Where(c => c.IsUsable))
         {
             var suite = config.PreferredSuite!;
-            byte[] info = [.. "tls ech"u8, 0, .. config.Encode()];
+            var info = EchConfig.HpkeInfo(config.Encode());
             var secret = forKeyLog ? new byte[32] : null;
             try
             {

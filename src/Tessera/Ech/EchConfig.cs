@@ -114,6 +114,9 @@ public sealed class EchConfig
             !(last.StartsWith("0x", StringComparison.OrdinalIgnoreCase) && last[2..].All(char.IsAsciiHexDigit));
     }
 
+    /// <summary>The HPKE info both sides use (RFC 9849 §6.1, §7.1): "tls ech", a zero byte, then the encoded ECHConfig.</summary>
+    internal static byte[] HpkeInfo(ReadOnlySpan<byte> encodedConfig) => [.. "tls ech"u8, 0, .. encodedConfig];
+
     /// <summary>The first suite of the server's list that Tessera implements.</summary>
     public HpkeSuite? PreferredSuite => CipherSuites.Select(s => new HpkeSuite(Kem, s.Kdf, s.Aead)).FirstOrDefault(s => s.IsSupported && s.Aead != HpkeAead.ExportOnly);
 

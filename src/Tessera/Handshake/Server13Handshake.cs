@@ -167,7 +167,7 @@ internal sealed class Server13Handshake : Tls13Handshake
             var secret = Options.KeyLog is null ? null : new byte[32];
             try
             {
-                byte[] info = [.. "tls ech"u8, 0, .. config.Encode()];
+                var info = EchConfig.HpkeInfo(config.Encode());
                 context = Hpke.SetupBaseRecipient(suite, ech.Enc, key.KeyPair, info, Crypto, secret);
                 plaintext = context.Open(aad, ech.Payload);
             }
