@@ -11,7 +11,8 @@ public static class TesseraListenOptionsExtensions
     /// <summary>
     /// Runs Tessera's TLS server on every connection of this endpoint. When the options name no ALPN protocols, they
     /// become those of the endpoint's <see cref="ListenOptions.Protocols"/> ("h2" before "http/1.1"), so HTTP/2 is
-    /// negotiated as with <c>UseHttps</c>.
+    /// negotiated as with <c>UseHttps</c>. Without a <see cref="TlsOptions.Logger"/> the options get the host's
+    /// "Tessera" logger.
     /// </summary>
     /// <param name="listenOptions">The endpoint.</param>
     /// <param name="options">The server's TLS settings: certificates (picked by SNI), versions, client certificates, ...</param>
@@ -34,7 +35,9 @@ public static class TesseraListenOptionsExtensions
             ];
         }
 
-        var logger = listenOptions.ApplicationServices.GetService<ILoggerFactory>()?.CreateLogger("Tessera.AspNetCore") ?? NullLogger.Instance;
+        var loggerFactory = listenOptions.ApplicationServices.GetService<ILoggerFactory>();
+        var logger = loggerFactory?.CreateLogger("Tessera.AspNetCore") ?? NullLogger.Instance;
+        options.Logger ??= loggerFactory?.CreateLogger("Tessera");
         listenOptions.Use(next => new TesseraConnectionMiddleware(next, options, logger).OnConnectionAsync);
         return listenOptions;
     }

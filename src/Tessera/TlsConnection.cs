@@ -67,11 +67,13 @@ public sealed class TlsConnection : IDisposable
     private bool _keyUpdateAnswered;
     private int _readKeyEpoch;
     private bool _disposed;
+    private readonly Diagnostics.ConnectionTelemetry _telemetry;
 
     private TlsConnection(TlsOptions options, bool isClient)
     {
         _options = options;
         IsClient = isClient;
+        _telemetry = new Diagnostics.ConnectionTelemetry(isClient, options.Logger);
         ArgumentNullException.ThrowIfNull(options.Limits, nameof(options));
         options.Limits.Validate();
         _limits = options.Limits;
@@ -220,6 +222,7 @@ public sealed class TlsConnection : IDisposable
         }
 
         _started = true;
+        _telemetry.HandshakeStarted(IsClient ? ((TlsClientOptions)_options).ServerName : null);
         Guard(_handshake.Start);
     }
 
@@ -236,6 +239,7 @@ public sealed class TlsConnection : IDisposable
             Start();
         }
 
+        _telemetry.BytesReceived(data.Length);
         _records.AppendInput(data);
         ProcessReceived();
     }
@@ -260,6 +264,7 @@ public sealed class TlsConnection : IDisposable
             Start();
         }
 
+        _telemetry.BytesReceived(count);
         _records.CommitInput(count);
         ProcessReceived();
     }
@@ -300,7 +305,12 @@ public sealed class TlsConnection : IDisposable
     }
 
     /// <summary>Takes all pending output at once, to send without copying; later output goes to <paramref name="replacement"/> (empty).</summary>
-    internal ByteQueue SwapOutput(ByteQueue replacement) => _records.SwapOutput(replacement);
+    internal ByteQueue SwapOutput(ByteQueue replacement)
+    {
+        var output = _records.SwapOutput(replacement);
+        _telemetry.BytesSent(output.Count);
+        return output;
+    }
 
     /// <summary>
     /// Queues one record of <paramref name="type"/> carrying <paramref name="content"/> as it is, under the current write
@@ -309,13 +319,22 @@ public sealed class TlsConnection : IDisposable
     internal void WriteRawRecord(ContentType type, ReadOnlySpan<byte> content) => _records.Write(type, content);
 
     /// <summary>Copies pending output (records to send) into <paramref name="destination"/>; returns the count.</summary>
-    public int ReadOutput(Span<byte> destination) => _records.Output.Read(destination);
+    public int ReadOutput(Span<byte> destination)
+    {
+        var count = _records.Output.Read(destination);
+        _telemetry.BytesSent(count);
+        return count;
+    }
 
     /// <summary>The pending output without consuming it; call <see cref="ConsumeOutput"/> after sending.</summary>
     public ReadOnlySpan<byte> PeekOutput() => _records.Output.Span;
 
     /// <summary>Marks <paramref name="count"/> bytes of output as sent.</summary>
-    public void ConsumeOutput(int count) => _records.Output.Consume(count);
+    public void ConsumeOutput(int count)
+    {
+        _records.Output.Consume(count);
+        _telemetry.BytesSent(count);
+    }
 
     /// <summary>Copies decrypted application data into <paramref name="destination"/>; returns the count.</summary>
     public int ReadApplicationData(Span<byte> destination) => _plaintext.Read(destination);
@@ -419,6 +438,7 @@ public sealed class TlsConnection : IDisposable
 
         SendAlert(AlertDescription.CloseNotify);
         IsWriteClosed = true;
+        _telemetry.Closed(sent: true);
         if (IsReadClosed)
         {
             State = TlsConnectionState.Closed;
@@ -492,6 +512,7 @@ public sealed class TlsConnection : IDisposable
         }
 
         _disposed = true;
+        _telemetry.Disposed();
         _deferredApplicationData?.Clear();
         _postHandshakeAuthentication?.Dispose();
         _handshake.Dispose();
@@ -619,6 +640,7 @@ public sealed class TlsConnection : IDisposable
         IsHandshakeComplete = true;
         State = TlsConnectionState.Connected;
         _handshake.Dispose();
+        _telemetry.HandshakeCompleted(this);
         FlushDeferredApplicationData();
     }
 
@@ -720,6 +742,7 @@ public sealed class TlsConnection : IDisposable
 
         // The handshake secrets, transcript and key shares are no longer needed: wipe them now.
         _handshake.Dispose();
+        _telemetry.HandshakeCompleted(this);
     }
 
     /// <summary>Runs <paramref name="continuation"/> with the result now if it is ready, or after the caller awaits <see cref="PendingOperation"/>.</summary>
@@ -946,6 +969,7 @@ public sealed class TlsConnection : IDisposable
                 }
 
                 IsReadClosed = true;
+                _telemetry.Closed(sent: false);
                 if (IsWriteClosed)
                 {
                     State = TlsConnectionState.Closed;
@@ -1322,6 +1346,7 @@ public sealed class TlsConnection : IDisposable
     private void FailLocal(TlsException error)
     {
         Error = error;
+        _telemetry.Failed(error);
         if (error.AlertSource == AlertSource.Local && !IsWriteClosed)
         {
             try
@@ -1342,6 +1367,7 @@ public sealed class TlsConnection : IDisposable
     private void FailRemote(TlsException error)
     {
         Error = error;
+        _telemetry.Failed(error);
         State = TlsConnectionState.Failed;
         throw error;
     }

@@ -106,6 +106,14 @@ public abstract class TlsOptions
     public ITlsObserver? Observer { get; set; }
 
     /// <summary>
+    /// When set, handshake events are logged: started (event 1, Debug), completed with version, suite, group,
+    /// resumption, ALPN and duration (2, Debug), failed with the alert and reason (3, Information), abandoned (4, Debug),
+    /// an established connection failing (5, Information), close_notify (6, Debug). Never key material. Metrics and
+    /// spans need no setting: see <see cref="Diagnostics.TlsTelemetry"/>.
+    /// </summary>
+    public Microsoft.Extensions.Logging.ILogger? Logger { get; set; }
+
+    /// <summary>
     /// TLS 1.3: allow resumption with the PSK alone (psk_ke, RFC 8446 §4.2.9), without a fresh (EC)DHE exchange.
     /// Off by default: such a connection's traffic is only as safe as the ticket key and has no forward secrecy.
     /// </summary>
