@@ -138,6 +138,9 @@ public abstract class TlsOptions
 /// <summary>Client settings.</summary>
 public sealed class TlsClientOptions : TlsOptions
 {
+    /// <summary>A shallow copy, for settings made per connection (server name, ALPN) from a shared template.</summary>
+    internal TlsClientOptions CopyForConnection() => (TlsClientOptions)MemberwiseClone();
+
     /// <summary>The server's host name: sent as SNI (unless an IP literal) and checked against the certificate.</summary>
     public string? ServerName { get; set; }
 
