@@ -114,4 +114,99 @@ public sealed class KestrelTests(PemFixture pem)
         using var without = Client();
         await Assert.ThrowsAnyAsync<HttpRequestException>(() => without.GetStringAsync($"https://localhost:{port}/"));
     }
+
+    [Fact]
+    public async Task TheCertificateIsChosenBySni()
+    {
+        var other = pem.Ca.IssueServerCertificate(["other.test"], CertificateKeyType.EcdsaP384);
+        var (app, port) = await StartAsync(options => options.Certificates.Add(other));
+        await using var _ = app;
+        foreach (var name in new[] { "localhost", "other.test" })
+        {
+            // curl checks the name against the certificate it gets, so a wrong choice fails the fetch.
+            using var curl = PeerProcess.Start("curl",
+                ["--silent", "--show-error", "--http2", "--cacert", pem.CaFile, "--resolve", $"{name}:{port}:127.0.0.1", $"https://{name}:{port}/"]);
+            Assert.True(curl.WaitForExit(Bound) == 0, curl.Stderr);
+            Assert.Contains($"sni={name} ", curl.Stdout, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task TheHostsTesseraLogger_GetsHandshakeEvents()
+    {
+        var provider = new ListLoggerProvider();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Logging.SetMinimumLevel(LogLevel.Debug);
+        builder.Logging.AddProvider(provider);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            listen.UseTessera(options => options.Certificates.Add(pem.Certificates[CertificateKeyType.EcdsaP256]))));
+        await using var app = builder.Build();
+        app.MapGet("/", () => "ok");
+        await app.StartAsync();
+        var port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).Port;
+        using (var client = Client())
+        {
+            Assert.Equal("ok", await client.GetStringAsync($"https://localhost:{port}/"));
+        }
+
+        // Plain HTTP at the TLS port: the handshake fails on the server with an alert, logged with its reason.
+        using (var tcp = new System.Net.Sockets.TcpClient())
+        {
+            await tcp.ConnectAsync(IPAddress.Loopback, port);
+            var stream = tcp.GetStream();
+            await stream.WriteAsync("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"u8.ToArray());
+            var buffer = new byte[64];
+            using var timeout = new CancellationTokenSource(Bound);
+            while (await stream.ReadAsync(buffer, timeout.Token) > 0)
+            {
+            }
+        }
+
+        await app.StopAsync();
+        var events = provider.Entries.Where(e => e.Category == "Tessera").ToList();
+        Assert.Contains(events, e => e.EventId == 2 && e.Message.Contains("TLSv1.3", StringComparison.Ordinal));
+        var failed = Assert.Single(events, e => e.EventId == 3);
+        Assert.StartsWith("TLS server handshake failed: ", failed.Message, StringComparison.Ordinal);
+        Assert.Contains("(local)", failed.Message, StringComparison.Ordinal);
+    }
+
+    private sealed record LogEntry(string Category, int EventId, string Message);
+
+    private sealed class ListLoggerProvider : ILoggerProvider
+    {
+        private readonly List<LogEntry> _entries = [];
+
+        public List<LogEntry> Entries
+        {
+            get
+            {
+                lock (_entries)
+                {
+                    return [.. _entries];
+                }
+            }
+        }
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(ListLoggerProvider provider, string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                lock (provider._entries)
+                {
+                    provider._entries.Add(new LogEntry(category, eventId.Id, formatter(state, exception)));
+                }
+            }
+        }
+    }
 }
