@@ -25,7 +25,7 @@ namespace Tessera.Http;
 /// The request's <see cref="HttpRequestMessage.Version"/> and <see cref="HttpRequestMessage.VersionPolicy"/> decide the
 /// ALPN offer as they do for <see cref="SocketsHttpHandler"/>: HTTP/1.1 with <see cref="HttpVersionPolicy.RequestVersionOrLower"/>
 /// (the default) offers http/1.1; HTTP/2 exact offers h2 and fails without it; HTTP/2 or lower (or 1.1 or higher)
-/// offers both and remembers per origin what the server chose. HTTP/3 is not supported.
+/// offers both and remembers per origin, for the handler's lifetime, what the server chose. HTTP/3 is not supported.
 /// </para>
 /// <para>
 /// Redirects (301, 302, 303, 307, 308) are followed here, never from https to http; cookies are kept in
@@ -178,9 +178,11 @@ public sealed class TesseraHttpHandler : DelegatingHandler
         }
 
         var origin = (uri.IdnHost, uri.Port);
-        var offer = canHttp2 && canHttp11 ? OfferBoth : canHttp2 ? OfferHttp2 : OfferHttp11;
         var http11Version = version.Major < 2 ? version : HttpVersion.Version11;
         var useHttp2 = canHttp2 && (!canHttp11 || _originSpeaksHttp2.GetValueOrDefault(origin, true));
+
+        // An HTTP/1.1 connection offers http/1.1 alone: a server choosing h2 for it could not be spoken to.
+        var offer = !useHttp2 ? OfferHttp11 : canHttp11 ? OfferBoth : OfferHttp2;
 
         var addedHost = request.Headers.Host is null;
         if (addedHost)
@@ -205,6 +207,7 @@ public sealed class TesseraHttpHandler : DelegatingHandler
                 // The server chose http/1.1: the connection it made is parked for this retry to take.
                 _originSpeaksHttp2[origin] = false;
                 request.Version = http11Version;
+                request.Options.Set(OfferKey, OfferHttp11);
                 response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
             }
 
