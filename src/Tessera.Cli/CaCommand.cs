@@ -180,9 +180,12 @@ internal static class CaCommand
         command.SetAction((parse, _) => Program.Guarded(() =>
         {
             var ca = FileCertificateAuthority.Open(parse.GetValue(dir)!);
-            var why = Enum.TryParse<X509RevocationReason>(parse.GetValue(reason), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)
+            // Names only (not numbers), never removeFromCRL (delta CRLs only, RFC 5280 §5.3.1) nor aACompromise.
+            var text = parse.GetValue(reason) ?? "";
+            var why = text.Length > 0 && char.IsLetter(text[0]) && Enum.TryParse<X509RevocationReason>(text, ignoreCase: true, out var parsed) &&
+                FileCertificateAuthority.IsCrlReason(parsed)
                 ? parsed
-                : throw new CliException($"--reason: '{parse.GetValue(reason)}' is not a CRL reason");
+                : throw new CliException($"--reason: '{text}' is not a reason a CRL can carry (unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold, privilegeWithdrawn)");
             var path = parse.GetValue(certificate)!;
             ca.Revoke(PemFiles.LoadCertificates(path)[0], why);
             Console.WriteLine($"revoked {path} ({why}); run 'tessera ca crl' to publish it");

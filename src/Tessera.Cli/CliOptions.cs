@@ -7,7 +7,8 @@ internal static class CliOptions
 {
     public static Option<T> Create<T>(string name, string description, params string[] extraAliases)
     {
-        var option = new Option<T>("--" + name, ["-" + name, .. extraAliases]) { Description = description };
+        var longForms = extraAliases.Where(a => a.StartsWith('-') && !a.StartsWith("--", StringComparison.Ordinal)).Select(a => "-" + a);
+        var option = new Option<T>("--" + name, ["-" + name, .. extraAliases, .. longForms]) { Description = description };
         return option;
     }
 

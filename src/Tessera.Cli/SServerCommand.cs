@@ -20,7 +20,7 @@ internal static class SServerCommand
         verify.Arity = ArgumentArity.ZeroOrOne;
         var requireClient = CliOptions.Create<int?>("Verify", "require a client certificate (optional depth, as openssl)");
         requireClient.Arity = ArgumentArity.ZeroOrOne;
-        var noTicket = CliOptions.Flag("no_ticket", "issue no TLS 1.2 session tickets (session IDs still resume)");
+        var noTicket = CliOptions.Flag("no_ticket", "issue no session tickets, TLS 1.2 or 1.3 (TLS 1.2 session IDs still resume)");
         var clientRenegotiation = CliOptions.Flag("client_renegotiation", "let TLS 1.2 clients renegotiate (RFC 5746 only, at most 3 a minute)");
         var statusFile = CliOptions.Create<string?>("status_file", "staple this DER OCSP response (checked first)");
         var status = CliOptions.Flag("status", "fetch an OCSP response from the certificate's responder, staple it and keep it fresh");

@@ -90,7 +90,11 @@ public abstract class TlsOptions
     /// <summary>When non-zero, pads every protected record's plaintext up to a multiple of this many bytes (content-type hiding, RFC 8446 §5.4).</summary>
     public int RecordPaddingBlockSize { get; set; }
 
-    /// <summary>Checks the peer's certificate chain. Null: a client uses <see cref="X509CertificateVerifier"/> over the system roots; a server asks for no client certificate unless set.</summary>
+    /// <summary>
+    /// Checks the peer's certificate chain. Null: <see cref="X509CertificateVerifier"/> over the system roots. A client
+    /// checks the server's chain; a server checks a client's chain only when it asks for one
+    /// (<see cref="TlsServerOptions.RequestClientCertificate"/>, <see cref="TlsServerOptions.RequireClientCertificate"/>).
+    /// </summary>
     public ICertificateVerifier? CertificateVerifier { get; set; }
 
     /// <summary>The cryptographic primitives. Defaults to the .NET BCL + libsodium provider.</summary>

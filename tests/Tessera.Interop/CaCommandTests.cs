@@ -120,4 +120,29 @@ public sealed class CaCommandTests : IDisposable
         Assert.Contains("already holds a CA", twice.Stderr, StringComparison.Ordinal);
         Assert.Single(twice.Stderr.Trim().Split('\n'));
     }
+
+    [Fact]
+    public void RevocationReasonsACrlCannotCarry_AreRefused_AndADamagedIndexIsOneLine()
+    {
+        using (Tessera("ca", "init", "--dir", "ca")) { }
+        using (Tessera("ca", "issue", "--dir", "ca", "--san", "a.test", "--out", "a")) { }
+        foreach (var reason in new[] { "removeFromCrl", "aACompromise", "8", "7", "nonsense" })
+        {
+            using var refused = PeerProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "Tessera.Cli.dll"), "ca", "revoke", "--dir", P("ca"), "--reason", reason, P("a.pem")]);
+            Assert.Equal(1, refused.WaitForExit(Bound));
+            Assert.Contains("is not a reason a CRL can carry", refused.Stderr, StringComparison.Ordinal);
+            Assert.Single(refused.Stderr.Trim().Split('\n'));
+        }
+
+        using (Tessera("ca", "revoke", "--dir", "ca", "--reason", "superseded", P("a.pem"))) { }
+        using (Tessera("ca", "crl", "--dir", "ca")) { }
+
+        // An index damaged by hand (a delta-only reason code): the CRL is refused in one line, no stack trace.
+        var index = P("ca/index.tsv");
+        File.WriteAllText(index, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(index), @"\tR\t(\d+)\t4\t", "\tR\t$1\t8\t"));
+        using var crl = PeerProcess.Start("dotnet", [Path.Combine(AppContext.BaseDirectory, "Tessera.Cli.dll"), "ca", "crl", "--dir", P("ca")]);
+        Assert.Equal(1, crl.WaitForExit(Bound));
+        Assert.Contains("line 1: a damaged revocation entry", crl.Stderr, StringComparison.Ordinal);
+        Assert.Single(crl.Stderr.Trim().Split('\n'));
+    }
 }

@@ -352,4 +352,15 @@ public sealed class CliTests(PemFixture pem)
         Assert.Equal(1, bad.WaitForExit(Timeout));
         Assert.Equal("tessera: --public-name: a DNS host name (letters, digits and hyphens in dot-separated labels), not an IP address", bad.Stderr.Trim());
     }
+
+    [Theory]
+    [InlineData("-curves", "-groups: unknown name 'nonsense'")]
+    [InlineData("--curves", "-groups: unknown name 'nonsense'")]
+    [InlineData("--groups", "-groups: unknown name 'nonsense'")]
+    public void SecondNamesOfOptions_WorkWithOneDashAndTwo(string spelling, string expected)
+    {
+        using var client = PeerProcess.StartTessera("s_client", spelling, "nonsense", "-connect", "127.0.0.1:1");
+        Assert.Equal(1, client.WaitForExit(Timeout));
+        Assert.Equal($"tessera: {expected}", client.Stderr.Trim());
+    }
 }

@@ -189,9 +189,17 @@ public sealed class FileCertificateAuthority
         return new IssuedCertificate(chain, ((IExportablePrivateKey)key).ExportPkcs8Pem() + "\n", serialHex);
     }
 
-    /// <summary>Marks an issued certificate revoked; the next CRL lists it.</summary>
+    /// <summary>
+    /// Marks an issued certificate revoked; the next CRL lists it. <paramref name="reason"/> is a CRL reason code other
+    /// than removeFromCRL, which only delta CRLs use (RFC 5280 §5.3.1).
+    /// </summary>
     public void Revoke(ReadOnlySpan<byte> certificateDer, X509RevocationReason reason)
     {
+        if (!IsCrlReason(reason))
+        {
+            throw new ArgumentOutOfRangeException(nameof(reason), reason, "Not a reason this CA writes in a CRL (removeFromCRL is for delta CRLs, aACompromise for attribute certificates).");
+        }
+
         using var certificate = X509CertificateLoader.LoadCertificate(certificateDer);
         if (!certificate.IssuerName.RawData.AsSpan().SequenceEqual(_certificate.SubjectName.RawData))
         {
@@ -216,10 +224,45 @@ public sealed class FileCertificateAuthority
         File.WriteAllLines(IndexPath, lines);
     }
 
-    /// <summary>The revoked entries of the index: serial, time, reason.</summary>
-    public IReadOnlyList<(byte[] Serial, DateTimeOffset RevokedAt, X509RevocationReason Reason)> Revoked() =>
-        [.. File.ReadAllLines(IndexPath).Select(l => l.Split('\t')).Where(f => f.Length >= 5 && f[1] == "R")
-            .Select(f => (Convert.FromHexString(f[0]), DateTimeOffset.FromUnixTimeSeconds(long.Parse(f[2], CultureInfo.InvariantCulture)), (X509RevocationReason)int.Parse(f[3], CultureInfo.InvariantCulture)))];
+    /// <summary>The revoked entries of the index: serial, time, reason. A damaged line is a <see cref="PkiLoadException"/>.</summary>
+    public IReadOnlyList<(byte[] Serial, DateTimeOffset RevokedAt, X509RevocationReason Reason)> Revoked()
+    {
+        var revoked = new List<(byte[], DateTimeOffset, X509RevocationReason)>();
+        var number = 0;
+        foreach (var line in File.ReadAllLines(IndexPath))
+        {
+            number++;
+            var f = line.Split('\t');
+            if (f.Length < 5 || f[1] != "R")
+            {
+                continue;
+            }
+
+            try
+            {
+                var reason = (X509RevocationReason)int.Parse(f[3], NumberStyles.None, CultureInfo.InvariantCulture);
+                if (!IsCrlReason(reason))
+                {
+                    throw new FormatException($"reason code {f[3]} cannot be listed in a CRL");
+                }
+
+                revoked.Add((Convert.FromHexString(f[0]), DateTimeOffset.FromUnixTimeSeconds(long.Parse(f[2], NumberStyles.None, CultureInfo.InvariantCulture)), reason));
+            }
+            catch (Exception ex) when (ex is FormatException or OverflowException or ArgumentOutOfRangeException)
+            {
+                throw new PkiLoadException($"{IndexPath} line {number}: a damaged revocation entry ({ex.Message})");
+            }
+        }
+
+        return revoked;
+    }
+
+    /// <summary>
+    /// The CRL reason codes of RFC 5280 §5.3.1 this CA writes: not removeFromCRL (delta CRLs only), not aACompromise
+    /// (attribute certificates, which .NET's CRL builder refuses), and 7 is unused.
+    /// </summary>
+    public static bool IsCrlReason(X509RevocationReason reason) =>
+        Enum.IsDefined(reason) && reason is not (X509RevocationReason.RemoveFromCrl or X509RevocationReason.AACompromise);
 
     /// <summary>Signs a CRL of every revoked certificate, valid for <paramref name="validity"/>; the CRL number goes up each time.</summary>
     public byte[] CreateCrl(TimeSpan validity)
