@@ -21,9 +21,13 @@ internal sealed partial class ConnectionTelemetry(bool isClient, ILogger? logger
         _startTimestamp = Stopwatch.GetTimestamp();
 
         // The span is not made current: the engine is sans-IO and must not change the caller's ambient activity.
-        var ambient = Activity.Current;
-        _activity = TlsInstruments.Source.StartActivity(TlsTelemetry.HandshakeActivityName, isClient ? ActivityKind.Client : ActivityKind.Server);
-        Activity.Current = ambient;
+        if (TlsInstruments.Source.HasListeners())
+        {
+            var ambient = Activity.Current;
+            _activity = TlsInstruments.Source.StartActivity(TlsTelemetry.HandshakeActivityName, isClient ? ActivityKind.Client : ActivityKind.Server);
+            Activity.Current = ambient;
+        }
+
         if (_activity is not null)
         {
             _activity.SetTag("tls.role", _role);
