@@ -36,21 +36,21 @@ internal static class BenchCommand
                 !BenchRunner.DefaultStacks.Any(d => d.Name.Equals(s, StringComparison.OrdinalIgnoreCase))).ToList();
             if (unknown.Count > 0)
             {
-                throw new CliException($"--stacks: unknown stack '{unknown[0]}' (Tessera, SslStream, BouncyCastle, tcp)");
+                throw new CliException($"-stacks: unknown stack '{unknown[0]}' (Tessera, SslStream, BouncyCastle, tcp)");
             }
 
             if (onlyList.Count > 0 && BenchPlan.Select(onlyList).Count == 0)
             {
-                throw new CliException($"--only: nothing matches; ids are {string.Join(", ", BenchPlan.All.Select(i => i.Id))}");
+                throw new CliException($"-only: nothing matches; ids are {string.Join(", ", BenchPlan.All.Select(i => i.Id))}");
             }
 
             var basis = parse.GetValue(quick) ? BenchSettings.Quick(onlyList, stackList) : new BenchSettings { Only = onlyList, Stacks = stackList };
             var settings = new BenchSettings
             {
-                Window = parse.GetValue(seconds) is { } s ? Positive(s, "--seconds", v => TimeSpan.FromSeconds(v)) : basis.Window,
-                Windows = parse.GetValue(windows) is { } w ? Positive(w, "--windows", v => v) : basis.Windows,
-                BulkBytes = parse.GetValue(bulk) is { } b ? Positive(b, "--bulk-mib", v => (long)v << 20) : basis.BulkBytes,
-                IdleConnections = parse.GetValue(connections) is { } c ? Positive(c, "--connections", v => v) : basis.IdleConnections,
+                Window = parse.GetValue(seconds) is { } s ? Positive(s, "-seconds", v => TimeSpan.FromSeconds(v)) : basis.Window,
+                Windows = parse.GetValue(windows) is { } w ? Positive(w, "-windows", v => v) : basis.Windows,
+                BulkBytes = parse.GetValue(bulk) is { } b ? Positive(b, "-bulk-mib", v => (long)v << 20) : basis.BulkBytes,
+                IdleConnections = parse.GetValue(connections) is { } c ? Positive(c, "-connections", v => v) : basis.IdleConnections,
                 Only = onlyList,
                 Stacks = stackList,
             };
@@ -63,7 +63,7 @@ internal static class BenchCommand
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                throw new CliException($"--json {jsonPath}: {ex.Message}");
+                throw new CliException($"-json {jsonPath}: {ex.Message}");
             }
 
             await using (jsonFile)

@@ -42,7 +42,7 @@ internal static class CaCommand
         {
             var ca = FileCertificateAuthority.Open(parse.GetValue(dir)!);
             var endpoint = SServerCommand.ParseEndpoint(parse.GetValue(accept)!);
-            var validity = parse.GetValue(hours) is > 0 and <= 24 * 365 and var h ? TimeSpan.FromHours(h) : throw new CliException("--hours must be between 1 and 8760");
+            var validity = parse.GetValue(hours) is > 0 and <= 24 * 365 and var h ? TimeSpan.FromHours(h) : throw new CliException("-hours must be between 1 and 8760");
             using var listener = new System.Net.Sockets.TcpListener(endpoint);
             listener.Start();
             var bound = (System.Net.IPEndPoint)listener.LocalEndpoint;
@@ -89,10 +89,10 @@ internal static class CaCommand
         "ecdsa-p384" => CertificateKeyType.EcdsaP384,
         "rsa2048" or "rsa" => CertificateKeyType.Rsa2048,
         "ed25519" => CertificateKeyType.Ed25519,
-        _ => throw new CliException($"--key-type: '{text}' is not ecdsa-p256, ecdsa-p384, rsa2048 or ed25519"),
+        _ => throw new CliException($"-key-type: '{text}' is not ecdsa-p256, ecdsa-p384, rsa2048 or ed25519"),
     };
 
-    private static TimeSpan Days(int days) => days is > 0 and <= 36500 ? TimeSpan.FromDays(days) : throw new CliException($"--days: {days} is not between 1 and 36500");
+    private static TimeSpan Days(int days) => days is > 0 and <= 36500 ? TimeSpan.FromDays(days) : throw new CliException($"-days: {days} is not between 1 and 36500");
 
     private static Command Init()
     {
@@ -124,7 +124,7 @@ internal static class CaCommand
         var keyType = KeyTypeOption("ecdsa-p256");
         var type = CliOptions.Create<string>("type", "server, client, intermediate or ocsp-responder");
         type.DefaultValueFactory = _ => "server";
-        var name = CliOptions.Create<string?>("name", "the common name (default: the first --san)");
+        var name = CliOptions.Create<string?>("name", "the common name (default: the first -san)");
         var san = CliOptions.Create<string[]>("san", "DNS names and IP addresses, comma-separated or repeated");
         var days = CliOptions.Create<int>("days", "validity in days");
         days.DefaultValueFactory = _ => 90;
@@ -147,10 +147,10 @@ internal static class CaCommand
                 "client" => IssuedCertificateKind.Client,
                 "intermediate" => IssuedCertificateKind.Intermediate,
                 "ocsp-responder" => IssuedCertificateKind.OcspResponder,
-                var other => throw new CliException($"--type: '{other}' is not server, client, intermediate or ocsp-responder"),
+                var other => throw new CliException($"-type: '{other}' is not server, client, intermediate or ocsp-responder"),
             };
             var names = (parse.GetValue(san) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
-            var commonName = parse.GetValue(name) ?? names.FirstOrDefault() ?? throw new CliException("give --name or at least one --san");
+            var commonName = parse.GetValue(name) ?? names.FirstOrDefault() ?? throw new CliException("give -name or at least one -san");
             if (kind == IssuedCertificateKind.Server && names.Count == 0)
             {
                 names.Add(commonName);
@@ -185,7 +185,7 @@ internal static class CaCommand
             var why = text.Length > 0 && char.IsLetter(text[0]) && Enum.TryParse<X509RevocationReason>(text, ignoreCase: true, out var parsed) &&
                 FileCertificateAuthority.IsCrlReason(parsed)
                 ? parsed
-                : throw new CliException($"--reason: '{text}' is not a reason a CRL can carry (unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold, privilegeWithdrawn)");
+                : throw new CliException($"-reason: '{text}' is not a reason a CRL can carry (unspecified, keyCompromise, cACompromise, affiliationChanged, superseded, cessationOfOperation, certificateHold, privilegeWithdrawn)");
             var path = parse.GetValue(certificate)!;
             ca.Revoke(PemFiles.LoadCertificates(path)[0], why);
             Console.WriteLine($"revoked {path} ({why}); run 'tessera ca crl' to publish it");

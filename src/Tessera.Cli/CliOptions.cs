@@ -5,10 +5,15 @@ namespace Tessera.Cli;
 /// <summary>Options spelled the way OpenSSL spells them (<c>-connect</c>), with the GNU long form (<c>--connect</c>) too.</summary>
 internal static class CliOptions
 {
+    /// <summary>
+    /// An option named <c>-NAME</c>, the spelling <c>--help</c> shows, so that System.CommandLine's own messages
+    /// ("Option '-pcap' is required.") use it too; <c>--NAME</c> and each extra alias (with its two-dash form) are aliases.
+    /// Our own messages name options the same way: <c>-NAME</c>.
+    /// </summary>
     public static Option<T> Create<T>(string name, string description, params string[] extraAliases)
     {
         var longForms = extraAliases.Where(a => a.StartsWith('-') && !a.StartsWith("--", StringComparison.Ordinal)).Select(a => "-" + a);
-        var option = new Option<T>("--" + name, ["-" + name, .. extraAliases, .. longForms]) { Description = description };
+        var option = new Option<T>("-" + name, ["--" + name, .. extraAliases, .. longForms]) { Description = description };
         return option;
     }
 

@@ -39,14 +39,14 @@ internal static class DemoCommand
         "rsa2048" or "rsa" => CertificateKeyType.Rsa2048,
         "rsa-pss" or "rsapss2048" => CertificateKeyType.RsaPss2048,
         "ed25519" => CertificateKeyType.Ed25519,
-        _ => throw new CliException($"--key-type: unknown key type '{text}' (ecdsa-p256, ecdsa-p384, rsa2048, rsa-pss, ed25519)"),
+        _ => throw new CliException($"-key-type: unknown key type '{text}' (ecdsa-p256, ecdsa-p384, rsa2048, rsa-pss, ed25519)"),
     };
 
     internal static async Task<int> RunAsync(CertificateKeyType keyType, string? groups, bool helloRetry, bool tls12, TextWriter output, CancellationToken cancellationToken, bool ech = false)
     {
         if (tls12 && (helloRetry || ech))
         {
-            throw new CliException($"{(helloRetry ? "--hrr" : "--ech")} is a TLS 1.3 feature; drop -tls1_2 to see it");
+            throw new CliException($"{(helloRetry ? "-hrr" : "-ech")} is a TLS 1.3 feature; drop -tls1_2 to see it");
         }
 
         output.WriteLine($"Tessera demo: a throwaway CA, a server certificate, and a TLS {(tls12 ? "1.2" : "1.3")} connection over 127.0.0.1");
@@ -83,7 +83,7 @@ internal static class DemoCommand
 
         if (groups is not null)
         {
-            clientOptions.Groups = [.. groups.Split(':').Select(g => NamedGroups.FromName(g) ?? throw new CliException($"--groups: unknown group '{g}'"))];
+            clientOptions.Groups = [.. groups.Split(':').Select(g => NamedGroups.FromName(g) ?? throw new CliException($"-groups: unknown group '{g}'"))];
         }
 
         using var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -25,14 +25,14 @@ internal static class EchCommand
             if (!EchConfig.IsValidPublicName(name))
             {
                 // RFC 9849 §6.1.7: clients skip configurations whose public name is not a DNS name or reads as an IPv4 address.
-                throw new CliException("--public-name: a DNS host name (letters, digits and hyphens in dot-separated labels), not an IP address");
+                throw new CliException("-public-name: a DNS host name (letters, digits and hyphens in dot-separated labels), not an IP address");
             }
 
             int? id = parse.GetValue(configId);
             int maxLength = parse.GetValue(maxNameLength) ?? 0;
             if (id is < 0 or > 255 || maxLength is < 0 or > 255)
             {
-                throw new CliException("--config-id and --max-name-length take values from 0 to 255");
+                throw new CliException("-config-id and -max-name-length take values from 0 to 255");
             }
 
             using var key = EchServerKey.Generate(name, (byte?)id, (byte)maxLength);

@@ -36,19 +36,19 @@ internal static class LoadCommand
 
         command.SetAction((parse, cancellationToken) => Program.Guarded(async () =>
         {
-            int clientCount = Positive(parse.GetValue(clients) ?? 200, "--clients");
-            long total = Positive(parse.GetValue(connections) ?? 20_000, "--connections");
+            int clientCount = Positive(parse.GetValue(clients) ?? 200, "-clients");
+            long total = Positive(parse.GetValue(connections) ?? 20_000, "-connections");
             double limit = parse.GetValue(seconds) ?? 300;
             if (limit <= 0)
             {
-                throw new CliException("--seconds must be positive");
+                throw new CliException("-seconds must be positive");
             }
 
             var weights = parse.GetValue(mix) is { } m ? LoadMix.Parse(m) : LoadMix.Default;
-            int bulk = Positive(parse.GetValue(bulkKib) ?? 1024, "--bulk-kib");
+            int bulk = Positive(parse.GetValue(bulkKib) ?? 1024, "-bulk-kib");
             if (bulk > 64 * 1024)
             {
-                throw new CliException("--bulk-kib: at most 65536 (64 MiB)");
+                throw new CliException("-bulk-kib: at most 65536 (64 MiB)");
             }
 
             TlsProtocolVersion? version = parse.GetValue(common.Tls12) ? TlsProtocolVersion.Tls12 : parse.GetValue(common.Tls13) ? TlsProtocolVersion.Tls13 : null;

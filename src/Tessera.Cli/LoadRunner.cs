@@ -36,7 +36,7 @@ internal sealed record LoadMix(int Full, int Resumed, int Bulk, int Abort)
             var pair = part.Split(':', 2);
             if (pair.Length != 2 || !int.TryParse(pair[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int weight))
             {
-                throw new CliException($"--mix: '{part}' is not KIND:WEIGHT (kinds: full, resumed, bulk, abort)");
+                throw new CliException($"-mix: '{part}' is not KIND:WEIGHT (kinds: full, resumed, bulk, abort)");
             }
 
             switch (pair[0].ToLowerInvariant())
@@ -45,11 +45,11 @@ internal sealed record LoadMix(int Full, int Resumed, int Bulk, int Abort)
                 case "resumed": resumed = weight; break;
                 case "bulk": bulk = weight; break;
                 case "abort": abort = weight; break;
-                default: throw new CliException($"--mix: unknown kind '{pair[0]}' (full, resumed, bulk, abort)");
+                default: throw new CliException($"-mix: unknown kind '{pair[0]}' (full, resumed, bulk, abort)");
             }
         }
 
-        return full + resumed + bulk + abort == 0 ? throw new CliException("--mix: all weights are 0") : new LoadMix(full, resumed, bulk, abort);
+        return full + resumed + bulk + abort == 0 ? throw new CliException("-mix: all weights are 0") : new LoadMix(full, resumed, bulk, abort);
     }
 
     public LoadKind Pick(Random random)

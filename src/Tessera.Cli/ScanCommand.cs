@@ -40,18 +40,18 @@ internal static class ScanCommand
             {
                 null => StartTlsProtocol.None,
                 var p when Enum.TryParse<StartTlsProtocol>(p, ignoreCase: true, out var parsed) && parsed != StartTlsProtocol.None => parsed,
-                var p => throw new CliException($"--starttls: '{p}' is not smtp, imap, pop3, ftp or ldap"),
+                var p => throw new CliException($"-starttls: '{p}' is not smtp, imap, pop3, ftp or ldap"),
             };
             var (host, port) = ParseTarget(parse.GetValue(target)!, DefaultPort(protocol));
             string? sni = parse.GetValue(noServerName) ? null : parse.GetValue(serverName) ?? (IPAddress.TryParse(host, out _) ? null : host);
             double seconds = parse.GetValue(timeout) ?? 5;
             if (seconds is <= 0 or > 300)
             {
-                throw new CliException("--timeout: give seconds between 0 and 300");
+                throw new CliException("-timeout: give seconds between 0 and 300");
             }
 
             int? failRank = parse.GetValue(failUnder) is { } g
-                ? ScanGrader.Order.Contains(g.ToUpperInvariant()) ? ScanGrader.Rank(g.ToUpperInvariant()) : throw new CliException($"--fail-under: '{g}' is not a grade (A+, A, A-, B, C, D, E or F)")
+                ? ScanGrader.Order.Contains(g.ToUpperInvariant()) ? ScanGrader.Rank(g.ToUpperInvariant()) : throw new CliException($"-fail-under: '{g}' is not a grade (A+, A, A-, B, C, D, E or F)")
                 : null;
             if (parse.GetValue(caFile) is { } ca && !File.Exists(ca))
             {

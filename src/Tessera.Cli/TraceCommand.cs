@@ -29,13 +29,13 @@ internal static class TraceCommand
             var path = parse.GetValue(pcap)!;
             if (!File.Exists(path))
             {
-                throw new CliException($"--pcap: {path}: no such file");
+                throw new CliException($"-pcap: {path}: no such file");
             }
 
             KeyLogFile? keys = null;
             if (parse.GetValue(keyLog) is { } keyPath)
             {
-                keys = File.Exists(keyPath) ? KeyLogFile.Load(keyPath) : throw new CliException($"--keylog: {keyPath}: no such file");
+                keys = File.Exists(keyPath) ? KeyLogFile.Load(keyPath) : throw new CliException($"-keylog: {keyPath}: no such file");
             }
 
             using var file = File.OpenRead(path);

@@ -255,6 +255,62 @@ public sealed class CliTests(PemFixture pem)
         Assert.DoesNotContain("   at ", cli.Stderr, StringComparison.Ordinal);
     }
 
+    /// <summary>An option named with two dashes where <c>--help</c> shows one (<c>--pcap</c> for <c>-pcap</c>); "--help" and "--version" are the parser's own.</summary>
+    private static readonly Regex TwoDashOption = new(@"(?<![\w-])--(?!help\b|version\b)[A-Za-z]");
+
+    [Theory]
+    [InlineData("demo --hrr -tls1_2", "tessera: -hrr is a TLS 1.3 feature; drop -tls1_2 to see it")]
+    [InlineData("demo --ech --tls1_2", "tessera: -ech is a TLS 1.3 feature; drop -tls1_2 to see it")]
+    [InlineData("demo --key-type dsa", "tessera: -key-type: unknown key type 'dsa'")]
+    [InlineData("trace", "Option '-pcap' is required.")]
+    [InlineData("trace --pcap /nonexistent/capture.pcap", "tessera: -pcap: /nonexistent/capture.pcap: no such file")]
+    [InlineData("ech keygen", "Option '-public-name' is required.")]
+    [InlineData("ech keygen --public-name 10.0.0.1", "tessera: -public-name: a DNS host name")]
+    [InlineData("ech keygen --public-name a.example --config-id 300", "tessera: -config-id and -max-name-length take values from 0 to 255")]
+    [InlineData("ca init --dir NEWDIR --key-type dsa", "tessera: -key-type: 'dsa' is not ecdsa-p256")]
+    [InlineData("ca init --dir NEWDIR --days 0", "tessera: -days: 0 is not between 1 and 36500")]
+    [InlineData("scan --timeout 0 127.0.0.1:1", "tessera: -timeout: give seconds between 0 and 300")]
+    [InlineData("scan --starttls gopher 127.0.0.1:1", "tessera: -starttls: 'gopher' is not")]
+    [InlineData("scan --fail-under Z 127.0.0.1:1", "tessera: -fail-under: 'Z' is not a grade")]
+    [InlineData("load --clients 0", "tessera: -clients must be positive")]
+    [InlineData("load --bulk-kib 100000", "tessera: -bulk-kib: at most 65536")]
+    [InlineData("load --mix full:0", "tessera: -mix: all weights are 0")]
+    [InlineData("bench --stacks foo", "tessera: -stacks: unknown stack 'foo'")]
+    [InlineData("bench --seconds 0", "tessera: -seconds must be greater than 0")]
+    public void ErrorMessagesSpellOptionsAsTheHelpDoes(string arguments, string expected)
+    {
+        string newDirectory = Path.Combine(pem.Directory, $"ca-{Guid.NewGuid():N}");
+        using var cli = PeerProcess.StartTessera([.. arguments.Split(' ').Select(a => a == "NEWDIR" ? newDirectory : a)]);
+        Assert.NotEqual(0, cli.WaitForExit(Timeout));
+        var lines = cli.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var line = Assert.Single(lines);
+        Assert.StartsWith(expected, line, StringComparison.Ordinal);
+        Assert.DoesNotMatch(TwoDashOption, cli.Stderr);
+        Assert.DoesNotContain("   at ", cli.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("demo")]
+    [InlineData("s_client")]
+    [InlineData("s_server")]
+    [InlineData("verify")]
+    [InlineData("ca init")]
+    [InlineData("ca issue")]
+    [InlineData("ca revoke")]
+    [InlineData("ca crl")]
+    [InlineData("ca ocsp-serve")]
+    [InlineData("bench")]
+    [InlineData("load")]
+    [InlineData("scan")]
+    [InlineData("trace")]
+    [InlineData("ech keygen")]
+    public void HelpTextsSpellOptionsWithOneDash(string command)
+    {
+        using var cli = PeerProcess.StartTessera([.. command.Split(' '), "--help"]);
+        Assert.Equal(0, cli.WaitForExit(Timeout));
+        Assert.DoesNotMatch(TwoDashOption, cli.Stdout);
+    }
+
     [Fact]
     public void UnknownOptionIsAUsageError()
     {
@@ -315,7 +371,7 @@ public sealed class CliTests(PemFixture pem)
 
         using var tls12 = PeerProcess.StartTessera("demo", "--ech", "-tls1_2");
         Assert.Equal(1, tls12.WaitForExit(Timeout));
-        Assert.Equal("tessera: --ech is a TLS 1.3 feature; drop -tls1_2 to see it", tls12.Stderr.Trim());
+        Assert.Equal("tessera: -ech is a TLS 1.3 feature; drop -tls1_2 to see it", tls12.Stderr.Trim());
     }
 
     [Fact]
@@ -350,7 +406,7 @@ public sealed class CliTests(PemFixture pem)
 
         using var bad = PeerProcess.StartTessera("ech", "keygen", "--public-name", "two words");
         Assert.Equal(1, bad.WaitForExit(Timeout));
-        Assert.Equal("tessera: --public-name: a DNS host name (letters, digits and hyphens in dot-separated labels), not an IP address", bad.Stderr.Trim());
+        Assert.Equal("tessera: -public-name: a DNS host name (letters, digits and hyphens in dot-separated labels), not an IP address", bad.Stderr.Trim());
     }
 
     [Theory]

@@ -46,7 +46,7 @@ public sealed class LoadCommandTests
 
     [Theory]
     [InlineData("--mix", "full:1,sideways:2", "unknown kind 'sideways'")]
-    [InlineData("--clients", "0", "--clients must be positive")]
+    [InlineData("--clients", "0", "tessera: -clients must be positive")]
     [InlineData("-connect", "127.0.0.1:1", "-connect needs -CAfile")]
     public void MistakesAreOneLineAndExitCodeOne(string option, string value, string expected)
     {
