@@ -8,7 +8,11 @@ namespace Tessera.Cli.Scan;
 /// <summary>Judges a server's chain the way a browser would, but reports every problem instead of stopping at the first.</summary>
 internal static class CertificateReview
 {
-    public static async Task<CertificateReport> ReviewAsync(IReadOnlyList<byte[]> chain, byte[]? staple, string? serverName, ScanSettings settings, CancellationToken cancellationToken)
+    /// <param name="referenceName">
+    /// What the certificate must name (RFC 6125 §6, RFC 9525): the SNI name, or, when none goes out, the host scanned; an
+    /// IP address is compared with the iPAddress subjectAltNames (RFC 5280 §4.2.1.6), as <c>verify -verify_ip</c> does.
+    /// </param>
+    public static async Task<CertificateReport> ReviewAsync(IReadOnlyList<byte[]> chain, byte[]? staple, string referenceName, ScanSettings settings, CancellationToken cancellationToken)
     {
         var now = DateTimeOffset.UtcNow;
         var report = new CertificateReport();
@@ -44,12 +48,13 @@ internal static class CertificateReview
         var last = parsed[^1];
         report.ChainComplete = last.IsSelfIssued || trust.Anchors.Any(a => a.Subject.Equals(last.Issuer));
 
+        report.NameChecked = referenceName;
         using (var x509 = X509CertificateLoader.LoadCertificate(chain[0]))
         {
-            report.NameMatches = serverName is not null && HostNameMatcher.Matches(x509, serverName);
+            report.NameMatches = HostNameMatcher.Matches(x509, referenceName);
         }
 
-        var context = new CertificateVerificationContext([.. chain.Select(c => (ReadOnlyMemory<byte>)c)], serverName, IsServerCertificate: true, now, staple);
+        var context = new CertificateVerificationContext([.. chain.Select(c => (ReadOnlyMemory<byte>)c)], referenceName, IsServerCertificate: true, now, staple);
         var withoutName = new X509CertificateVerifier(trust, checkHostName: false) { EnforceMustStaple = false }.Validate(context with { OcspResponse = null });
         report.Trusted = withoutName.IsValid;
         report.TrustResult = withoutName.IsValid ? "trusted" : withoutName.FailingDepth > 0 ? $"{withoutName.Reason} (at depth {withoutName.FailingDepth})" : withoutName.Reason;

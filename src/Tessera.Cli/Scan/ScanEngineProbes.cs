@@ -100,7 +100,7 @@ internal sealed partial class TlsScanner
                 return;
             }
 
-            _report.Certificate = await CertificateReview.ReviewAsync(chain, staple, target.ServerName, settings, cancellationToken);
+            _report.Certificate = await CertificateReview.ReviewAsync(chain, staple, target.ReferenceName, settings, cancellationToken);
             _report.Features.OcspStapling = staple is { Length: > 0 };
             await ProbeOtherCertificatesAsync(chain[0], cancellationToken);
         });
@@ -134,7 +134,7 @@ internal sealed partial class TlsScanner
         {
             if (chain.Count > 0 && seen.Add(Convert.ToHexString(SHA256.HashData(chain[0]))))
             {
-                _report.OtherCertificates.Add(await CertificateReview.ReviewAsync(chain, staple, target.ServerName, settings, cancellationToken));
+                _report.OtherCertificates.Add(await CertificateReview.ReviewAsync(chain, staple, target.ReferenceName, settings, cancellationToken));
             }
         }
     }

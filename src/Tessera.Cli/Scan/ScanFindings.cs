@@ -161,7 +161,8 @@ internal static class ScanFindings
             if (!c.NameMatches)
             {
                 Add("cert-name-mismatch", "certificate name mismatch", "critical", "F",
-                    r.ServerName is null ? "no server name to check (scanned by address)" : $"{r.ServerName} is not among {string.Join(", ", leaf?.SubjectAltNames ?? [])}", "RFC 6125, RFC 9525");
+                    leaf is { SubjectAltNames.Count: > 0 } ? $"{c.NameChecked} is not among {string.Join(", ", leaf.SubjectAltNames)}" : $"the certificate has no subjectAltName to match {c.NameChecked}",
+                    "RFC 6125, RFC 9525, RFC 5280 §4.2.1.6");
             }
 
             if (leaf is { KeyType: "RSA" or "RSA-PSS" or "DSA", KeyBits: < 1024 })

@@ -127,6 +127,9 @@ internal sealed class CertificateReport
 
     public string TrustResult { get; set; } = "";
 
+    /// <summary>The name or address the certificate was checked against: the SNI name, else the host scanned.</summary>
+    public string? NameChecked { get; set; }
+
     public bool NameMatches { get; set; }
 
     public bool ChainInOrder { get; set; }

@@ -135,7 +135,7 @@ internal static class ScanReportWriter
         }
 
         o.WriteLine($"  Trust:          {(c.Trusted ? "trusted" : $"NOT TRUSTED: {c.TrustResult}")}");
-        o.WriteLine($"  Name:           {(c.NameMatches ? "matches" : "DOES NOT MATCH")}");
+        o.WriteLine($"  Name:           {(c.NameMatches ? "matches" : "DOES NOT MATCH")}{(c.NameChecked is null ? "" : $" ({c.NameChecked})")}");
         o.WriteLine($"  Chain:          {(c.ChainComplete ? "complete" : "INCOMPLETE")}, {(c.ChainInOrder ? "in order" : "OUT OF ORDER")}{(c.SendsRoot ? ", root included" : "")}");
         o.WriteLine($"  Validity:       {(c.Expired ? "EXPIRED" : c.NotYetValid ? "NOT YET VALID" : $"{c.DaysLeft} days left")}");
         o.WriteLine($"  OCSP stapling:  {(c.OcspStapled ? $"yes ({c.StapleStatus})" : "no")}; Must-Staple: {(c.MustStaple ? "yes" : "no")}");

@@ -19,6 +19,9 @@ internal enum StartTlsProtocol
 /// <param name="Timeout">Bound on each connect and each wait for an answer.</param>
 internal sealed record ScanTarget(string Host, int Port, string? ServerName, StartTlsProtocol StartTls, TimeSpan Timeout)
 {
+    /// <summary>The name the certificate must carry: the SNI name, or the host (a name, or an address) when no SNI goes out.</summary>
+    public string ReferenceName => ServerName ?? Host;
+
     public override string ToString() => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
 }
 

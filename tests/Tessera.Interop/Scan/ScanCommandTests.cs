@@ -119,6 +119,41 @@ public sealed class ScanCommandTests(PemFixture pem) : IDisposable
         Assert.DoesNotContain(suites, s => s!.Contains("GCM", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void AnAddressIsCheckedAgainstTheCertificatesIpAddresses()
+    {
+        (JsonElement Report, string[] Findings) ScanByAddress(string cert, string key, string caFile)
+        {
+            using var server = PeerProcess.StartOpenSsl("s_server", "-accept", "127.0.0.1:0", "-cert", cert, "-key", key, "-www");
+            int port = server.WaitForAcceptPort();
+            using var scan = PeerProcess.StartTessera("scan", $"127.0.0.1:{port}", "--json", "--timeout", "5", "-CAfile", caFile);
+            int exit = scan.WaitForExit(Bound);
+            Assert.True(exit == 0, $"scan exited {exit}: {scan.Stderr}");
+            var report = JsonDocument.Parse(scan.Stdout).RootElement.Clone();
+            return (report, FindingIds(report));
+        }
+
+        // The fixture's certificate names localhost and the address 127.0.0.1 (an iPAddress subjectAltName): no SNI
+        // goes out for an address, and the address itself is the name to check (RFC 6125 §1.7.2, RFC 5280 §4.2.1.6).
+        var (r, findings) = ScanByAddress(pem.CertFile(CertificateKeyType.EcdsaP256), pem.KeyFile(CertificateKeyType.EcdsaP256), pem.CaFile);
+        Assert.False(r.TryGetProperty("serverName", out _));
+        var cert = r.GetProperty("certificate");
+        Assert.True(cert.GetProperty("nameMatches").GetBoolean());
+        Assert.DoesNotContain("cert-name-mismatch", findings);
+        Assert.Equal("A", r.GetProperty("grade").GetString());
+        Assert.Equal("127.0.0.1", cert.GetProperty("nameChecked").GetString());
+
+        // A certificate with the DNS name only does not cover the address: a mismatch, which names the address.
+        var now = DateTimeOffset.UtcNow;
+        WriteCertificate("dns-only", "localhost", now.AddDays(-1), now.AddDays(90));
+        (r, findings) = ScanByAddress(P("dns-only.pem"), P("dns-only.key"), P("dns-only.pem"));
+        Assert.False(r.GetProperty("certificate").GetProperty("nameMatches").GetBoolean());
+        Assert.Contains("cert-name-mismatch", findings);
+        var mismatch = r.GetProperty("findings").EnumerateArray().Single(f => f.GetProperty("id").GetString() == "cert-name-mismatch");
+        Assert.Equal("127.0.0.1 is not among DNS:localhost", mismatch.GetProperty("reason").GetString());
+        Assert.Equal("F", r.GetProperty("grade").GetString());
+    }
+
     private void WriteCertificate(string name, string dnsName, DateTimeOffset notBefore, DateTimeOffset notAfter)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
