@@ -125,7 +125,7 @@ internal static class SClientCommand
             }
             else if (!quiet)
             {
-                Console.WriteLine($"CONNECTED({tcp.Client.RemoteEndPoint})");
+                Console.WriteLine($"CONNECTED({Describe(tcp.Client.RemoteEndPoint)})");
                 foreach (var line in SessionReport.Lines(stream.Connection, verification))
                 {
                     Console.WriteLine(line);
@@ -342,6 +342,17 @@ internal static class SClientCommand
 
         return true;
     }
+
+    /// <summary>
+    /// A peer's address as people write it: 127.0.0.1:443 for IPv4, [2001:db8::1]:443 for IPv6. The dual-mode socket
+    /// reports IPv4 peers as IPv4-mapped IPv6 ([::ffff:127.0.0.1]); they are shown as the IPv4 address they are.
+    /// </summary>
+    internal static string Describe(EndPoint? endpoint) => endpoint switch
+    {
+        IPEndPoint { Address.IsIPv4MappedToIPv6: true } ip => new IPEndPoint(ip.Address.MapToIPv4(), ip.Port).ToString(),
+        null => "?",
+        _ => endpoint.ToString() ?? "?",
+    };
 
     internal static (string Host, int Port) ParseHostPort(string text)
     {

@@ -19,12 +19,21 @@ public sealed class CliTests(PemFixture pem)
         client.Stdin.Write("GET / HTTP/1.0\r\n\r\n");
         client.Stdin.Flush();
         Assert.True(client.WaitForExit(Timeout) == 0, client.Stdout + client.Stderr);
+        Assert.StartsWith($"CONNECTED(127.0.0.1:{port})\n", client.Stdout, StringComparison.Ordinal);   // IPv4 as IPv4, not [::ffff:127.0.0.1]
         Assert.Contains("Protocol: TLSv1.3", client.Stdout, StringComparison.Ordinal);
         Assert.Contains("Peer signature: rsa_pss_rsae_sha256", client.Stdout, StringComparison.Ordinal);
         Assert.Contains("Verification: OK", client.Stdout, StringComparison.Ordinal);
         Assert.Contains("Verify return code: 0 (ok)", client.Stdout, StringComparison.Ordinal);
         Assert.Contains("HTTP/1.0 200 ok", client.Stdout, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("::ffff:127.0.0.1", 4433, "127.0.0.1:4433")]
+    [InlineData("192.0.2.7", 443, "192.0.2.7:443")]
+    [InlineData("::1", 443, "[::1]:443")]
+    [InlineData("2001:db8::1", 8443, "[2001:db8::1]:8443")]
+    public void SClientShowsThePeerAddressAsPeopleWriteIt(string address, int port, string expected) =>
+        Assert.Equal(expected, Tessera.Cli.SClientCommand.Describe(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(address), port)));
 
     [Theory]
     [InlineData(false)]
