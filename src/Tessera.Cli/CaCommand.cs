@@ -118,6 +118,15 @@ internal static class CaCommand
         return command;
     }
 
+    /// <summary>What <c>ca issue -type</c> takes, spelled as it is printed back ("issued ocsp-responder certificate ...").</summary>
+    private static readonly (string Name, IssuedCertificateKind Kind)[] IssueTypes =
+    [
+        ("server", IssuedCertificateKind.Server),
+        ("client", IssuedCertificateKind.Client),
+        ("intermediate", IssuedCertificateKind.Intermediate),
+        ("ocsp-responder", IssuedCertificateKind.OcspResponder),
+    ];
+
     private static Command Issue()
     {
         var dir = DirectoryOption();
@@ -132,7 +141,7 @@ internal static class CaCommand
         var ocspUrl = CliOptions.Create<string?>("ocsp-url", "an OCSP responder URL for authorityInfoAccess");
         var crlUrl = CliOptions.Create<string?>("crl-url", "a CRL distribution point URL");
         var output = CliOptions.Create<string?>("out", "file prefix: writes PREFIX.pem (chain) and PREFIX-key.pem (default: the common name)");
-        var command = new Command("issue", "issue a server, client or intermediate certificate");
+        var command = new Command("issue", "issue a server, client, intermediate or OCSP responder certificate");
         foreach (var option in new Option[] { dir, keyType, type, name, san, days, mustStaple, ocspUrl, crlUrl, output })
         {
             command.Options.Add(option);
@@ -141,14 +150,10 @@ internal static class CaCommand
         command.SetAction((parse, _) => Program.Guarded(() =>
         {
             var ca = FileCertificateAuthority.Open(parse.GetValue(dir)!);
-            var kind = parse.GetValue(type)!.ToLowerInvariant() switch
-            {
-                "server" => IssuedCertificateKind.Server,
-                "client" => IssuedCertificateKind.Client,
-                "intermediate" => IssuedCertificateKind.Intermediate,
-                "ocsp-responder" => IssuedCertificateKind.OcspResponder,
-                var other => throw new CliException($"-type: '{other}' is not server, client, intermediate or ocsp-responder"),
-            };
+            var typeName = parse.GetValue(type)!.ToLowerInvariant();
+            var kind = IssueTypes.FirstOrDefault(t => t.Name == typeName) is { Name: not null } known
+                ? known.Kind
+                : throw new CliException($"-type: '{typeName}' is not server, client, intermediate or ocsp-responder");
             var names = (parse.GetValue(san) ?? []).SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
             var commonName = parse.GetValue(name) ?? names.FirstOrDefault() ?? throw new CliException("give -name or at least one -san");
             if (kind == IssuedCertificateKind.Server && names.Count == 0)
@@ -161,7 +166,7 @@ internal static class CaCommand
             var prefix = parse.GetValue(output) ?? string.Concat(commonName.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' ? c : '_'));
             File.WriteAllText(prefix + ".pem", issued.CertificateChainPem);
             FileCertificateAuthority.WritePrivateKeyFile(prefix + "-key.pem", issued.PrivateKeyPem);
-            Console.WriteLine($"issued {kind.ToString().ToLowerInvariant()} certificate {issued.SerialNumber} for {commonName}: {prefix}.pem, {prefix}-key.pem");
+            Console.WriteLine($"issued {typeName} certificate {issued.SerialNumber} for {commonName}: {prefix}.pem, {prefix}-key.pem");
             return Task.FromResult(0);
         }));
         return command;

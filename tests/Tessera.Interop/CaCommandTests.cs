@@ -58,6 +58,28 @@ public sealed class CaCommandTests : IDisposable
         Assert.Contains("KeyCompromise", refused.Stdout, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("server", "server")]
+    [InlineData("client", "client")]
+    [InlineData("intermediate", "intermediate")]
+    [InlineData("ocsp-responder", "ocsp-responder")]
+    [InlineData("OCSP-Responder", "ocsp-responder")]
+    public void IssueNamesTheTypeAsTypeSpellsIt(string type, string printed)
+    {
+        using (Tessera("ca", "init", "--dir", "ca")) { }
+        using var issue = Tessera("ca", "issue", "--dir", "ca", "--type", type, "--name", "Some Name", "--out", "issued");
+        Assert.Matches($"^issued {printed} certificate [0-9A-F]+ for Some Name: issued.pem, issued-key.pem\n$", issue.Stdout);
+    }
+
+    [Fact]
+    public void IssueHelpListsEveryType()
+    {
+        using var help = Tessera("ca", "issue", "--help");
+        var description = help.Stdout.Split('\n').SkipWhile(l => l.Trim() != "Description:").Skip(1).First().Trim();
+        Assert.Equal("issue a server, client, intermediate or OCSP responder certificate", description);
+        Assert.Contains("server, client, intermediate or ocsp-responder", help.Stdout, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void AnIntermediateIssuedByTheCaBuildsAChain()
     {
