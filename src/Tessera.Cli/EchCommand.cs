@@ -12,8 +12,10 @@ internal static class EchCommand
         publicName.Required = true;
         var configId = CliOptions.Create<int?>("config-id", "config_id, 0 to 255 (default: random)");
         var maxNameLength = CliOptions.Create<int?>("max-name-length", "the longest inner server name clients should pad to, 0 to 255 (default 0: they pad to 32)");
-        var output = CliOptions.Create<string?>("out", "write the key file (PEM: PRIVATE KEY and ECHCONFIG) here; default: standard output");
-        var keygen = new Command("keygen", "make an ECH key (X25519, HKDF-SHA256, AES-128-GCM / ChaCha20-Poly1305) and print its ECHConfigList in base64");
+        var output = CliOptions.Create<string?>("out", "write the key file here (readable by its owner only) and print only its ECHConfigList, in base64 on one line; default: the key file goes to standard output");
+        // Without -out the key file is the output (as openssl genpkey): the private key has nowhere else to go, and the
+        // file carries the ECHConfigList too (s_client -ech_config reads it). With -out, stdout is the one line clients need.
+        var keygen = new Command("keygen", "make an ECH key (X25519, HKDF-SHA256, AES-128-GCM / ChaCha20-Poly1305): without -out, print the key file (PEM: PRIVATE KEY and ECHCONFIG); with -out, write it there and print its ECHConfigList in base64");
         foreach (var option in new Option[] { publicName, configId, maxNameLength, output })
         {
             keygen.Options.Add(option);

@@ -418,6 +418,24 @@ public sealed class CliTests(PemFixture pem)
         Assert.Equal("tessera: -public-name: a DNS host name (letters, digits and hyphens in dot-separated labels), not an IP address", bad.Stderr.Trim());
     }
 
+    [Fact]
+    public void EchKeygenHelpSaysWhatGoesToStdout()
+    {
+        // Without -out the key file itself goes to stdout (the private key has nowhere else to go) ...
+        using (var keygen = PeerProcess.StartTessera("ech", "keygen", "--public-name", "public.example"))
+        {
+            Assert.Equal(0, keygen.WaitForExit(Timeout));
+            Assert.StartsWith("-----BEGIN PRIVATE KEY-----\n", keygen.Stdout, StringComparison.Ordinal);
+            Assert.Contains("-----BEGIN ECHCONFIG-----\n", keygen.Stdout, StringComparison.Ordinal);
+        }
+
+        // ... and the help says so, and that the bare base64 ECHConfigList comes with -out.
+        using var help = PeerProcess.StartTessera("ech", "keygen", "--help");
+        Assert.Equal(0, help.WaitForExit(Timeout));
+        var description = help.Stdout.Split('\n').SkipWhile(l => l.Trim() != "Description:").Skip(1).First().Trim();
+        Assert.EndsWith(": without -out, print the key file (PEM: PRIVATE KEY and ECHCONFIG); with -out, write it there and print its ECHConfigList in base64", description, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("-curves", "-groups: unknown name 'nonsense'")]
     [InlineData("--curves", "-groups: unknown name 'nonsense'")]
