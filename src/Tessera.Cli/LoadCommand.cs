@@ -219,9 +219,10 @@ internal static class LoadCommand
         var ms = result.HandshakeMilliseconds;
         double Percentile(double p) => ms.Count == 0 ? 0 : ms[Math.Clamp((int)Math.Ceiling(p * ms.Count) - 1, 0, ms.Count - 1)];
         long done = result.Completed.Values.Sum();
+        // Every key camelCase: the settings' names too, and the server's /stats lines (connections_open → connectionsOpen).
         return JsonSerializer.Serialize(new
         {
-            settings = new { server = settings.Server.ToString(), settings.Clients, settings.Connections, mix = settings.Mix.ToString(), settings.BulkBytes },
+            settings = new { server = settings.Server.ToString(), clients = settings.Clients, connections = settings.Connections, mix = settings.Mix.ToString(), bulkBytes = settings.BulkBytes },
             connections = done,
             seconds = result.Elapsed.TotalSeconds,
             perSecond = done / result.Elapsed.TotalSeconds,
@@ -230,12 +231,18 @@ internal static class LoadCommand
             resumptionDeclined = result.ResumptionDeclined,
             connectAndHandshakeMs = new { p50 = Percentile(0.5), p99 = Percentile(0.99), max = ms.Count > 0 ? ms[^1] : 0 },
             errors = result.Errors,
-            serverBefore = before,
-            serverAfter = after,
+            serverBefore = CamelCaseKeys(before),
+            serverAfter = CamelCaseKeys(after),
             pass = verdict.Count == 0,
             verdict,
-        }, new JsonSerializerOptions { WriteIndented = true });
+        }, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase });
     }
+
+    /// <summary>The /stats names as JSON keys: connections_open → connectionsOpen.</summary>
+    private static Dictionary<string, long> CamelCaseKeys(Dictionary<string, long> stats) =>
+        stats.ToDictionary(
+            pair => string.Concat(pair.Key.Split('_', StringSplitOptions.RemoveEmptyEntries).Select((word, i) => i == 0 ? word : char.ToUpperInvariant(word[0]) + word[1..])),
+            pair => pair.Value);
 
     /// <summary>A <c>tessera s_server -www -quiet</c> of this same program on 127.0.0.1, with a throwaway CA; stopped on dispose.</summary>
     private sealed class SpawnedServer : IDisposable

@@ -21,6 +21,11 @@ public sealed class LoadCommandTests
 
             using var document = JsonDocument.Parse(File.ReadAllText(json));
             var root = document.RootElement;
+            Assert.Equal([], NotCamelCase(root, "$"));
+            var settings = root.GetProperty("settings");
+            Assert.Equal(40, settings.GetProperty("clients").GetInt32());
+            Assert.Equal(1500, settings.GetProperty("connections").GetInt64());
+            Assert.Equal(256 * 1024, settings.GetProperty("bulkBytes").GetInt64());
             Assert.Equal(1500, root.GetProperty("connections").GetInt64());
             Assert.True(root.GetProperty("pass").GetBoolean());
             Assert.Empty(root.GetProperty("errors").EnumerateObject());
@@ -33,8 +38,9 @@ public sealed class LoadCommandTests
             Assert.True(root.GetProperty("resumed").GetInt64() > 0);
             Assert.Equal(0, root.GetProperty("resumptionDeclined").GetInt64());
             var after = root.GetProperty("serverAfter");
-            Assert.Equal(0, after.GetProperty("connections_open").GetInt64());
-            Assert.Equal(0, after.GetProperty("handshakes_in_progress").GetInt64());
+            Assert.Equal(0, after.GetProperty("connectionsOpen").GetInt64());
+            Assert.Equal(0, after.GetProperty("handshakesInProgress").GetInt64());
+            Assert.True(after.GetProperty("managedBytes").GetInt64() > 0);
             var ms = root.GetProperty("connectAndHandshakeMs");
             Assert.True(ms.GetProperty("p50").GetDouble() > 0 && ms.GetProperty("p99").GetDouble() >= ms.GetProperty("p50").GetDouble());
         }
@@ -42,6 +48,33 @@ public sealed class LoadCommandTests
         {
             File.Delete(json);
         }
+    }
+
+    /// <summary>Every key that is not camelCase, by path; the keys of "errors" are messages (data), not names.</summary>
+    private static List<string> NotCamelCase(JsonElement element, string path)
+    {
+        var found = new List<string>();
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in element.EnumerateObject())
+            {
+                if (!System.Text.RegularExpressions.Regex.IsMatch(property.Name, "^[a-z][a-zA-Z0-9]*$"))
+                {
+                    found.Add($"{path}.{property.Name}");
+                }
+
+                if (path != "$" || property.Name != "errors")
+                {
+                    found.AddRange(NotCamelCase(property.Value, $"{path}.{property.Name}"));
+                }
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Array)
+        {
+            found.AddRange(element.EnumerateArray().SelectMany((e, i) => NotCamelCase(e, $"{path}[{i}]")));
+        }
+
+        return found;
     }
 
     [Theory]
