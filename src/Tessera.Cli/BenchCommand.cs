@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Numerics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using Tessera.Bench;
 
 namespace Tessera.Cli;
@@ -75,7 +77,7 @@ internal static class BenchCommand
                 report.WriteText(Console.Out);
                 if (jsonFile is not null)
                 {
-                    report.WriteJson(jsonFile);
+                    WriteJson(report, jsonFile);
                     Console.Error.WriteLine($"tessera bench: figures written to {jsonPath}");
                 }
             }
@@ -83,6 +85,57 @@ internal static class BenchCommand
             return 0;
         }));
         return command;
+    }
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Converters = { new NotMeasuredAsNull() },
+    };
+
+    /// <summary>
+    /// The figures as JSON, laid out as <see cref="BenchReport.WriteJson"/> lays them out, except that a figure that was not
+    /// measured (NaN: a stack that did not run the workload) is written as null rather than as the string "NaN".
+    /// </summary>
+    internal static void WriteJson(BenchReport report, Stream output)
+    {
+        var document = new
+        {
+            machine = BenchReport.Machine,
+            date = DateTimeOffset.UtcNow,
+            settings = new
+            {
+                windowSeconds = report.Settings.Window.TotalSeconds,
+                windows = report.Settings.Windows,
+                bulkBytes = report.Settings.BulkBytes,
+                idleConnections = report.Settings.IdleConnections,
+            },
+            results = report.Results,
+        };
+        JsonSerializer.Serialize(output, document, JsonOptions);
+    }
+
+    /// <summary>A double as a JSON number, or null when it is not a number (not measured) or not finite.</summary>
+    private sealed class NotMeasuredAsNull : JsonConverter<double>
+    {
+        public override bool HandleNull => true;
+
+        public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.Null ? double.NaN : reader.GetDouble();
+
+        public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
+        {
+            if (double.IsFinite(value))
+            {
+                writer.WriteNumberValue(value);
+            }
+            else
+            {
+                writer.WriteNullValue();
+            }
+        }
     }
 
     private static List<string> Split(string? text) =>
