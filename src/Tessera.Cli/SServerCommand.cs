@@ -258,7 +258,12 @@ internal static class SServerCommand
                 if (www)
                 {
                     bool fromLoopback = remote is IPEndPoint { Address: var address } && IPAddress.IsLoopback(address);
-                    await WwwResponder.ServeAsync(stream, stats, cancellationToken, fromLoopback).ConfigureAwait(false);
+                    if (!await WwwResponder.ServeAsync(stream, stats, cancellationToken, fromLoopback).ConfigureAwait(false))
+                    {
+                        // The client left before asking: answer its close_notify if the transport still takes it, quietly.
+                        await ShutdownQuietlyAsync(stream, cancellationToken).ConfigureAwait(false);
+                        return;
+                    }
                 }
                 else
                 {
@@ -286,6 +291,18 @@ internal static class SServerCommand
                     Console.Error.WriteLine($"tessera s_server: {remote}: refused {stream.Connection.RenegotiationsRefused} renegotiation request(s) with no_renegotiation ({why})");
                 }
             }
+        }
+    }
+
+    private static async Task ShutdownQuietlyAsync(TlsStream stream, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await stream.ShutdownAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or SocketException)
+        {
+            // The client has closed its end already (EPIPE, a reset): there is no one to tell.
         }
     }
 

@@ -16,13 +16,22 @@ internal static class WwwResponder
     /// <summary>How long a client may take to send its request once the handshake is done.</summary>
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
-    public static async Task ServeAsync(TlsStream stream, ServerStats? stats, CancellationToken cancellationToken, bool fromLoopback = false)
+    /// <summary>
+    /// Reads one request and answers it. False when the client closed the connection (close_notify, or the transport's
+    /// end) before sending a byte: nothing to answer, nothing to report (s_client -reconnect, health checks).
+    /// </summary>
+    public static async Task<bool> ServeAsync(TlsStream stream, ServerStats? stats, CancellationToken cancellationToken, bool fromLoopback = false)
     {
         string request;
         using (var requestTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
         {
             requestTimeout.CancelAfter(RequestTimeout);
             request = await ReadRequestHeadAsync(stream, requestTimeout.Token).ConfigureAwait(false);
+        }
+
+        if (request.Length == 0)
+        {
+            return false;
         }
 
         string body;
@@ -35,7 +44,7 @@ internal static class WwwResponder
             var text = Encoding.ASCII.GetBytes(stats.Describe());
             await stream.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {text.Length}\r\nConnection: close\r\n\r\n"), cancellationToken).ConfigureAwait(false);
             await stream.WriteAsync(text, cancellationToken).ConfigureAwait(false);
-            return;
+            return true;
         }
 
         if (fromLoopback && path.StartsWith("/bytes/", StringComparison.Ordinal) && int.TryParse(path.AsSpan(7), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int count) && count <= MaxBytes)
@@ -47,7 +56,7 @@ internal static class WwwResponder
                 await stream.WriteAsync(chunk.AsMemory(0, Math.Min(chunk.Length, count - sent)), cancellationToken).ConfigureAwait(false);
             }
 
-            return;
+            return true;
         }
 
         if (request.StartsWith("GET ", StringComparison.Ordinal))
@@ -63,6 +72,7 @@ internal static class WwwResponder
 
         var response = $"HTTP/1.0 {status}\r\nContent-Type: text/html\r\nContent-Length: {Encoding.UTF8.GetByteCount(body)}\r\nConnection: close\r\n\r\n{body}";
         await stream.WriteAsync(Encoding.UTF8.GetBytes(response), cancellationToken).ConfigureAwait(false);
+        return true;
     }
 
     public static string Page(TlsConnection c)
@@ -86,7 +96,16 @@ internal static class WwwResponder
         int total = 0;
         while (total < buffer.Length)
         {
-            int n = await stream.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false);
+            int n;
+            try
+            {
+                n = await stream.ReadAsync(buffer.AsMemory(total), cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException) when (total == 0)
+            {
+                return "";   // gone before asking anything: the transport ended without close_notify, or was reset
+            }
+
             if (n == 0)
             {
                 break;

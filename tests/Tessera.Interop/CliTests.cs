@@ -123,6 +123,37 @@ public sealed class CliTests(PemFixture pem)
     }
 
     [Fact]
+    public async Task TesseraSServerWwwEndsQuietlyWhenAClientClosesBeforeAsking()
+    {
+        using var server = PeerProcess.StartTessera("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-www", "-quiet", "-naccept", "9");
+        int port = server.WaitForAcceptPort(Timeout);
+
+        // s_client -reconnect: six connections that end with close_notify before any request, then one that asks.
+        using (var client = PeerProcess.StartTessera("s_client", "-connect", $"127.0.0.1:{port}", "-CAfile", pem.CaFile, "-servername", "localhost", "-reconnect"))
+        {
+            client.Stdin.Write("GET / HTTP/1.0\r\n\r\n");
+            client.Stdin.Flush();
+            Assert.True(client.WaitForExit(Timeout) == 0, client.Stdout + client.Stderr);
+            Assert.Equal(5, Regex.Matches(client.Stdout, "reconnect: Reused").Count);
+            Assert.Contains("Tessera s_server -www", client.Stdout, StringComparison.Ordinal);
+        }
+
+        // The library as a client: close_notify, then a bare close of the TCP connection (EOF without close_notify).
+        foreach (bool closeNotify in new[] { true, false })
+        {
+            await using var tls = await TesseraClient.ConnectAsync(port, new TlsClientOptions { ServerName = "localhost", CertificateVerifier = pem.Verifier() });
+            if (closeNotify)
+            {
+                await tls.ShutdownAsync();
+            }
+        }
+
+        Assert.Equal(0, server.WaitForExit(Timeout, closeStdin: false));
+        Assert.True(server.Stderr.Length == 0, server.Stderr);   // no 400, no "Broken pipe", no truncation warning
+    }
+
+    [Fact]
     public void TraceOnBothCommandsLabelsEachDirectionFromItsOwnSide()
     {
         using var server = PeerProcess.StartTessera("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
