@@ -70,9 +70,28 @@ internal static class BenchCommand
 
             await using (jsonFile)
             {
-                var runner = new BenchRunner(settings, BenchRunner.DefaultStacks, line => Console.Error.WriteLine(line));
+                // After SIGINT or SIGTERM the runner sees each stack's cancelled window as a failure: say nothing of
+                // those, and print no report of a run cut short (Interrupts sets the exit code).
+                var runner = new BenchRunner(settings, BenchRunner.DefaultStacks, line =>
+                {
+                    if (!cancellationToken.IsCancellationRequested)
+                    {
+                        Console.Error.WriteLine(line);
+                    }
+                });
                 Console.Error.WriteLine($"tessera bench: {string.Join(", ", runner.StackNames)}; {BenchReport.Machine}");
                 var report = await runner.RunAsync(cancellationToken).ConfigureAwait(false);
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    if (jsonFile is not null)
+                    {
+                        await jsonFile.DisposeAsync().ConfigureAwait(false);
+                        File.Delete(jsonPath!);   // no figures: no file, rather than an empty one
+                    }
+
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+
                 Console.Out.WriteLine();
                 report.WriteText(Console.Out);
                 if (jsonFile is not null)

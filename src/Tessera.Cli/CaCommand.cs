@@ -58,7 +58,7 @@ internal static class CaCommand
                     timeout.CancelAfter(TimeSpan.FromSeconds(10));
                     await OcspHttp.AnswerAsync(client.GetStream(), request => ca.CreateOcspResponse(request, validity), timeout.Token, () => ca.CreateCrl(validity)).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is IOException or OperationCanceledException or FormatException)
+                catch (Exception ex) when (ex is IOException or OperationCanceledException or FormatException && !cancellationToken.IsCancellationRequested)
                 {
                     await Console.Error.WriteLineAsync($"tessera ca ocsp-serve: {client.Client.RemoteEndPoint}: {ex.Message}").ConfigureAwait(false);
                 }

@@ -21,7 +21,7 @@ internal static class Program
             TraceCommand.Create(),
             EchCommand.Create(),
         };
-        return root.Parse(args).Invoke();
+        return Interrupts.Run(root.Parse(args));
     }
 
     /// <summary>Runs a command body and turns every expected failure into one line on stderr and exit code 1.</summary>
@@ -31,6 +31,10 @@ internal static class Program
         {
             return await body().ConfigureAwait(false);
         }
+        catch (Exception ex) when (Interrupts.Received && ex is OperationCanceledException or TlsException or IOException or SocketException)
+        {
+            return 130;   // SIGINT or SIGTERM, and what stopping broke off: quietly; Interrupts.Run sets the exit code (130 or 143)
+        }
         catch (Exception ex) when (ex is CliException or Scan.ScanException or PkiLoadException or TlsException or IOException or SocketException or UnauthorizedAccessException)
         {
             await Console.Error.WriteLineAsync($"tessera: {Describe(ex)}").ConfigureAwait(false);
@@ -38,8 +42,9 @@ internal static class Program
         }
         catch (OperationCanceledException)
         {
-            await Console.Error.WriteLineAsync("tessera: interrupted").ConfigureAwait(false);
-            return 130;
+            // Not a signal: a wait that ran out without saying so.
+            await Console.Error.WriteLineAsync("tessera: timed out").ConfigureAwait(false);
+            return 1;
         }
     }
 

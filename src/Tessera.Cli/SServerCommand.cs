@@ -274,7 +274,12 @@ internal static class SServerCommand
             }
             catch (Exception ex) when (ex is TlsException or IOException or OperationCanceledException or SocketException or TimeoutException)
             {
-                Console.Error.WriteLine($"tessera s_server: {remote}: {Program.Describe(ex)}");
+                if (!cancellationToken.IsCancellationRequested)
+                {
+                    Console.Error.WriteLine($"tessera s_server: {remote}: {Program.Describe(ex)}");
+                }
+
+                // else SIGINT or SIGTERM: the server is stopping and closes this connection with the others, quietly.
             }
             finally
             {

@@ -153,6 +153,69 @@ public sealed class CliTests(PemFixture pem)
         Assert.True(server.Stderr.Length == 0, server.Stderr);   // no 400, no "Broken pipe", no truncation warning
     }
 
+    /// <summary>
+    /// The tessera CLI with SIGINT and SIGTERM at their default dispositions, as from an interactive shell (a process
+    /// that inherits an ignored SIGINT, as background jobs of a script do, keeps ignoring it, as .NET does).
+    /// </summary>
+    private static PeerProcess StartTesseraForSignals(params string[] arguments) =>
+        PeerProcess.Start("env", ["--default-signal=INT,TERM", "dotnet", Path.Combine(AppContext.BaseDirectory, "Tessera.Cli.dll"), .. arguments], workingDirectory: Path.GetTempPath());
+
+    [Theory]
+    [InlineData("INT", 130)]
+    [InlineData("TERM", 143)]
+    public async Task SServerStopsCleanlyAndQuietlyOnASignal(string signal, int exitCode)
+    {
+        using var server = StartTesseraForSignals("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-www", "-quiet");
+        int port = server.WaitForAcceptPort(Timeout);
+        await using var idle = await TesseraClient.ConnectAsync(port, new TlsClientOptions { ServerName = "localhost", CertificateVerifier = pem.Verifier() });
+        server.Signal(signal);
+        Assert.Equal(exitCode, server.WaitForExit(Timeout, closeStdin: false));
+        Assert.True(server.Stderr.Length == 0, server.Stderr);   // as openssl s_server: no message, and none per open connection
+        using var read = new CancellationTokenSource(Timeout);
+        try
+        {
+            Assert.Equal(0, await idle.ReadAsync(new byte[1], read.Token));   // the server closed the idle connection on its way out
+        }
+        catch (IOException)
+        {
+            // closed without close_notify: as good
+        }
+    }
+
+    [Theory]
+    [InlineData("INT", 130)]
+    [InlineData("TERM", 143)]
+    public void OcspServeStopsTheSameWayOnASignal(string signal, int exitCode)
+    {
+        string directory = Path.Combine(pem.Directory, $"ca-{Guid.NewGuid():N}");
+        using (var init = PeerProcess.StartTessera("ca", "init", "-dir", directory))
+        {
+            Assert.Equal(0, init.WaitForExit(Timeout));
+        }
+
+        using var responder = StartTesseraForSignals("ca", "ocsp-serve", "-dir", directory);
+        responder.WaitFor(new Regex("OCSP responder on http://"), Timeout);
+        responder.Signal(signal);
+        Assert.Equal(exitCode, responder.WaitForExit(Timeout, closeStdin: false));
+        Assert.True(responder.Stderr.Length == 0, responder.Stderr);   // no "tessera: interrupted"
+    }
+
+    [Theory]
+    [InlineData("INT", 130)]
+    [InlineData("TERM", 143)]
+    public void SClientStopsTheSameWayOnASignal(string signal, int exitCode)
+    {
+        using var server = PeerProcess.StartTessera("s_server", "-accept", "127.0.0.1:0", "-cert", pem.CertFile(CertificateKeyType.EcdsaP256),
+            "-key", pem.KeyFile(CertificateKeyType.EcdsaP256), "-quiet");
+        int port = server.WaitForAcceptPort(Timeout);
+        using var client = StartTesseraForSignals("s_client", "-connect", $"127.0.0.1:{port}", "-CAfile", pem.CaFile, "-servername", "localhost");
+        client.WaitFor(new Regex("^---$", RegexOptions.Multiline), Timeout);   // connected, waiting for stdin
+        client.Signal(signal);
+        Assert.Equal(exitCode, client.WaitForExit(Timeout, closeStdin: false));
+        Assert.True(client.Stderr.Length == 0, client.Stderr);
+    }
+
     [Fact]
     public void TraceOnBothCommandsLabelsEachDirectionFromItsOwnSide()
     {

@@ -131,9 +131,12 @@ internal sealed partial class PeerProcess : IDisposable
     public StreamWriter Stdin => _process.StandardInput;
 
     /// <summary>Sends SIGINT (as Ctrl+C would), so that a capture tool flushes its file and exits.</summary>
-    public void Interrupt()
+    public void Interrupt() => Signal("INT");
+
+    /// <summary>Sends a signal by its name without SIG ("INT", "TERM"), as kill does.</summary>
+    public void Signal(string name)
     {
-        using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        using var kill = Process.Start("kill", ["-" + name, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         kill.WaitForExit(5000);
     }
 
