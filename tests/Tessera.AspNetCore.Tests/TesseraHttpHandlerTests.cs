@@ -58,7 +58,20 @@ public sealed class TesseraHttpHandlerTests(PemFixture pem)
         }
     }
 
-    private async Task<(WebApplication App, int Port, ClientHelloCounter Hellos)> StartAsync(HttpProtocols protocols = HttpProtocols.Http1AndHttp2, Action<TlsServerOptions>? configure = null)
+    /// <summary>How many connections Kestrel has open, counted around the whole connection (outside TLS).</summary>
+    private sealed class OpenConnections
+    {
+        private int _count;
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Enter() => Interlocked.Increment(ref _count);
+
+        public void Leave() => Interlocked.Decrement(ref _count);
+    }
+
+    private async Task<(WebApplication App, int Port, ClientHelloCounter Hellos)> StartAsync(
+        HttpProtocols protocols = HttpProtocols.Http1AndHttp2, Action<TlsServerOptions>? configure = null, OpenConnections? open = null, bool tls = true)
     {
         var hellos = new ClientHelloCounter();
         var builder = WebApplication.CreateSlimBuilder();
@@ -66,6 +79,27 @@ public sealed class TesseraHttpHandlerTests(PemFixture pem)
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
         {
             listen.Protocols = protocols;
+            if (open is not null)
+            {
+                listen.Use(next => async connection =>
+                {
+                    open.Enter();
+                    try
+                    {
+                        await next(connection);
+                    }
+                    finally
+                    {
+                        open.Leave();
+                    }
+                });
+            }
+
+            if (!tls)
+            {
+                return;
+            }
+
             listen.UseTessera(options =>
             {
                 options.Certificates.Add(pem.Certificates[CertificateKeyType.EcdsaP256]);
@@ -76,8 +110,8 @@ public sealed class TesseraHttpHandlerTests(PemFixture pem)
         var app = builder.Build();
         app.MapGet("/", (HttpContext context) =>
         {
-            var tls = context.Features.Get<ITesseraConnectionFeature>()!.Connection;
-            return $"{context.Request.Protocol} {context.Request.Scheme} host={context.Request.Host} conn={context.Connection.Id} resumed={tls.IsResumed} " +
+            var tls = context.Features.Get<ITesseraConnectionFeature>()?.Connection;
+            return $"{context.Request.Protocol} {context.Request.Scheme} host={context.Request.Host} conn={context.Connection.Id} resumed={tls?.IsResumed} " +
                 $"client={context.Connection.ClientCertificate?.Subject ?? "none"} cookie={context.Request.Cookies["session"] ?? "none"}";
         });
         app.MapPost("/echo", async (HttpContext context) =>
@@ -88,6 +122,7 @@ public sealed class TesseraHttpHandlerTests(PemFixture pem)
         app.MapGet("/moved", () => Results.Redirect("/?from=moved"));
         app.MapPost("/see-other", () => Results.Redirect("/", permanent: false, preserveMethod: false));
         app.MapGet("/to-http", (HttpContext context) => Results.Redirect($"http://127.0.0.1:{context.Connection.LocalPort}/"));
+        app.MapGet("/to-other/{port}", (int port) => Results.Redirect($"https://127.0.0.1:{port}/"));
         app.MapGet("/login", (HttpContext context) =>
         {
             context.Response.Cookies.Append("session", "s3cr3t-id", new CookieOptions { Secure = true, HttpOnly = true });
@@ -350,5 +385,99 @@ public sealed class TesseraHttpHandlerTests(PemFixture pem)
         using var response = await client.SendAsync(orLower);
         Assert.Equal(1, response.Version.Major);
         Assert.Contains("Protocol  : TLSv1.3", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnHttpsRequest_NeverTakesTheCleartextConnectionOfAnHttpRequestToTheSameOrigin()
+    {
+        // One port speaking plain HTTP: http:// works, https:// to the same host and port must fail its handshake,
+        // not ride the pooled cleartext connection.
+        var (app, port, _) = await StartAsync(HttpProtocols.Http1, tls: false);
+        await using var _app = app;
+        using var client = new HttpClient(Handler()) { Timeout = Bound };
+        Assert.StartsWith("HTTP/1.1 http ", await client.GetStringAsync($"http://127.0.0.1:{port}/"), StringComparison.Ordinal);
+
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.GetStringAsync($"https://127.0.0.1:{port}/"));
+        Assert.NotNull(TlsError(error));
+    }
+
+    [Theory]
+    [InlineData("https://[::1]:8443/", "[::1]:8443")]
+    [InlineData("https://[::1]/", "[::1]")]
+    [InlineData("https://[2001:db8::7]:444/x", "[2001:db8::7]:444")]
+    [InlineData("https://127.0.0.1:5001/", "127.0.0.1:5001")]
+    [InlineData("https://b\u00fccher.example:444/", "xn--bcher-kva.example:444")]
+    [InlineData("https://example.com/", "example.com")]
+    public void TheHostHeader_BracketsIpv6Literals_AndCarriesPunycodeAndNonDefaultPorts(string uri, string expected)
+    {
+        var host = TesseraHttpHandler.HostHeader(new Uri(System.Text.RegularExpressions.Regex.Unescape(uri)));
+        Assert.Equal(expected, host);
+
+        // and HttpClient accepts it as a Host header
+        using var request = new HttpRequestMessage(HttpMethod.Get, "http://x/");
+        request.Headers.Host = host;
+        Assert.Equal(expected, request.Headers.Host);
+    }
+
+    [Fact]
+    public async Task Cookies_GoOnlyToTheirOrigin_AcrossRedirects_AndAreNotLeftOnTheCallersRequest()
+    {
+        var (app, port, _) = await StartAsync();
+        await using var _app = app;
+        var (other, otherPort, _) = await StartAsync();
+        await using var _other = other;
+        using var handler = Handler();
+        handler.CookieContainer = new CookieContainer();
+        using var client = new HttpClient(handler) { Timeout = Bound };
+        Assert.Equal("set", await client.GetStringAsync($"https://localhost:{port}/login"));
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"https://localhost:{port}/to-other/{otherPort}");
+        using var response = await client.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.Contains($"host=127.0.0.1:{otherPort} ", body, StringComparison.Ordinal);
+        Assert.Contains("cookie=none", body, StringComparison.Ordinal);
+        Assert.False(request.Headers.Contains("Cookie"));
+
+        // The caller's own Cookie header is sent as it is and stays.
+        using var own = new HttpRequestMessage(HttpMethod.Get, $"https://localhost:{port}/");
+        own.Headers.Add("Cookie", "session=mine");
+        using var ownResponse = await client.SendAsync(own);
+        Assert.Contains("cookie=mine", await ownResponse.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal("session=mine", Assert.Single(own.Headers.GetValues("Cookie")));
+    }
+
+    [Fact]
+    public async Task AConnectionMadeForTheHttp11Retry_ButNotTakenByIt_IsClosed()
+    {
+        var open = new OpenConnections();
+        var (app, port, hellos) = await StartAsync(HttpProtocols.Http1, open: open);
+        await using var _app = app;
+        using var handler = Handler();
+        handler.ParkedLifetime = TimeSpan.FromMilliseconds(200);
+        using var client = new HttpClient(handler) { Timeout = Bound };
+        var uri = $"https://localhost:{port}/";
+
+        // An HTTP/1.1 connection is pooled; then an HTTP/2-or-lower request opens a second connection, the server
+        // chooses http/1.1 on it, and the retry takes the pooled one: the second is left over.
+        using (var request = Get(uri, HttpVersion.Version11, HttpVersionPolicy.RequestVersionExact))
+        using (var response = await client.SendAsync(request))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using (var request = Get(uri, HttpVersion.Version20, HttpVersionPolicy.RequestVersionOrLower))
+        using (var response = await client.SendAsync(request))
+        {
+            Assert.Equal(1, response.Version.Major);
+        }
+
+        Assert.Equal(2, hellos.Count);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (open.Count > 1 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(1, open.Count);
     }
 }

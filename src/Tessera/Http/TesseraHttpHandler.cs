@@ -15,11 +15,13 @@ namespace Tessera.Http;
 /// </summary>
 /// <remarks>
 /// <para>
-/// Connections are pooled by an inner <see cref="SocketsHttpHandler"/> whose connect callback runs Tessera's handshake.
-/// That handler only leaves TLS alone for http URIs, so each https request is handed to it as the same URI with the
-/// http scheme and an explicit port, the Host header kept; HTTP/2 connections rewrite the one HPACK byte that names
-/// the scheme so the server still sees <c>:scheme https</c>. The request object gets its URI, version and policy back
-/// before <see cref="SendAsync"/> returns.
+/// Connections are pooled by inner <see cref="SocketsHttpHandler"/>s, one per ALPN offer (http/1.1; h2; both), whose
+/// connect callbacks run Tessera's handshake with that offer and nothing else; plain http goes to a fourth one that
+/// never speaks TLS, so a cleartext connection can never carry an https request. Those handlers only leave TLS alone
+/// for http URIs, so each https request is handed to one as the same URI with the http scheme and an explicit port,
+/// the Host header kept; HTTP/2 connections rewrite the one HPACK byte that names the scheme so the server still sees
+/// <c>:scheme https</c>. The request object gets its URI, version, policy and headers back before
+/// <see cref="SendAsync"/> returns.
 /// </para>
 /// <para>
 /// The request's <see cref="HttpRequestMessage.Version"/> and <see cref="HttpRequestMessage.VersionPolicy"/> decide the
@@ -29,21 +31,28 @@ namespace Tessera.Http;
 /// </para>
 /// <para>
 /// Redirects (301, 302, 303, 307, 308) are followed here, never from https to http; cookies are kept in
-/// <see cref="CookieContainer"/> when one is set. Proxies are not supported.
+/// <see cref="CookieContainer"/> when one is set. Proxies are not supported. HttpClient's own metrics and traces
+/// (System.Net.Http) see the inner, rewritten request and so report <c>url.scheme</c> http; Tessera's own
+/// (<see cref="Diagnostics.TlsTelemetry"/>) describe the TLS connections.
 /// </para>
 /// </remarks>
-public sealed class TesseraHttpHandler : DelegatingHandler
+public sealed class TesseraHttpHandler : HttpMessageHandler
 {
-    private static readonly HttpRequestOptionsKey<string[]> OfferKey = new("Tessera.ApplicationProtocols");
     private static readonly string[] OfferHttp11 = ["http/1.1"];
     private static readonly string[] OfferHttp2 = ["h2"];
     private static readonly string[] OfferBoth = ["h2", "http/1.1"];
-    private static readonly TimeSpan ParkedLifetime = TimeSpan.FromSeconds(30);
 
-    private readonly SocketsHttpHandler _pool;
+    private readonly SocketsHttpHandler _plain;
+    private readonly SocketsHttpHandler _http11;
+    private readonly SocketsHttpHandler _http2;
+    private readonly SocketsHttpHandler _negotiable;
+    private readonly HttpMessageInvoker _plainInvoker;
+    private readonly HttpMessageInvoker _http11Invoker;
+    private readonly HttpMessageInvoker _http2Invoker;
+    private readonly HttpMessageInvoker _negotiableInvoker;
     private readonly ConcurrentDictionary<(string Host, int Port), bool> _originSpeaksHttp2 = new();
-    private readonly ConcurrentDictionary<(string Host, int Port), (TlsStream Stream, long Timestamp)> _parked = new();
-    private bool _disposed;
+    private readonly ConcurrentDictionary<(string Host, int Port), ParkedConnection> _parked = new();
+    private volatile bool _disposed;
 
     /// <summary>Creates a handler with default TLS settings (TLS 1.2 and 1.3, the system's trusted roots).</summary>
     public TesseraHttpHandler()
@@ -62,16 +71,18 @@ public sealed class TesseraHttpHandler : DelegatingHandler
         ArgumentNullException.ThrowIfNull(options);
         ClientOptions = options;
         SessionCache = options.SessionCache ?? new TlsClientSessionCache();
-        _pool = new SocketsHttpHandler
-        {
-            ConnectCallback = ConnectAsync,
-            UseProxy = false,
-            UseCookies = false,
-            AllowAutoRedirect = false,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(10),
-        };
-        InnerHandler = _pool;
+        _plain = Pool(connect: null);
+        _http11 = Pool((context, token) => ConnectAsync(OfferHttp11, context, token));
+        _http2 = Pool((context, token) => ConnectAsync(OfferHttp2, context, token));
+        _negotiable = Pool((context, token) => ConnectAsync(OfferBoth, context, token));
+        _plainInvoker = new HttpMessageInvoker(_plain, disposeHandler: false);
+        _http11Invoker = new HttpMessageInvoker(_http11, disposeHandler: false);
+        _http2Invoker = new HttpMessageInvoker(_http2, disposeHandler: false);
+        _negotiableInvoker = new HttpMessageInvoker(_negotiable, disposeHandler: false);
     }
+
+    /// <summary>How long a connection the server made http/1.1 waits for the HTTP/1.1 retry before it is closed.</summary>
+    internal TimeSpan ParkedLifetime { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The template of every connection's TLS settings.</summary>
     public TlsClientOptions ClientOptions { get; }
@@ -89,22 +100,22 @@ public sealed class TesseraHttpHandler : DelegatingHandler
     public CookieContainer? CookieContainer { get; set; }
 
     /// <summary>How long the TCP connect and the TLS handshake may take together. Default infinite (the request's own timeout applies).</summary>
-    public TimeSpan ConnectTimeout { get => _pool.ConnectTimeout; set => _pool.ConnectTimeout = value; }
+    public TimeSpan ConnectTimeout { get => _plain.ConnectTimeout; set => Each(pool => pool.ConnectTimeout = value); }
 
     /// <summary>How long a pooled connection may be used before a new one is made (new handshakes pick up DNS and certificate changes). Default 10 minutes.</summary>
-    public TimeSpan PooledConnectionLifetime { get => _pool.PooledConnectionLifetime; set => _pool.PooledConnectionLifetime = value; }
+    public TimeSpan PooledConnectionLifetime { get => _plain.PooledConnectionLifetime; set => Each(pool => pool.PooledConnectionLifetime = value); }
 
     /// <summary>How long an idle pooled connection is kept. Default one minute.</summary>
-    public TimeSpan PooledConnectionIdleTimeout { get => _pool.PooledConnectionIdleTimeout; set => _pool.PooledConnectionIdleTimeout = value; }
+    public TimeSpan PooledConnectionIdleTimeout { get => _plain.PooledConnectionIdleTimeout; set => Each(pool => pool.PooledConnectionIdleTimeout = value); }
 
     /// <summary>The most HTTP/1.1 connections to one server at a time. Default unlimited.</summary>
-    public int MaxConnectionsPerServer { get => _pool.MaxConnectionsPerServer; set => _pool.MaxConnectionsPerServer = value; }
+    public int MaxConnectionsPerServer { get => _plain.MaxConnectionsPerServer; set => Each(pool => pool.MaxConnectionsPerServer = value); }
 
     /// <summary>Whether more HTTP/2 connections are opened when one reaches the server's stream limit. Default false.</summary>
-    public bool EnableMultipleHttp2Connections { get => _pool.EnableMultipleHttp2Connections; set => _pool.EnableMultipleHttp2Connections = value; }
+    public bool EnableMultipleHttp2Connections { get => _plain.EnableMultipleHttp2Connections; set => Each(pool => pool.EnableMultipleHttp2Connections = value); }
 
     /// <summary>Which response encodings are decompressed. Default none.</summary>
-    public DecompressionMethods AutomaticDecompression { get => _pool.AutomaticDecompression; set => _pool.AutomaticDecompression = value; }
+    public DecompressionMethods AutomaticDecompression { get => _plain.AutomaticDecompression; set => Each(pool => pool.AutomaticDecompression = value); }
 
     /// <inheritdoc/>
     protected override HttpResponseMessage Send(HttpRequestMessage request, CancellationToken cancellationToken) =>
@@ -140,11 +151,12 @@ public sealed class TesseraHttpHandler : DelegatingHandler
         if (disposing && !_disposed)
         {
             _disposed = true;
+            Each(pool => pool.Dispose());
             foreach (var key in _parked.Keys)
             {
                 if (_parked.TryRemove(key, out var parked))
                 {
-                    parked.Stream.Dispose();
+                    parked.Dispose();
                 }
             }
         }
@@ -152,22 +164,54 @@ public sealed class TesseraHttpHandler : DelegatingHandler
         base.Dispose(disposing);
     }
 
+    private SocketsHttpHandler Pool(Func<SocketsHttpConnectionContext, CancellationToken, ValueTask<Stream>>? connect) => new()
+    {
+        ConnectCallback = connect,
+        UseProxy = false,
+        UseCookies = false,
+        AllowAutoRedirect = false,
+        PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+    };
+
+    private void Each(Action<SocketsHttpHandler> apply)
+    {
+        apply(_plain);
+        apply(_http11);
+        apply(_http2);
+        apply(_negotiable);
+    }
+
     private async Task<HttpResponseMessage> SendOneAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var uri = request.RequestUri!;
-        if (!uri.Scheme.Equals(Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase))
+        var addedCookie = AddCookies(request, uri);
+        try
         {
-            if (!uri.Scheme.Equals(Uri.UriSchemeHttp, StringComparison.OrdinalIgnoreCase))
+            if (!uri.Scheme.Equals(Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase))
             {
-                throw new NotSupportedException($"The '{uri.Scheme}' scheme is not supported.");
+                if (!uri.Scheme.Equals(Uri.UriSchemeHttp, StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new NotSupportedException($"The '{uri.Scheme}' scheme is not supported.");
+                }
+
+                var plain = await _plainInvoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                StoreCookies(plain, uri);
+                return plain;
             }
 
-            AddCookies(request, uri);
-            var plain = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            StoreCookies(plain, uri);
-            return plain;
+            return await SendHttpsAsync(request, uri, cancellationToken).ConfigureAwait(false);
         }
+        finally
+        {
+            if (addedCookie)
+            {
+                request.Headers.Remove("Cookie");
+            }
+        }
+    }
 
+    private async Task<HttpResponseMessage> SendHttpsAsync(HttpRequestMessage request, Uri uri, CancellationToken cancellationToken)
+    {
         var version = request.Version;
         var policy = request.VersionPolicy;
         var canHttp2 = version.Major >= 2 || policy == HttpVersionPolicy.RequestVersionOrHigher;
@@ -179,36 +223,34 @@ public sealed class TesseraHttpHandler : DelegatingHandler
 
         var origin = (uri.IdnHost, uri.Port);
         var http11Version = version.Major < 2 ? version : HttpVersion.Version11;
-        var useHttp2 = canHttp2 && (!canHttp11 || _originSpeaksHttp2.GetValueOrDefault(origin, true));
 
         // An HTTP/1.1 connection offers http/1.1 alone: a server choosing h2 for it could not be spoken to.
-        var offer = !useHttp2 ? OfferHttp11 : canHttp11 ? OfferBoth : OfferHttp2;
-
+        var pool = !canHttp2 ? _http11Invoker
+            : !canHttp11 ? _http2Invoker
+            : _originSpeaksHttp2.GetValueOrDefault(origin, true) ? _negotiableInvoker
+            : _http11Invoker;
         var addedHost = request.Headers.Host is null;
         if (addedHost)
         {
-            request.Headers.Host = uri.IsDefaultPort ? uri.IdnHost : $"{uri.IdnHost}:{uri.Port}";
+            request.Headers.Host = HostHeader(uri);
         }
 
-        AddCookies(request, uri);
         request.RequestUri = new UriBuilder(uri) { Scheme = Uri.UriSchemeHttp, Port = uri.Port }.Uri;
         request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
-        request.Options.Set(OfferKey, offer);
         try
         {
             HttpResponseMessage response;
             try
             {
-                request.Version = useHttp2 ? HttpVersion.Version20 : http11Version;
-                response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                request.Version = pool == _http11Invoker ? http11Version : HttpVersion.Version20;
+                response = await pool.SendAsync(request, cancellationToken).ConfigureAwait(false);
             }
-            catch (HttpRequestException ex) when (useHttp2 && canHttp11 && Find<Http11FallbackException>(ex) is not null)
+            catch (HttpRequestException ex) when (pool == _negotiableInvoker && Find<Http11FallbackException>(ex) is not null)
             {
                 // The server chose http/1.1: the connection it made is parked for this retry to take.
                 _originSpeaksHttp2[origin] = false;
                 request.Version = http11Version;
-                request.Options.Set(OfferKey, OfferHttp11);
-                response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                response = await _http11Invoker.SendAsync(request, cancellationToken).ConfigureAwait(false);
             }
 
             if (canHttp2 && canHttp11)
@@ -228,7 +270,6 @@ public sealed class TesseraHttpHandler : DelegatingHandler
             request.RequestUri = uri;
             request.Version = version;
             request.VersionPolicy = policy;
-            ((IDictionary<string, object?>)request.Options).Remove(OfferKey.Key);
             if (addedHost)
             {
                 request.Headers.Host = null;
@@ -236,21 +277,24 @@ public sealed class TesseraHttpHandler : DelegatingHandler
         }
     }
 
-    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    /// <summary>The Host header for <paramref name="uri"/> (RFC 9110 §7.2): an IPv6 literal in brackets, the port when not 443.</summary>
+    internal static string HostHeader(Uri uri)
+    {
+        var host = uri.HostNameType == UriHostNameType.IPv6 ? $"[{uri.DnsSafeHost}]" : uri.IdnHost;
+        return uri.IsDefaultPort ? host : $"{host}:{uri.Port}";
+    }
+
+    /// <summary>
+    /// The connect callback of the pool that offers <paramref name="offer"/>: what it does depends on that offer alone,
+    /// never on the request that happened to open the connection (which may be cancelled and changed back meanwhile).
+    /// </summary>
+    private async ValueTask<Stream> ConnectAsync(string[] offer, SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         var endpoint = context.DnsEndPoint;
-        var request = context.InitialRequestMessage;
-        var wantsHttp2 = request.Version.Major >= 2;
         var origin = (endpoint.Host, endpoint.Port);
-        if (!request.Options.TryGetValue(OfferKey, out var offer))
+        if (offer == OfferHttp11 && _parked.TryRemove(origin, out var parked))
         {
-            return await ConnectTcpAsync(endpoint, cancellationToken).ConfigureAwait(false);   // a plain http request
-        }
-
-        DisposeStaleParked();
-        if (!wantsHttp2 && _parked.TryRemove(origin, out var parked))
-        {
-            return new TlsHttpTransportStream(parked.Stream, http2: false);
+            return new TlsHttpTransportStream(parked.Take(), http2: false);
         }
 
         var options = ClientOptions.CopyForConnection();
@@ -271,20 +315,20 @@ public sealed class TesseraHttpHandler : DelegatingHandler
         }
 
         var negotiatedHttp2 = tls.NegotiatedApplicationProtocol == "h2";
-        if (wantsHttp2 && !negotiatedHttp2)
+        if (offer == OfferBoth && !negotiatedHttp2)
         {
-            if (offer.Contains("http/1.1"))
-            {
-                Park(origin, tls);
-                throw new Http11FallbackException();
-            }
+            Park(origin, tls);
+            throw new Http11FallbackException();
+        }
 
+        if (offer == OfferHttp2 && !negotiatedHttp2)
+        {
             var chosen = tls.NegotiatedApplicationProtocol ?? "no protocol";
             await tls.DisposeAsync().ConfigureAwait(false);
             throw new AlpnMismatchException($"{endpoint.Host}:{endpoint.Port} did not choose HTTP/2 in ALPN ({chosen}), and the request allows no other version.");
         }
 
-        if (!wantsHttp2 && negotiatedHttp2)
+        if (offer == OfferHttp11 && negotiatedHttp2)
         {
             await tls.DisposeAsync().ConfigureAwait(false);
             throw new AlpnMismatchException($"{endpoint.Host}:{endpoint.Port} chose h2, which was not offered.");
@@ -308,28 +352,31 @@ public sealed class TesseraHttpHandler : DelegatingHandler
         }
     }
 
+    /// <summary>Keeps a connection the server made http/1.1 for the retry to take; it is closed if not taken in time.</summary>
     private void Park((string Host, int Port) origin, TlsStream tls)
     {
-        var entry = (tls, Stopwatch.GetTimestamp());
-        _parked.AddOrUpdate(origin, entry, (_, previous) =>
+        var entry = new ParkedConnection(tls);
+        if (_parked.TryRemove(origin, out var previous))
         {
-            previous.Stream.Dispose();
-            return entry;
+            previous.Dispose();
+        }
+
+        if (!_parked.TryAdd(origin, entry))
+        {
+            entry.Dispose();   // another connection for the same origin was parked meanwhile: that one is taken
+            return;
+        }
+
+        entry.ExpireAfter(ParkedLifetime, () =>
+        {
+            if (_parked.TryRemove(new KeyValuePair<(string, int), ParkedConnection>(origin, entry)))
+            {
+                entry.Dispose();
+            }
         });
         if (_disposed && _parked.TryRemove(origin, out var late))
         {
-            late.Stream.Dispose();
-        }
-    }
-
-    private void DisposeStaleParked()
-    {
-        foreach (var (key, value) in _parked)
-        {
-            if (Stopwatch.GetElapsedTime(value.Timestamp) > ParkedLifetime && _parked.TryRemove(new KeyValuePair<(string, int), (TlsStream, long)>(key, value)))
-            {
-                value.Stream.Dispose();
-            }
+            late.Dispose();
         }
     }
 
@@ -347,16 +394,19 @@ public sealed class TesseraHttpHandler : DelegatingHandler
         return null;
     }
 
-    private void AddCookies(HttpRequestMessage request, Uri uri)
+    /// <summary>Adds the container's cookies for <paramref name="uri"/> unless the request carries its own; true when added (and to be removed after this hop).</summary>
+    private bool AddCookies(HttpRequestMessage request, Uri uri)
     {
         if (CookieContainer is { } cookies && !request.Headers.Contains("Cookie"))
         {
             var header = cookies.GetCookieHeader(uri);
             if (header.Length > 0)
             {
-                request.Headers.TryAddWithoutValidation("Cookie", header);
+                return request.Headers.TryAddWithoutValidation("Cookie", header);
             }
         }
+
+        return false;
     }
 
     private void StoreCookies(HttpResponseMessage response, Uri uri)
@@ -426,6 +476,27 @@ public sealed class TesseraHttpHandler : DelegatingHandler
         }
 
         request.RequestUri = target;
+    }
+
+    /// <summary>A TLS connection waiting for the HTTP/1.1 retry, with the timer that closes it if no retry comes.</summary>
+    private sealed class ParkedConnection(TlsStream stream) : IDisposable
+    {
+        private Timer? _expiry;
+
+        public void ExpireAfter(TimeSpan lifetime, Action expire) =>
+            _expiry = new Timer(_ => expire(), null, lifetime, Timeout.InfiniteTimeSpan);
+
+        public TlsStream Take()
+        {
+            _expiry?.Dispose();
+            return stream;
+        }
+
+        public void Dispose()
+        {
+            _expiry?.Dispose();
+            stream.Dispose();
+        }
     }
 
     /// <summary>The server chose http/1.1 for a connection opened for HTTP/2; the request is retried as HTTP/1.1.</summary>
