@@ -13,6 +13,8 @@ namespace Tessera.AspNetCore;
 /// </summary>
 internal sealed partial class TesseraConnectionMiddleware(ConnectionDelegate next, TlsServerOptions options, ILogger logger)
 {
+    private static readonly TimeSpan CloseNotifyTimeout = TimeSpan.FromSeconds(2);
+
     public async Task OnConnectionAsync(ConnectionContext context)
     {
         var transport = context.Transport;
@@ -36,7 +38,7 @@ internal sealed partial class TesseraConnectionMiddleware(ConnectionDelegate nex
                     HandshakeFailed(logger, context.ConnectionId, "the handshake did not complete in time, or the connection closed");
                     return;
                 }
-                catch (IOException ex)
+                catch (Exception ex) when (ex is IOException or TimeoutException)
                 {
                     HandshakeFailed(logger, context.ConnectionId, ex.Message);
                     return;
@@ -64,10 +66,35 @@ internal sealed partial class TesseraConnectionMiddleware(ConnectionDelegate nex
                 await writer.CompleteAsync().ConfigureAwait(false);
                 context.Transport = transport;
             }
+
+            await SendCloseNotifyAsync(tls, context).ConfigureAwait(false);
         }
         finally
         {
             await tls.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Ends the TLS connection with close_notify (RFC 8446 §6.1) when Kestrel is done with it, so the client can tell a
+    /// complete response from a cut one. Not when the connection is already gone; a peer that does not read gets two seconds.
+    /// </summary>
+    private static async Task SendCloseNotifyAsync(TlsStream tls, ConnectionContext context)
+    {
+        if (context.ConnectionClosed.IsCancellationRequested)
+        {
+            return;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(context.ConnectionClosed);
+        timeout.CancelAfter(CloseNotifyTimeout);
+        try
+        {
+            await tls.ShutdownAsync(timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or TlsException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The peer went first or went away: nothing more to say to it.
         }
     }
 

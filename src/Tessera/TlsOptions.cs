@@ -232,6 +232,9 @@ public sealed class TlsClientOptions : TlsOptions
 /// <summary>Server settings.</summary>
 public sealed class TlsServerOptions : TlsOptions
 {
+    /// <summary>A shallow copy, for settings made per endpoint (ALPN, logger) without touching the caller's object.</summary>
+    internal TlsServerOptions CopyForEndpoint() => (TlsServerOptions)MemberwiseClone();
+
     /// <summary>The certificates this server can present; one is chosen by SNI and the client's signature algorithms.</summary>
     public IList<TlsCertificate> Certificates { get; } = [];
 

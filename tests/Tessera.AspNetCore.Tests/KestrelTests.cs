@@ -171,6 +171,115 @@ public sealed class KestrelTests(PemFixture pem)
         Assert.Contains("(local)", failed.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TheEndpointsProtocols_DecideTheAlpnOffer_EvenWhenSetAfterUseTessera()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            listen.UseTessera(options => options.Certificates.Add(pem.Certificates[CertificateKeyType.EcdsaP256]));
+            listen.Protocols = HttpProtocols.Http1;
+        }));
+        await using var app = builder.Build();
+        app.MapGet("/", (HttpContext context) => context.Request.Protocol);
+        await app.StartAsync();
+        var port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).Port;
+
+        // HttpClient offers h2 and http/1.1; an endpoint for HTTP/1.1 only must not choose h2.
+        using var client = Client();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"https://localhost:{port}/")
+        {
+            Version = HttpVersion.Version20,
+            VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+        };
+        using var response = await client.SendAsync(request);
+        Assert.Equal("HTTP/1.1", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task OneOptionsObject_ServesTwoEndpoints_WithTheirOwnAlpn_AndIsLeftUnchanged()
+    {
+        var shared = new TlsServerOptions();
+        shared.Certificates.Add(pem.Certificates[CertificateKeyType.EcdsaP256]);
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http1;
+                listen.UseTessera(shared);
+            });
+            kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            {
+                listen.Protocols = HttpProtocols.Http2;
+                listen.UseTessera(shared);
+            });
+        });
+        await using var app = builder.Build();
+        app.MapGet("/", (HttpContext context) => context.Request.Protocol);
+        await app.StartAsync();
+        var ports = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Select(a => new Uri(a).Port).ToList();
+        Assert.Equal(2, ports.Count);
+
+        using var client = Client();
+        var seen = new List<string>();
+        foreach (var port in ports)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"https://localhost:{port}/")
+            {
+                Version = HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+            };
+            using var response = await client.SendAsync(request);
+            seen.Add(await response.Content.ReadAsStringAsync());
+        }
+
+        Assert.Equal(["HTTP/1.1", "HTTP/2"], seen.Order());
+        Assert.Empty(shared.ApplicationProtocols);
+        Assert.Null(shared.Logger);
+    }
+
+    [Fact]
+    public async Task Kestrel_EndsEachConnection_WithCloseNotify()
+    {
+        var (app, port) = await StartAsync();
+        await using var _ = app;
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        await socket.ConnectAsync(IPAddress.Loopback, port);
+        await using var tls = new TlsStream(new System.Net.Sockets.NetworkStream(socket, ownsSocket: false));
+        using var timeout = new CancellationTokenSource(Bound);
+        await tls.AuthenticateAsClientAsync(
+            new TlsClientOptions { ServerName = "localhost", CertificateVerifier = pem.Verifier(), ApplicationProtocols = ["http/1.1"] }, timeout.Token);
+        await tls.WriteAsync("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"u8.ToArray(), timeout.Token);
+
+        // Reading to the end succeeds only when the server said close_notify before closing (else: IOException, truncation).
+        using var body = new MemoryStream();
+        await tls.CopyToAsync(body, timeout.Token);
+        Assert.Contains("HTTP/1.1 200 OK", System.Text.Encoding.ASCII.GetString(body.ToArray()), StringComparison.Ordinal);
+        Assert.True(tls.Connection.IsReadClosed);
+    }
+
+    [Fact]
+    public async Task ZeroRtt_IsRefusedBehindKestrel_WithTheReason()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            listen.UseTessera(options =>
+            {
+                options.Certificates.Add(pem.Certificates[CertificateKeyType.EcdsaP256]);
+                options.MaxEarlyDataSize = 16384;
+            })));
+        var error = await Assert.ThrowsAsync<ArgumentException>(async () =>
+        {
+            await using var app = builder.Build();
+            await app.StartAsync();
+        });
+        Assert.Contains("RFC 8470", error.Message, StringComparison.Ordinal);
+    }
+
     private sealed record LogEntry(string Category, int EventId, string Message);
 
     private sealed class ListLoggerProvider : ILoggerProvider
