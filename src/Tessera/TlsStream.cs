@@ -378,17 +378,20 @@ public sealed class TlsStream : Stream
         if (disposing && !_disposed)
         {
             _disposed = true;
-            if (Volatile.Read(ref _receiving) != 0)
+            // Under the gate: a read or write on another thread is either done with the engine's pooled buffers or
+            // has not started on them, and finds the connection disposed.
+            lock (_engineGate)
             {
-                // A transport read may still be writing into the engine's input buffer: it must not go back to the
-                // pool for someone else to rent. Let the collector have it instead.
-                lock (_engineGate)
+                if (Volatile.Read(ref _receiving) != 0)
                 {
+                    // A transport read may still be writing into the engine's input buffer: it must not go back to the
+                    // pool for someone else to rent. Let the collector have it instead.
                     _connection?.AbandonReceiveBuffer();
                 }
+
+                _connection?.Dispose();
             }
 
-            _connection?.Dispose();
             Interlocked.Exchange(ref _spareOutput, null)?.Dispose();
             _writeLock.Dispose();
             if (!_leaveInnerStreamOpen)

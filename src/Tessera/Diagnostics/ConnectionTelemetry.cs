@@ -6,15 +6,18 @@ namespace Tessera.Diagnostics;
 /// <summary>
 /// One connection's part in the metrics, the handshake span and the log: started when the first flight is made or
 /// read, finished once (completed, failed or abandoned). Cheap when nobody listens: the instruments check for
-/// listeners and the span is only created when an <see cref="ActivityListener"/> samples it.
+/// listeners and the span is only created when an <see cref="ActivityListener"/> samples it. The outcome may be
+/// reported from the thread driving the handshake while another disposes the connection: the outcome is claimed once,
+/// the span stopped once, and the active-connection count goes up only when it was being listened to and down once.
 /// </summary>
 internal sealed partial class ConnectionTelemetry(bool isClient, ILogger? logger)
 {
     private readonly string _role = isClient ? "client" : "server";
     private long _startTimestamp;
     private Activity? _activity;
-    private bool _handshakeOutcomeRecorded;
+    private int _handshakeOutcomeRecorded;
     private string? _activeVersion;
+    private int _disposed;
 
     public void HandshakeStarted(string? serverName)
     {
@@ -45,12 +48,11 @@ internal sealed partial class ConnectionTelemetry(bool isClient, ILogger? logger
 
     public void HandshakeCompleted(TlsConnection connection)
     {
-        if (_handshakeOutcomeRecorded)
+        if (Interlocked.Exchange(ref _handshakeOutcomeRecorded, 1) != 0)
         {
             return;
         }
 
-        _handshakeOutcomeRecorded = true;
         var elapsed = Stopwatch.GetElapsedTime(_startTimestamp);
         var version = VersionTag(connection.NegotiatedProtocol);
         var suite = connection.NegotiatedCipherSuite is CipherSuite s ? CipherSuites.NameOf((ushort)s) : "";
@@ -77,28 +79,35 @@ internal sealed partial class ConnectionTelemetry(bool isClient, ILogger? logger
             TlsInstruments.HandshakeDuration.Record(elapsed.TotalSeconds, tags);
         }
 
-        _activeVersion = version;
-        TlsInstruments.ActiveConnections.Add(1, new("tls.role", _role), new("tls.protocol.version", version));
-
-        if (_activity is not null)
+        // Counted up only when someone listens, so that a listener starting later never sees the count go below zero.
+        if (TlsInstruments.ActiveConnections.Enabled)
         {
-            _activity.SetTag("tls.protocol.version", version);
-            _activity.SetTag("tls.cipher", suite);
-            _activity.SetTag("tls.curve", group);
-            _activity.SetTag("tls.resumed", resumed);
-            _activity.SetTag("tls.established", true);
+            TlsInstruments.ActiveConnections.Add(1, new("tls.role", _role), new("tls.protocol.version", version));
+            Interlocked.Exchange(ref _activeVersion, version);
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                EndActive();   // disposed meanwhile, before it could see the version
+            }
+        }
+
+        if (Interlocked.Exchange(ref _activity, null) is { } activity)
+        {
+            activity.SetTag("tls.protocol.version", version);
+            activity.SetTag("tls.cipher", suite);
+            activity.SetTag("tls.curve", group);
+            activity.SetTag("tls.resumed", resumed);
+            activity.SetTag("tls.established", true);
             if (connection.NegotiatedApplicationProtocol is string alpn)
             {
-                _activity.SetTag("tls.next_protocol", alpn);
+                activity.SetTag("tls.next_protocol", alpn);
             }
 
             if (!isClient && connection.ServerName is string sni)
             {
-                _activity.SetTag("tls.server.server_name", sni);
+                activity.SetTag("tls.server.server_name", sni);
             }
 
-            _activity.Stop();
-            _activity = null;
+            Stop(activity);
         }
 
         if (logger is not null)
@@ -112,7 +121,7 @@ internal sealed partial class ConnectionTelemetry(bool isClient, ILogger? logger
     public void Failed(TlsException error)
     {
         EndActive();
-        if (_handshakeOutcomeRecorded || _startTimestamp == 0)
+        if (_startTimestamp == 0 || Interlocked.Exchange(ref _handshakeOutcomeRecorded, 1) != 0)
         {
             if (logger is not null)
             {
@@ -132,8 +141,9 @@ internal sealed partial class ConnectionTelemetry(bool isClient, ILogger? logger
     /// <summary>The connection is disposed: a handshake still running was abandoned (the transport closed, a timeout).</summary>
     public void Disposed()
     {
+        Interlocked.Exchange(ref _disposed, 1);
         EndActive();
-        if (!_handshakeOutcomeRecorded && _startTimestamp != 0)
+        if (_startTimestamp != 0 && Interlocked.Exchange(ref _handshakeOutcomeRecorded, 1) == 0)
         {
             RecordHandshakeFailure("abandoned", "local");
             if (logger is not null)
@@ -167,9 +177,9 @@ internal sealed partial class ConnectionTelemetry(bool isClient, ILogger? logger
         }
     }
 
+    /// <summary>Records the failed handshake; the caller has claimed the outcome.</summary>
     private void RecordHandshakeFailure(string errorType, string source)
     {
-        _handshakeOutcomeRecorded = true;
         var elapsed = Stopwatch.GetElapsedTime(_startTimestamp);
         if (TlsInstruments.HandshakeFailures.Enabled)
         {
@@ -181,22 +191,34 @@ internal sealed partial class ConnectionTelemetry(bool isClient, ILogger? logger
             TlsInstruments.HandshakeDuration.Record(elapsed.TotalSeconds, new("tls.role", _role), new("error.type", errorType));
         }
 
-        if (_activity is not null)
+        if (Interlocked.Exchange(ref _activity, null) is { } activity)
         {
-            _activity.SetTag("error.type", errorType);
-            _activity.SetTag("tls.established", false);
-            _activity.SetStatus(ActivityStatusCode.Error, errorType);
-            _activity.Stop();
-            _activity = null;
+            activity.SetTag("error.type", errorType);
+            activity.SetTag("tls.established", false);
+            activity.SetStatus(ActivityStatusCode.Error, errorType);
+            Stop(activity);
+        }
+    }
+
+    /// <summary>
+    /// Ends the span without touching the caller's ambient activity: <see cref="Activity.Stop"/> makes the span's parent
+    /// current, which in sans-IO use (the handshake finishing in another call, flow or thread) is a stale one.
+    /// </summary>
+    private static void Stop(Activity activity)
+    {
+        var ambient = Activity.Current;
+        activity.Stop();
+        if (Activity.Current != ambient)
+        {
+            Activity.Current = ambient;
         }
     }
 
     private void EndActive()
     {
-        if (_activeVersion is not null)
+        if (Interlocked.Exchange(ref _activeVersion, null) is { } version)
         {
-            TlsInstruments.ActiveConnections.Add(-1, new("tls.role", _role), new("tls.protocol.version", _activeVersion));
-            _activeVersion = null;
+            TlsInstruments.ActiveConnections.Add(-1, new("tls.role", _role), new("tls.protocol.version", version));
         }
     }
 
@@ -220,13 +242,15 @@ internal sealed partial class ConnectionTelemetry(bool isClient, ILogger? logger
     private static partial void LogHandshakeCompleted(ILogger logger, string role, string version, string cipherSuite, string group, bool resumed,
         string applicationProtocol, double elapsedMilliseconds);
 
-    [LoggerMessage(EventId = 3, EventName = "HandshakeFailed", Level = LogLevel.Information, Message = "TLS {Role} handshake failed: {Alert} ({AlertSource}): {Reason}")]
+    // Failures are Debug, as Kestrel logs its own TLS failures: any peer (a scanner, a port probe) can cause them at will,
+    // and a server logging at Information must not be made to write a line per attempt.
+    [LoggerMessage(EventId = 3, EventName = "HandshakeFailed", Level = LogLevel.Debug, Message = "TLS {Role} handshake failed: {Alert} ({AlertSource}): {Reason}")]
     private static partial void LogHandshakeFailed(ILogger logger, string role, string alert, string alertSource, string reason);
 
     [LoggerMessage(EventId = 4, EventName = "HandshakeAbandoned", Level = LogLevel.Debug, Message = "TLS {Role} handshake abandoned before it completed (transport closed or timed out)")]
     private static partial void LogHandshakeAbandoned(ILogger logger, string role);
 
-    [LoggerMessage(EventId = 5, EventName = "ConnectionFailed", Level = LogLevel.Information, Message = "TLS {Role} connection failed: {Alert} ({AlertSource}): {Reason}")]
+    [LoggerMessage(EventId = 5, EventName = "ConnectionFailed", Level = LogLevel.Debug, Message = "TLS {Role} connection failed: {Alert} ({AlertSource}): {Reason}")]
     private static partial void LogConnectionFailed(ILogger logger, string role, string alert, string alertSource, string reason);
 
     [LoggerMessage(EventId = 6, EventName = "CloseNotify", Level = LogLevel.Debug, Message = "TLS {Role}: close_notify {Direction}")]
