@@ -716,7 +716,11 @@ internal sealed class Client13Handshake : Tls13Handshake
 
     private void CheckServerExtension(ushort type, ExtensionType[] allowed, string where)
     {
-        if (!_offeredExtensions.Contains(type) && type != (ushort)ExtensionType.Cookie)
+        // RFC 9849 §6.1.6: a server that rejected ECH answered the outer hello, whose server_name (the public name)
+        // the inner one may lack (an IP literal has none).
+        var offered = _offeredExtensions.Contains(type) || type == (ushort)ExtensionType.Cookie ||
+            (type == (ushort)ExtensionType.ServerName && EchRejected);
+        if (!offered)
         {
             throw new TlsException(AlertDescription.UnsupportedExtension, $"{where} carries {ExtensionTypeNames.NameOf(type)}, which was not offered");
         }

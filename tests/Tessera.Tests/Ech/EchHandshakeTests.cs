@@ -187,6 +187,19 @@ public sealed class EchHandshakeTests
     }
 
     [Fact]
+    public void ARejectedInnerHelloWithoutServerName_StillTakesTheServerNameAcknowledgementOfTheOuterOne()
+    {
+        // An IP literal gives the inner hello no server_name; the outer one names the public name, and a server that
+        // uses the outer hello acknowledges it in EncryptedExtensions (RFC 6066 §3). That answers what was sent.
+        using var key = EchServerKey.Generate(PublicName);
+        using var loop = new Loopback(Client(key.ConfigList, o => o.ServerName = "127.0.0.1"), Server());
+        var error = Assert.Throws<TlsException>(() => loop.Pump());
+        Assert.Equal(AlertDescription.EchRequired, error.Alert);
+        Assert.Equal(PublicName, loop.Server.ServerName);
+        Assert.Equal(PublicName, loop.Client.ServerName);
+    }
+
+    [Fact]
     public void RejectionAtTheHelloRetryRequestGoesOnWithTheOuterHello()
     {
         using var key = EchServerKey.Generate(PublicName);
