@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
 
 namespace Tessera.Cli;
 
@@ -14,7 +16,45 @@ internal static class CliOptions
     {
         var longForms = extraAliases.Where(a => a.StartsWith('-') && !a.StartsWith("--", StringComparison.Ordinal)).Select(a => "-" + a);
         var option = new Option<T>("-" + name, ["--" + name, .. extraAliases, .. longForms]) { Description = description };
+        if (NumberParser<T>(name) is { } parser)
+        {
+            option.CustomParser = parser;
+        }
+
         return option;
+    }
+
+    /// <summary>
+    /// For a number option, a parser whose error reads "tessera: -NAME: 'x' is not a whole number" rather than the
+    /// parser's own, which names a .NET type ("System.Nullable`1[System.Int32]").
+    /// </summary>
+    private static Func<ArgumentResult, T?>? NumberParser<T>(string name)
+    {
+        var type = Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T);
+        if (type != typeof(int) && type != typeof(long) && type != typeof(double))
+        {
+            return null;
+        }
+
+        return result =>
+        {
+            if (result.Tokens.Count == 0)
+            {
+                return default;
+            }
+
+            var text = result.Tokens[^1].Value;
+            object? value = type == typeof(int) ? (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var i) ? i : null)
+                : type == typeof(long) ? (long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l) ? l : null)
+                : double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && double.IsFinite(d) ? d : null;
+            if (value is null)
+            {
+                result.AddError($"tessera: -{name}: '{text}' is not {(type == typeof(double) ? "a number" : "a whole number")}");
+                return default;
+            }
+
+            return (T)value;
+        };
     }
 
     public static Option<bool> Flag(string name, string description, params string[] extraAliases) => Create<bool>(name, description, extraAliases);

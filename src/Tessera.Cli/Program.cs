@@ -21,7 +21,8 @@ internal static class Program
             TraceCommand.Create(),
             EchCommand.Create(),
         };
-        return Interrupts.Run(root.Parse(args));
+        // No POSIX bundling: as in OpenSSL, "-hrr" is one option, not "-h -r -r" (which showed the help).
+        return Interrupts.Run(root.Parse(args, new ParserConfiguration { EnablePosixBundling = false }));
     }
 
     /// <summary>Runs a command body and turns every expected failure into one line on stderr and exit code 1.</summary>

@@ -380,6 +380,9 @@ public sealed class CliTests(PemFixture pem)
     [InlineData("load --mix full:0", "tessera: -mix: all weights are 0")]
     [InlineData("bench --stacks foo", "tessera: -stacks: unknown stack 'foo'")]
     [InlineData("bench --seconds 0", "tessera: -seconds must be greater than 0")]
+    [InlineData("s_server -accept 127.0.0.1:0 -naccept x", "tessera: -naccept: 'x' is not a whole number")]
+    [InlineData("scan --timeout abc 127.0.0.1:1", "tessera: -timeout: 'abc' is not a number")]
+    [InlineData("bench -seconds 1e999", "tessera: -seconds: '1e999' is not a number")]
     public void ErrorMessagesSpellOptionsAsTheHelpDoes(string arguments, string expected)
     {
         string newDirectory = Path.Combine(pem.Directory, $"ca-{Guid.NewGuid():N}");
@@ -412,6 +415,17 @@ public sealed class CliTests(PemFixture pem)
         using var cli = PeerProcess.StartTessera([.. command.Split(' '), "--help"]);
         Assert.Equal(0, cli.WaitForExit(Timeout));
         Assert.DoesNotMatch(TwoDashOption, cli.Stdout);
+    }
+
+    [Theory]
+    [InlineData("s_client", "-hrr")]
+    [InlineData("s_server", "-hello")]
+    public void AnUnknownOptionStartingWithH_IsAUsageError_NotTheHelp(string command, string option)
+    {
+        // Options are not bundled (as in OpenSSL): "-hrr" is not "-h -r -r".
+        using var cli = PeerProcess.StartTessera(command, option);
+        Assert.Equal(1, cli.WaitForExit(Timeout));
+        Assert.Contains($"'{option}'", cli.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
