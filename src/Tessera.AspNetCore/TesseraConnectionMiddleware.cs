@@ -53,7 +53,8 @@ internal sealed partial class TesseraConnectionMiddleware(ConnectionDelegate nex
             HandshakeCompleted(logger, context.ConnectionId, tls.NegotiatedProtocol.ToDisplayName(), tls.NegotiatedCipherSuite?.ToString() ?? "?",
                 tls.NegotiatedApplicationProtocol ?? "(none)", tls.Connection.IsResumed);
 
-            var reader = PipeReader.Create(tls, new StreamPipeReaderOptions(leaveOpen: true));
+            var requests = new FirstRequestLineObserver(tls);
+            var reader = PipeReader.Create(requests, new StreamPipeReaderOptions(leaveOpen: true));
             var writer = PipeWriter.Create(tls, new StreamPipeWriterOptions(leaveOpen: true));
             context.Transport = new DuplexPipe(reader, writer);
             try
@@ -67,7 +68,12 @@ internal sealed partial class TesseraConnectionMiddleware(ConnectionDelegate nex
                 context.Transport = transport;
             }
 
-            await SendCloseNotifyAsync(tls, context).ConfigureAwait(false);
+            // An HTTP/1.0 response may end where the connection ends; close_notify would then vouch for a body the
+            // application may have failed halfway through, so that connection closes without it (as SslStream's does).
+            if (!requests.FirstRequestIsHttp10)
+            {
+                await SendCloseNotifyAsync(tls, context).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -76,8 +82,9 @@ internal sealed partial class TesseraConnectionMiddleware(ConnectionDelegate nex
     }
 
     /// <summary>
-    /// Ends the TLS connection with close_notify (RFC 8446 §6.1) when Kestrel is done with it, so the client can tell a
-    /// complete response from a cut one. Not when the connection is already gone; a peer that does not read gets two seconds.
+    /// Ends the TLS connection with close_notify (RFC 8446 §6.1) when Kestrel is done with it. HTTP/1.1 and HTTP/2 frame
+    /// every response (length, chunks, END_STREAM), so a cut one is still seen as cut. Not when the connection is
+    /// already gone; a peer that does not read gets two seconds.
     /// </summary>
     private static async Task SendCloseNotifyAsync(TlsStream tls, ConnectionContext context)
     {

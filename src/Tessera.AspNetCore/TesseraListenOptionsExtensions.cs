@@ -27,22 +27,13 @@ public static class TesseraListenOptionsExtensions
     {
         ArgumentNullException.ThrowIfNull(listenOptions);
         ArgumentNullException.ThrowIfNull(options);
-        if (options.Certificates.Count == 0 && options.ExternalPsks.Count == 0)
-        {
-            throw new ArgumentException("The TLS options hold no certificate (and no external PSK): no client could authenticate this endpoint.", nameof(options));
-        }
-
-        if (options.MaxEarlyDataSize > 0)
-        {
-            throw new ArgumentException(
-                "0-RTT (MaxEarlyDataSize) is not available behind Kestrel: early data would be served as any other request, and the application could not tell a replayable one from the rest (RFC 8470).",
-                nameof(options));
-        }
+        Validate(options);
 
         // Kestrel calls this when it binds the endpoint, after ListenOptions.Protocols has its final value.
         listenOptions.Use(next =>
         {
             var endpointOptions = options.CopyForEndpoint();
+            Validate(endpointOptions);   // again: the options may have changed between UseTessera and the bind
             if (endpointOptions.ApplicationProtocols.Count == 0)
             {
                 endpointOptions.ApplicationProtocols =
@@ -58,6 +49,21 @@ public static class TesseraListenOptionsExtensions
             return new TesseraConnectionMiddleware(next, endpointOptions, logger).OnConnectionAsync;
         });
         return listenOptions;
+    }
+
+    private static void Validate(TlsServerOptions options)
+    {
+        if (options.Certificates.Count == 0 && options.ExternalPsks.Count == 0)
+        {
+            throw new ArgumentException("The TLS options hold no certificate (and no external PSK): no client could authenticate this endpoint.", nameof(options));
+        }
+
+        if (options.MaxEarlyDataSize > 0)
+        {
+            throw new ArgumentException(
+                "0-RTT (MaxEarlyDataSize) is not available behind Kestrel: early data would be served as any other request, and the application could not tell a replayable one from the rest (RFC 8470).",
+                nameof(options));
+        }
     }
 
     /// <summary>Runs Tessera's TLS server on every connection of this endpoint, configured by <paramref name="configure"/>.</summary>

@@ -232,7 +232,10 @@ public sealed class TlsClientOptions : TlsOptions
 /// <summary>Server settings.</summary>
 public sealed class TlsServerOptions : TlsOptions
 {
-    /// <summary>A shallow copy, for settings made per endpoint (ALPN, logger) without touching the caller's object.</summary>
+    /// <summary>
+    /// A shallow copy, for settings made per endpoint (ALPN, logger) without touching the caller's object. Certificates,
+    /// ticket keys, the anti-replay store and the count of handshakes in progress stay shared with the original.
+    /// </summary>
     internal TlsServerOptions CopyForEndpoint() => (TlsServerOptions)MemberwiseClone();
 
     /// <summary>The certificates this server can present; one is chosen by SNI and the client's signature algorithms.</summary>
@@ -328,21 +331,27 @@ public sealed class TlsServerOptions : TlsOptions
     /// </summary>
     public int MaxConcurrentHandshakes { get; set; } = 10_000;
 
-    private int _handshakesInProgress;
+    // A reference, so that per-endpoint copies (CopyForEndpoint) count against the same limit as the original.
+    private readonly HandshakeCounter _handshakesInProgress = new();
 
     /// <summary>Server handshakes running now through <see cref="TlsStream"/> with these options.</summary>
-    public int HandshakesInProgress => Volatile.Read(ref _handshakesInProgress);
+    public int HandshakesInProgress => Volatile.Read(ref _handshakesInProgress.Count);
 
     internal bool TryEnterHandshake()
     {
-        if (Interlocked.Increment(ref _handshakesInProgress) <= MaxConcurrentHandshakes)
+        if (Interlocked.Increment(ref _handshakesInProgress.Count) <= MaxConcurrentHandshakes)
         {
             return true;
         }
 
-        Interlocked.Decrement(ref _handshakesInProgress);
+        Interlocked.Decrement(ref _handshakesInProgress.Count);
         return false;
     }
 
-    internal void ExitHandshake() => Interlocked.Decrement(ref _handshakesInProgress);
+    internal void ExitHandshake() => Interlocked.Decrement(ref _handshakesInProgress.Count);
+
+    private sealed class HandshakeCounter
+    {
+        public int Count;
+    }
 }

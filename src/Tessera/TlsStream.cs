@@ -470,14 +470,17 @@ public sealed class TlsStream : Stream
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReceiveAsync(TlsConnection connection, CancellationToken cancellationToken, int size = TransportReadSize)
     {
+        // _receiving changes only under the gate, where Dispose looks at it: a buffer the transport may still be
+        // writing into is never handed back to the pool, and a disposed engine is never handed a buffer or bytes.
         Memory<byte> room;
         lock (_engineGate)
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             room = connection.GetReceiveBuffer(size);
+            Volatile.Write(ref _receiving, 1);
         }
 
         int n;
-        Volatile.Write(ref _receiving, 1);
         try
         {
             n = await _inner.ReadAsync(room, cancellationToken).ConfigureAwait(false);
@@ -485,12 +488,9 @@ public sealed class TlsStream : Stream
         }
         catch
         {
-            Volatile.Write(ref _receiving, 0);
             ReleaseReceiveBuffer(connection);
             throw;
         }
-
-        Volatile.Write(ref _receiving, 0);
 
         if (n == 0)
         {
@@ -503,6 +503,8 @@ public sealed class TlsStream : Stream
         {
             lock (_engineGate)
             {
+                Volatile.Write(ref _receiving, 0);
+                ObjectDisposedException.ThrowIf(_disposed, this);
                 connection.CommitReceived(n);
             }
 
@@ -539,6 +541,7 @@ public sealed class TlsStream : Stream
     {
         lock (_engineGate)
         {
+            Volatile.Write(ref _receiving, 0);
             if (!_disposed)
             {
                 connection.ReleaseReceiveBuffer();

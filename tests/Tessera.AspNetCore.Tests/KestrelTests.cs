@@ -246,19 +246,85 @@ public sealed class KestrelTests(PemFixture pem)
     {
         var (app, port) = await StartAsync();
         await using var _ = app;
+
+        // Reading to the end succeeds only when the server said close_notify before closing (else: IOException, truncation).
+        var (body, error) = await ReadToEndAsync(port, "GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        Assert.Null(error);
+        Assert.Contains("HTTP/1.1 200 OK", body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnHttp10ResponseTheApplicationBrokeOff_EndsWithoutCloseNotify()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+            listen.UseTessera(options => options.Certificates.Add(pem.Certificates[CertificateKeyType.EcdsaP256]))));
+        await using var app = builder.Build();
+        app.MapGet("/broken", async (HttpContext context) =>
+        {
+            await context.Response.WriteAsync("part-of-the-body");
+            await context.Response.Body.FlushAsync();
+            throw new InvalidOperationException("the application failed halfway");
+        });
+        await app.StartAsync();
+        var port = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single()).Port;
+
+        // HTTP/1.0 without a length: the body ends where the connection does, so close_notify would vouch for half of it.
+        var (body, error) = await ReadToEndAsync(port, "GET /broken HTTP/1.0\r\nHost: localhost\r\n\r\n");
+        Assert.Contains("part-of-the-body", body, StringComparison.Ordinal);
+        Assert.IsType<IOException>(error);
+        Assert.Contains("truncated", error!.Message, StringComparison.Ordinal);
+    }
+
+    private async Task<(string Body, Exception? Error)> ReadToEndAsync(int port, string request)
+    {
         using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
         await socket.ConnectAsync(IPAddress.Loopback, port);
         await using var tls = new TlsStream(new System.Net.Sockets.NetworkStream(socket, ownsSocket: false));
         using var timeout = new CancellationTokenSource(Bound);
         await tls.AuthenticateAsClientAsync(
             new TlsClientOptions { ServerName = "localhost", CertificateVerifier = pem.Verifier(), ApplicationProtocols = ["http/1.1"] }, timeout.Token);
-        await tls.WriteAsync("GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"u8.ToArray(), timeout.Token);
-
-        // Reading to the end succeeds only when the server said close_notify before closing (else: IOException, truncation).
+        await tls.WriteAsync(System.Text.Encoding.ASCII.GetBytes(request), timeout.Token);
         using var body = new MemoryStream();
-        await tls.CopyToAsync(body, timeout.Token);
-        Assert.Contains("HTTP/1.1 200 OK", System.Text.Encoding.ASCII.GetString(body.ToArray()), StringComparison.Ordinal);
-        Assert.True(tls.Connection.IsReadClosed);
+        try
+        {
+            await tls.CopyToAsync(body, timeout.Token);
+            return (System.Text.Encoding.ASCII.GetString(body.ToArray()), null);
+        }
+        catch (IOException ex)
+        {
+            return (System.Text.Encoding.ASCII.GetString(body.ToArray()), ex);
+        }
+    }
+
+    [Fact]
+    public async Task ZeroRtt_SetAfterUseTessera_IsRefusedAtStartupToo()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen =>
+        {
+            var options = new TlsServerOptions();
+            options.Certificates.Add(pem.Certificates[CertificateKeyType.EcdsaP256]);
+            listen.UseTessera(options);
+            options.MaxEarlyDataSize = 16384;
+        }));
+        var error = await Assert.ThrowsAnyAsync<Exception>(async () =>
+        {
+            await using var app = builder.Build();
+            await app.StartAsync();
+        });
+        for (Exception? e = error; e is not null; e = e.InnerException)
+        {
+            if (e is ArgumentException argument)
+            {
+                Assert.Contains("RFC 8470", argument.Message, StringComparison.Ordinal);
+                return;
+            }
+        }
+
+        Assert.Fail($"no ArgumentException in {error}");
     }
 
     [Fact]

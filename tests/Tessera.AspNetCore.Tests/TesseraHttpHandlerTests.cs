@@ -408,6 +408,7 @@ public sealed class TesseraHttpHandlerTests(PemFixture pem)
     [InlineData("https://127.0.0.1:5001/", "127.0.0.1:5001")]
     [InlineData("https://b\u00fccher.example:444/", "xn--bcher-kva.example:444")]
     [InlineData("https://example.com/", "example.com")]
+    [InlineData("https://[fe80::1%25eth0]:8443/", "[fe80::1]:8443")]
     public void TheHostHeader_BracketsIpv6Literals_AndCarriesPunycodeAndNonDefaultPorts(string uri, string expected)
     {
         var host = TesseraHttpHandler.HostHeader(new Uri(System.Text.RegularExpressions.Regex.Unescape(uri)));
@@ -417,6 +418,20 @@ public sealed class TesseraHttpHandlerTests(PemFixture pem)
         using var request = new HttpRequestMessage(HttpMethod.Get, "http://x/");
         request.Headers.Host = host;
         Assert.Equal(expected, request.Headers.Host);
+    }
+
+    [Theory]
+    [InlineData("https://[fe80::1%eth0]:8443/a?b=c", "http", "fe80::1%eth0", 8443, "/a?b=c")]
+    [InlineData("https://[fe80::1%25eth0]:8443/a?b=c", "http", "fe80::1%25eth0", 8443, "/a?b=c")]   // as .NET's Uri keeps it
+    [InlineData("https://localhost/x%20y?q=%2F", "http", "localhost", 443, "/x%20y?q=%2F")]
+    [InlineData("https://[::1]:5001/", "http", "::1", 5001, "/")]
+    public void TheInnerUri_KeepsHostZonePathAndQuery_WithTheHttpSchemeAndAnExplicitPort(string uri, string scheme, string host, int port, string pathAndQuery)
+    {
+        var inner = TesseraHttpHandler.InnerUri(new Uri(uri));
+        Assert.Equal(scheme, inner.Scheme);
+        Assert.Equal(host, inner.DnsSafeHost);
+        Assert.Equal(port, inner.Port);
+        Assert.Equal(pathAndQuery, inner.PathAndQuery);
     }
 
     [Fact]
@@ -444,6 +459,29 @@ public sealed class TesseraHttpHandlerTests(PemFixture pem)
         using var ownResponse = await client.SendAsync(own);
         Assert.Contains("cookie=mine", await ownResponse.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal("session=mine", Assert.Single(own.Headers.GetValues("Cookie")));
+    }
+
+    [Fact]
+    public async Task ConcurrentFirstRequestsToAnHttp11Server_WasteNoHandshake()
+    {
+        var open = new OpenConnections();
+        var (app, port, hellos) = await StartAsync(HttpProtocols.Http1, open: open);
+        await using var _app = app;
+        using var client = new HttpClient(Handler()) { Timeout = Bound };
+        var bodies = await Task.WhenAll(Enumerable.Range(0, 16).Select(async _ =>
+        {
+            using var request = Get($"https://localhost:{port}/", HttpVersion.Version20, HttpVersionPolicy.RequestVersionOrLower);
+            using var response = await client.SendAsync(request);
+            return await response.Content.ReadAsStringAsync();
+        }));
+        Assert.All(bodies, b => Assert.StartsWith("HTTP/1.1 https", b, StringComparison.Ordinal));
+
+        // No handshake was made only to be thrown away: the one HTTP/2 attempt's connection is parked and taken, the
+        // attempts queued behind it learn http/1.1 without a handshake, so every connection made is still open (in use
+        // or pooled). (Before, each queued attempt made a handshake in turn and the spare ones were closed unused.)
+        await Task.Delay(300);
+        Assert.InRange(hellos.Count, 1, 16);
+        Assert.Equal(hellos.Count, open.Count);
     }
 
     [Fact]

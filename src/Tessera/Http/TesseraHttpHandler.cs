@@ -235,7 +235,7 @@ public sealed class TesseraHttpHandler : HttpMessageHandler
             request.Headers.Host = HostHeader(uri);
         }
 
-        request.RequestUri = new UriBuilder(uri) { Scheme = Uri.UriSchemeHttp, Port = uri.Port }.Uri;
+        request.RequestUri = InnerUri(uri);
         request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
         try
         {
@@ -278,10 +278,23 @@ public sealed class TesseraHttpHandler : HttpMessageHandler
     }
 
     /// <summary>The Host header for <paramref name="uri"/> (RFC 9110 §7.2): an IPv6 literal in brackets, the port when not 443.</summary>
+    /// <remarks>An IPv6 zone (<c>fe80::1%eth0</c>) means something only on this host and is left out (RFC 6874 §4).</remarks>
     internal static string HostHeader(Uri uri)
     {
-        var host = uri.HostNameType == UriHostNameType.IPv6 ? $"[{uri.DnsSafeHost}]" : uri.IdnHost;
+        var host = uri.HostNameType == UriHostNameType.IPv6 ? $"[{uri.DnsSafeHost.Split('%')[0]}]" : uri.IdnHost;
         return uri.IsDefaultPort ? host : $"{host}:{uri.Port}";
+    }
+
+    /// <summary>What the inner handler is given for an https URI: the same with the http scheme and an explicit port (an IPv6 zone kept).</summary>
+    internal static Uri InnerUri(Uri uri)
+    {
+        if (uri.HostNameType == UriHostNameType.IPv6 && uri.DnsSafeHost.Contains('%', StringComparison.Ordinal))
+        {
+            // UriBuilder drops the zone, without which a link-local address goes nowhere: the host is kept as Uri has it.
+            return new Uri($"http://[{uri.DnsSafeHost}]:{uri.Port}{uri.PathAndQuery}");
+        }
+
+        return new UriBuilder(uri) { Scheme = Uri.UriSchemeHttp, Port = uri.Port }.Uri;
     }
 
     /// <summary>
@@ -295,6 +308,12 @@ public sealed class TesseraHttpHandler : HttpMessageHandler
         if (offer == OfferHttp11 && _parked.TryRemove(origin, out var parked))
         {
             return new TlsHttpTransportStream(parked.Take(), http2: false);
+        }
+
+        if (offer == OfferBoth && _originSpeaksHttp2.TryGetValue(origin, out var speaksHttp2) && !speaksHttp2)
+        {
+            // Learnt meanwhile (requests queued for the first HTTP/2 connection): straight to HTTP/1.1, no handshake.
+            throw new Http11FallbackException();
         }
 
         var options = ClientOptions.CopyForConnection();
@@ -317,6 +336,7 @@ public sealed class TesseraHttpHandler : HttpMessageHandler
         var negotiatedHttp2 = tls.NegotiatedApplicationProtocol == "h2";
         if (offer == OfferBoth && !negotiatedHttp2)
         {
+            _originSpeaksHttp2[origin] = false;   // before the next queued attempt can start
             Park(origin, tls);
             throw new Http11FallbackException();
         }

@@ -185,6 +185,26 @@ public sealed class TlsStreamTests
     }
 
     [Fact]
+    public void PerEndpointCopiesOfServerOptions_CountHandshakesAgainstTheOriginalsLimit()
+    {
+        // Tessera.AspNetCore copies the options per Kestrel endpoint: the flood limit must not multiply with them.
+        var options = TestCerts.ServerOptions(configure: o => o.MaxConcurrentHandshakes = 2);
+        var first = options.CopyForEndpoint();
+        var second = options.CopyForEndpoint();
+        Assert.True(first.TryEnterHandshake());
+        Assert.True(second.TryEnterHandshake());
+        Assert.False(options.TryEnterHandshake());
+        Assert.False(first.TryEnterHandshake());
+        Assert.Equal(2, options.HandshakesInProgress);
+        first.ExitHandshake();
+        Assert.Equal(1, second.HandshakesInProgress);
+        Assert.True(second.TryEnterHandshake());
+        second.ExitHandshake();
+        second.ExitHandshake();
+        Assert.Equal(0, options.HandshakesInProgress);
+    }
+
+    [Fact]
     public async Task HandshakesPastMaxConcurrentHandshakesAreRefusedAtOnceAndTheSlotsComeBack()
     {
         var options = TestCerts.ServerOptions(configure: o => { o.MaxConcurrentHandshakes = 2; o.HandshakeTimeout = Timeout.InfiniteTimeSpan; });
